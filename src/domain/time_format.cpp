@@ -1,0 +1,138 @@
+#include "domain/time_format.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <mutex>
+
+namespace codeq {
+namespace {
+
+bool g_utc = true;  // written once at start-up by SetDisplayTimeZone
+
+std::string Offset(long gmtoff) {
+  if (gmtoff == 0) return "Z";
+  char buf[32];
+  char sign = gmtoff < 0 ? '-' : '+';
+  long a = gmtoff < 0 ? -gmtoff : gmtoff;
+  std::snprintf(buf, sizeof buf, "%c%02ld:%02ld", sign, a / 3600, (a / 60) % 60);
+  return buf;
+}
+
+bool Digits(std::string_view s, size_t pos, size_t n, int& out) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  out = v;
+  return true;
+}
+
+}  // namespace
+
+std::string FormatTimestamp(int64_t epoch_ms) {
+  time_t secs = static_cast<time_t>(epoch_ms >= 0 ? epoch_ms / 1000 : (epoch_ms - 999) / 1000);
+  int millis = static_cast<int>(epoch_ms - static_cast<int64_t>(secs) * 1000);
+  std::tm tm{};
+  if (g_utc) {
+    gmtime_r(&secs, &tm);
+  } else {
+    localtime_r(&secs, &tm);
+  }
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::string out = buf;
+  if (millis != 0) {
+    char frac[8];
+    std::snprintf(frac, sizeof frac, ".%03d", millis);
+    std::string f = frac;
+    while (f.back() == '0') f.pop_back();
+    out += f;
+  }
+  out += g_utc ? "Z" : Offset(tm.tm_gmtoff);
+  return out;
+}
+
+std::string FormatUtcSeconds(int64_t epoch_seconds) {
+  time_t secs = static_cast<time_t>(epoch_seconds);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::optional<int64_t> ParseRfc3339Ms(std::string_view s) {
+  // YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)
+  int y, mo, d, h, mi, se;
+  if (!Digits(s, 0, 4, y) || s.size() < 20 || s[4] != '-' || !Digits(s, 5, 2, mo) || s[7] != '-' ||
+      !Digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !Digits(s, 11, 2, h) ||
+      s[13] != ':' || !Digits(s, 14, 2, mi) || s[16] != ':' || !Digits(s, 17, 2, se)) {
+    return std::nullopt;
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return std::nullopt;
+  static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (d > kDays[mo - 1]) return std::nullopt;
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (mo == 2 && d == 29 && !leap) return std::nullopt;
+  size_t pos = 19;
+  int64_t frac_ms = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    size_t start = pos;
+    int64_t scale = 100;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      frac_ms += (s[pos] - '0') * scale;
+      scale /= 10;
+      ++pos;
+    }
+    if (pos == start || pos - start > 9) return std::nullopt;
+  }
+  if (pos >= s.size()) return std::nullopt;
+  int64_t offset_s = 0;
+  if (s[pos] == 'Z' || s[pos] == 'z') {
+    ++pos;
+  } else if (s[pos] == '+' || s[pos] == '-') {
+    int oh, om;
+    if (!Digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+        !Digits(s, pos + 4, 2, om) || oh > 23 || om > 59) {
+      return std::nullopt;
+    }
+    offset_s = (oh * 3600 + om * 60) * (s[pos] == '-' ? -1 : 1);
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != s.size()) return std::nullopt;
+  // Days from civil (proleptic Gregorian), after H. Hinnant's well-known algorithm description.
+  int yy = y - (mo <= 2 ? 1 : 0);
+  int era = (yy >= 0 ? yy : yy - 399) / 400;
+  unsigned yoe = static_cast<unsigned>(yy - era * 400);
+  unsigned doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  int64_t days = static_cast<int64_t>(era) * 146097 + static_cast<int64_t>(doe) - 719468;
+  int64_t secs = days * 86400 + h * 3600 + mi * 60 + (se == 60 ? 59 : se) - offset_s;
+  return secs * 1000 + frac_ms;
+}
+
+bool SetDisplayTimeZone(const std::string& name) {
+  if (name.empty() || name == "UTC" || name == "Etc/UTC" || name == "Z") {
+    g_utc = true;
+    return true;
+  }
+  std::string path = "/usr/share/zoneinfo/" + name;
+  if (name.find("..") != std::string::npos) return false;
+  if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+    std::fclose(f);
+    setenv("TZ", name.c_str(), 1);
+    tzset();
+    g_utc = false;
+    return true;
+  }
+  g_utc = true;
+  return false;
+}
+
+}  // namespace codeq

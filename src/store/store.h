@@ -1,0 +1,181 @@
+// The Store interface: atomic domain operations over one backend (ARCHITECTURE.md, store/).
+//
+// Every method is one atomic unit in the backend (Redis: one Lua script per state change;
+// embedded: one critical section + one WriteBatch). Errors: NotFound for unknown ids and for ids of
+// another tenant (SPEC D6), Forbidden("not-owner"), Conflict("not-in-progress"), Unavailable for a
+// backend that does not answer (SPEC D8). Times are epoch milliseconds unless a name says seconds.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/status.h"
+#include "domain/task.h"
+
+namespace codeq {
+
+template <typename T>
+using Async = boost::asio::awaitable<T>;
+
+/// The moment of an operation: epoch milliseconds and the same instant formatted for records
+/// (FormatTimestamp, configured zone).
+struct Now {
+  int64_t ms = 0;
+  std::string text;
+  int64_t seconds() const { return ms / 1000; }
+};
+
+/// Retention window added to "last touch" for `codeq:tasks:ttl` (SPEC §4.6): 24 h.
+inline constexpr int64_t kRetentionSeconds = 86400;
+/// Idempotency key TTL (SPEC §2.3.2): 24 h.
+inline constexpr int64_t kIdempotencyTtlSeconds = 86400;
+
+/// Delay in whole seconds for a retry given the task's attempts so far (SPEC §5, D2).
+using BackoffFn = std::function<int64_t(int attempts)>;
+
+struct CreateTaskInput {
+  /// Fully built record: id (fresh UUID), command, payload, priority (0..9), webhook, max_attempts,
+  /// tenant_id, status PENDING, created_at = updated_at = now.text.
+  Task task;
+  /// Visible time in epoch seconds; > now.seconds() puts the task in the delayed set (score =
+  /// this value), otherwise it goes to the head of its pending tier.
+  int64_t visible_at_sec = 0;
+  /// Idempotency key (already trimmed); empty = none. Scoped by task.tenant_id (SPEC D6).
+  std::string idempotency_key;
+  Now now;
+};
+
+struct CreateOutcome {
+  Task task;              // the new task, or the existing one on an idempotent replay
+  bool replayed = false;  // true when the idempotency key matched an existing task (SPEC D18)
+};
+
+struct ClaimInput {
+  std::string worker_id;              // token `sub`, non-empty
+  std::string tenant;                 // worker's resolved tenant ("" = unscoped keys)
+  std::vector<std::string> commands;  // in preference order, at least one
+  int64_t lease_seconds = 300;        // already defaulted and clamped
+  int inspect_limit = 200;            // requeueInspectLimit: max delayed ids promoted per command
+  Now now;
+};
+
+struct RepairInput {
+  std::string tenant;
+  std::vector<std::string> commands;
+  int inspect_limit = 200;  // sample size of in-progress ids checked per command
+  int max_attempts_default = 5;
+  BackoffFn backoff;        // delay for a lease-expiry requeue
+  Now now;
+};
+
+struct RepairOutcome {
+  /// One entry per expired/missing lease found, labelled with the claim's command string
+  /// (metric codeq_lease_expired_total, SPEC §7).
+  std::vector<std::string> expired_commands;
+  /// Tasks dead-lettered by the repair (their FAILED result record is stored, SPEC D11).
+  std::vector<Task> dead_lettered;
+};
+
+struct HeartbeatInput {
+  std::string tenant, task_id, worker_id;
+  int64_t extend_seconds = 300;  // already defaulted and clamped
+  Now now;
+};
+
+struct TaskRef {
+  std::string tenant, task_id, worker_id;
+  Now now;
+};
+
+struct NackInput {
+  std::string tenant, task_id, worker_id;
+  /// > 0: explicit delay; otherwise backoff(task.attempts). Either is then capped at max_delay_seconds.
+  int64_t delay_seconds = 0;
+  int64_t max_delay_seconds = 900;
+  BackoffFn backoff;
+  std::string reason;            // DLQ error text; empty -> "MAX_ATTEMPTS"
+  int max_attempts_default = 5;  // used when the task's maxAttempts <= 0
+  Now now;
+};
+
+struct NackOutcome {
+  bool dead_lettered = false;
+  int64_t delay_seconds = 0;  // 0 when dead-lettered
+  Task task;                  // the task after the transition
+};
+
+struct SubmitResultInput {
+  std::string tenant, task_id, worker_id;
+  TaskResult result;  // task_id, status, result, error, artifacts (already written), completed_at
+  Now now;
+};
+
+struct CleanupInput {
+  int64_t before_sec = 0;
+  int limit = 1000;
+  bool include_active = false;  // SPEC D12: also remove non-terminal tasks past retention
+  /// nullopt: every tenant; otherwise only tasks of this tenant ("" = unscoped tasks).
+  std::optional<std::string> tenant;
+  Now now;
+};
+
+/// A backend. Implementations are thread-safe; every method may be awaited from any executor and
+/// resumes on an executor of the caller's choosing (the one it was awaited from).
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  /// Creates a task, or replays an idempotency key (SPEC §2.3, §2.3.2, D6, D18). Also records the
+  /// command in the known-commands set (D5) and sets retention (scheduled: max(now, visible) + 24h).
+  virtual Async<Result<CreateOutcome>> CreateTask(CreateTaskInput in) = 0;
+
+  /// One claim attempt (SPEC §4.8 with D3, D4): promotes due delayed tasks of the commands, then
+  /// for p = 9..0, for each command in order, pops the oldest id, marks it IN_PROGRESS with a lease
+  /// for worker_id, attempts += 1. nullopt when nothing is ready. O(commands × 10) pops.
+  virtual Async<Result<std::optional<Task>>> ClaimTask(ClaimInput in) = 0;
+
+  /// Requeues (with backoff) or dead-letters in-progress tasks of the commands whose lease expired
+  /// or is missing; removes stale in-progress entries of tasks that are not IN_PROGRESS (D3).
+  virtual Async<Result<RepairOutcome>> RepairExpired(RepairInput in) = 0;
+
+  /// Extends the caller's lease (SPEC §2.5, D10). Errors: NotFound("not-found"),
+  /// Forbidden("not-owner"), Conflict("not-in-progress").
+  virtual Async<Result<Task>> Heartbeat(HeartbeatInput in) = 0;
+
+  /// Puts an owned IN_PROGRESS task back at the head of its pending tier, attempts unchanged
+  /// (SPEC §2.6, D10). Errors as Heartbeat. Returns the task after the change.
+  virtual Async<Result<Task>> Abandon(TaskRef in) = 0;
+
+  /// NACK (SPEC §2.7, §4.9, D2, D11). Errors: NotFound("not-found"), Forbidden("not-owner"),
+  /// Conflict("not-in-progress").
+  virtual Async<Result<NackOutcome>> Nack(NackInput in) = 0;
+
+  /// Stores a result and finishes the task (SPEC §2.8 step 7, D3, D11). Errors:
+  /// NotFound("task not found"), Forbidden("not-owner"), Conflict("not-in-progress").
+  virtual Async<Result<Task>> SubmitResult(SubmitResultInput in) = 0;
+
+  /// The task, NotFound("not found") when unknown or of another tenant.
+  virtual Async<Result<Task>> GetTask(std::string tenant, std::string task_id) = 0;
+
+  /// The result record of a task: NotFound("task not found") / NotFound("result not found").
+  virtual Async<Result<TaskResult>> GetResult(std::string tenant, std::string task_id) = 0;
+
+  /// Commands that ever had a task in this tenant, as submitted, sorted (SPEC D5).
+  virtual Async<Result<std::vector<std::string>>> ListCommands(std::string tenant) = 0;
+
+  /// Depths of one command's queues for the tenant (SPEC §1.6, D7). Unknown commands give zeros.
+  virtual Async<Result<QueueStats>> Stats(std::string tenant, std::string command) = 0;
+
+  /// Deletes tasks whose retention deadline is before `before_sec` (SPEC §4.10, D12) with their
+  /// result, lease, idempotency and queue entries. Returns the number deleted.
+  virtual Async<Result<int64_t>> Cleanup(CleanupInput in) = 0;
+
+  /// Whether the backend answers (for /healthz). Unavailable when it does not.
+  virtual Async<VoidResult> Ping() = 0;
+};
+
+}  // namespace codeq

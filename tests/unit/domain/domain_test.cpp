@@ -1,0 +1,77 @@
+#include <gtest/gtest.h>
+
+#include "domain/keys.h"
+#include "domain/task.h"
+#include "domain/time_format.h"
+
+namespace codeq {
+namespace {
+
+TEST(TimeFormat, FormatsUtcWithTrimmedFraction) {
+  EXPECT_EQ(FormatTimestamp(1769335200000), "2026-01-25T10:00:00Z");
+  EXPECT_EQ(FormatTimestamp(1769335200120), "2026-01-25T10:00:00.12Z");
+  EXPECT_EQ(FormatUtcSeconds(1769346300), "2026-01-25T13:05:00Z");
+}
+
+TEST(TimeFormat, ParsesRfc3339WithOffsetsAndFractions) {
+  EXPECT_EQ(ParseRfc3339Ms("2026-01-25T10:00:00Z"), 1769335200000);
+  EXPECT_EQ(ParseRfc3339Ms("2026-01-25T07:00:00-03:00"), 1769335200000);
+  EXPECT_EQ(ParseRfc3339Ms("2026-01-25T10:00:00.123456789Z"), 1769335200123);
+  EXPECT_FALSE(ParseRfc3339Ms("2026-01-25 10:00"));
+  EXPECT_FALSE(ParseRfc3339Ms("2026-02-30T10:00:00Z"));
+  EXPECT_FALSE(ParseRfc3339Ms("2026-01-25T10:00:00"));
+  EXPECT_FALSE(ParseRfc3339Ms("tomorrow"));
+}
+
+TEST(TimeFormat, DisplayZoneUsesOffset) {
+  ASSERT_TRUE(SetDisplayTimeZone("America/Sao_Paulo"));
+  EXPECT_EQ(FormatTimestamp(1769335200000), "2026-01-25T07:00:00-03:00");
+  EXPECT_FALSE(SetDisplayTimeZone("Nowhere/Atlantis"));
+  EXPECT_EQ(FormatTimestamp(1769335200000), "2026-01-25T10:00:00Z");
+}
+
+TEST(Keys, TenantSegmentAndLowerCase) {
+  EXPECT_EQ(keys::Pending("Render", "", 12), "codeq:q:render:pending:9");
+  EXPECT_EQ(keys::Pending("Render", "acme", -1), "codeq:q:render:acme:pending:0");
+  EXPECT_EQ(keys::InProgress("GENERATE_MASTER", "acme"), "codeq:q:generate_master:acme:inprog");
+  EXPECT_EQ(keys::Delayed("x", ""), "codeq:q:x:delayed");
+  EXPECT_EQ(keys::Dlq("x", "t"), "codeq:q:x:t:dlq");
+  EXPECT_EQ(keys::Idempotency("", "k1"), "codeq:idempo:k1");
+  EXPECT_EQ(keys::Idempotency("acme", "k1"), "codeq:idempo:acme:k1");
+  EXPECT_EQ(keys::CommandsMember("", "Render"), "|Render");
+}
+
+TEST(TaskCodec, OmitsEmptyFieldsAndRoundTrips) {
+  Task t;
+  t.id = "a5a4d2ad-5f7e-4a55-a070-29a9a4c2a8f4";
+  t.command = "Render";
+  t.payload = R"({"a":1})";
+  t.status = "PENDING";
+  t.max_attempts = 5;
+  t.created_at = t.updated_at = "2026-01-25T10:00:00Z";
+  auto o = TaskToJson(t);
+  EXPECT_FALSE(o.contains("priority"));
+  EXPECT_FALSE(o.contains("workerId"));
+  EXPECT_FALSE(o.contains("attempts"));
+  EXPECT_EQ(o.at("maxAttempts").as_int64(), 5);
+  auto back = TaskFromJsonText(TaskToJsonText(t));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->payload, t.payload);
+  EXPECT_EQ(back->max_attempts, 5);
+}
+
+TEST(TaskCodec, RejectsGarbage) {
+  EXPECT_FALSE(TaskFromJsonText("not json").ok());
+  EXPECT_FALSE(TaskFromJsonText("[]").ok());
+  EXPECT_FALSE(TaskFromJsonText(R"({"id":5})").ok());
+  EXPECT_FALSE(TaskFromJsonText(R"({"command":"x"})").ok());
+}
+
+TEST(CanonicalJson, SortsKeysAndKeepsIntegers) {
+  auto v = boost::json::parse(R"({"b":1,"a":{"z":[3,{"y":1,"x":2}],"c":9007199254740993}})");
+  EXPECT_EQ(CanonicalJson(v), R"({"a":{"c":9007199254740993,"z":[3,{"x":2,"y":1}]},"b":1})");
+  EXPECT_EQ(CanonicalJson(boost::json::parse(R"("hi")")), R"("hi")");
+}
+
+}  // namespace
+}  // namespace codeq
