@@ -1,0 +1,130 @@
+// Operator endpoints: queue overview (D7), per-command stats (§2.14), cleanup (§2.15, D12),
+// health (D19) and metrics (§7).
+#include <boost/url/parse.hpp>
+
+#include "api/api.h"
+#include "api/handler_util.h"
+#include "api/json_body.h"
+#include "domain/time_format.h"
+
+namespace codeq::api {
+namespace json = boost::json;
+using Awaitable = boost::asio::awaitable<http::Response>;
+
+std::string QueryParam(std::string_view query, std::string_view name) {
+  std::string target = "/?" + std::string(query);
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) return "";
+  for (auto p : url->params()) {
+    if (p.key == name) return p.has_value ? std::string(p.value) : std::string();
+  }
+  return "";
+}
+
+Result<std::string> Api::AdminTenant(const http::Request& req, std::string_view query, bool& all_tenants) {
+  auto who = auth_.AuthenticateProducer(Header(req, "Authorization"), Header(req, "X-Role"));
+  if (!who.ok()) return who.status();
+  Status admin = Authenticator::RequireAdmin(*who);
+  if (!admin.ok()) return admin;
+  std::string requested = QueryParam(query, "tenant");
+  all_tenants = false;
+  if (!who->tenant.empty()) {
+    // D6: a tenant's admin sees only its own tenant.
+    if (!requested.empty() && requested != who->tenant) return Forbidden("tenant not allowed");
+    return who->tenant;
+  }
+  if (requested.empty()) {
+    all_tenants = true;
+    return std::string();
+  }
+  return requested;
+}
+
+Awaitable Api::AdminQueues(const http::Request& req, std::string_view query) {
+  bool all = false;
+  auto tenant = AdminTenant(req, query, all);
+  if (!tenant.ok()) co_return StatusResponse(tenant.status());
+  auto queues = co_await scheduler_.ListQueues(*tenant);
+  if (!queues.ok()) co_return StatusResponse(queues.status());
+  json::array arr;
+  for (const auto& q : *queues) arr.push_back(QueueStatsToJson(q));
+  co_return JsonResponse(200, json::object{{"queues", std::move(arr)}});
+}
+
+Awaitable Api::AdminQueueStats(const http::Request& req, const std::string& command, std::string_view query) {
+  bool all = false;
+  auto tenant = AdminTenant(req, query, all);
+  if (!tenant.ok()) co_return StatusResponse(tenant.status());
+  std::string cmd = Trim(command);
+  if (cmd.empty()) co_return http::ErrorResponse(400, "command is required");
+  if (!IsValidCommand(cmd)) co_return http::ErrorResponse(400, "invalid command");
+  auto stats = co_await scheduler_.Stats(*tenant, cmd);
+  if (!stats.ok()) co_return StatusResponse(stats.status());
+  co_return JsonResponse(200, QueueStatsToJson(*stats));
+}
+
+Awaitable Api::AdminCleanup(const http::Request& req, std::string_view query) {
+  bool all = false;
+  auto tenant = AdminTenant(req, query, all);
+  if (!tenant.ok()) co_return StatusResponse(tenant.status());
+  // SPEC §2.15: parse errors are ignored and defaults used.
+  json::object o;
+  if (auto body = ParseObjectBody(req.body(), true, "invalid body"); body.ok()) o = std::move(*body);
+  std::optional<int64_t> limit;
+  std::optional<std::string> before;
+  std::optional<bool> include_active;
+  if (!ReadInt(o, "limit", limit)) limit.reset();
+  if (!ReadString(o, "before", before)) before.reset();
+  if (!ReadBool(o, "includeActive", include_active)) include_active.reset();
+
+  int64_t before_ms = scheduler_.CurrentTime().ms;
+  std::string before_text;
+  if (before && !before->empty()) {
+    auto ms = ParseRfc3339Ms(*before);
+    if (!ms) co_return http::ErrorResponse(400, "invalid 'before' (use RFC3339)");
+    before_ms = *ms;
+    // Echo in whole seconds with the caller's own offset (SPEC §2.15).
+    before_text = before->substr(0, 19);
+    std::string_view rest = std::string_view(*before).substr(19);
+    if (!rest.empty() && rest.front() == '.') {
+      size_t i = 1;
+      while (i < rest.size() && std::isdigit(static_cast<unsigned char>(rest[i]))) ++i;
+      rest.remove_prefix(i);
+    }
+    before_text += (rest == "z") ? "Z" : std::string(rest);
+    before_text[10] = 'T';
+  } else {
+    before_text = FormatUtcSeconds(before_ms / 1000);
+  }
+  int64_t effective = limit.value_or(0) <= 0 ? 1000 : std::min<int64_t>(*limit, 100000);
+  std::optional<std::string> scope;
+  if (!all) scope = *tenant;
+  auto deleted = co_await scheduler_.Cleanup(scope, before_ms, static_cast<int>(effective),
+                                             include_active.value_or(false));
+  if (!deleted.ok()) co_return StatusResponse(deleted.status());
+  co_return JsonResponse(200, json::object{{"deleted", *deleted},
+                                           {"before", before_text},
+                                           {"limit", limit.value_or(0)}});
+}
+
+Awaitable Api::Health() {
+  auto h = co_await scheduler_.Health();
+  if (!h.ok()) co_return JsonResponse(503, json::object{{"status", "unavailable"}});
+  co_return JsonResponse(200, json::object{{"status", "ok"}});
+}
+
+Awaitable Api::MetricsText() {
+  // Gauges for the unscoped queues of every known command, O(commands) store reads (SPEC §7, D5).
+  std::optional<std::vector<Metrics::QueueGauge>> gauges;
+  auto queues = co_await scheduler_.ListQueues("");
+  if (queues.ok()) {
+    gauges.emplace();
+    for (const auto& q : *queues) {
+      gauges->push_back(Metrics::QueueGauge{q.command, q.ready, q.delayed, q.in_progress, q.dlq});
+    }
+  }
+  http::Response r{200, metrics_.Render(gauges), "text/plain; version=0.0.4; charset=utf-8", {}};
+  co_return r;
+}
+
+}  // namespace codeq::api

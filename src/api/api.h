@@ -1,0 +1,55 @@
+// The HTTP API of SPEC.md §2: routing, authentication, decoding, status mapping.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "auth/authenticator.h"
+#include "http/server.h"
+#include "metrics/metrics.h"
+#include "service/scheduler.h"
+
+namespace codeq::api {
+
+/// Maps a Status to its HTTP response (SPEC D8): 400/401/403/404/409/413, 503 with Retry-After: 1
+/// and body "store unavailable" for kUnavailable, 500 for kInternal.
+http::Response StatusResponse(const Status& s);
+
+/// The request handler behind http::HttpServer. One instance per server; thread-safe.
+class Api {
+ public:
+  Api(Scheduler& scheduler, const Authenticator& auth, Metrics& metrics);
+
+  /// Routes one request, echoes or generates X-Request-Id, records metrics and an access log line.
+  boost::asio::awaitable<http::Response> Handle(const http::Request& req);
+
+ private:
+  using Awaitable = boost::asio::awaitable<http::Response>;
+  Awaitable Dispatch(const http::Request& req, const std::vector<std::string>& path,
+                     std::string_view query, std::string& route);
+
+  Awaitable CreateTask(const http::Request& req);
+  Awaitable GetTask(const http::Request& req, const std::string& id);
+  Awaitable GetResult(const http::Request& req, const std::string& id);
+  Awaitable Claim(const http::Request& req);
+  Awaitable Heartbeat(const http::Request& req, const std::string& id);
+  Awaitable Abandon(const http::Request& req, const std::string& id);
+  Awaitable Nack(const http::Request& req, const std::string& id);
+  Awaitable SubmitResult(const http::Request& req, const std::string& id);
+  Awaitable AdminQueues(const http::Request& req, std::string_view query);
+  Awaitable AdminQueueStats(const http::Request& req, const std::string& command, std::string_view query);
+  Awaitable AdminCleanup(const http::Request& req, std::string_view query);
+  Awaitable Health();
+  Awaitable MetricsText();
+
+  /// Producer auth + admin check; the tenant an admin looks at (D6: own, or ?tenant= when the
+  /// admin token has no tenant).
+  Result<std::string> AdminTenant(const http::Request& req, std::string_view query, bool& all_tenants);
+
+  Scheduler& scheduler_;
+  const Authenticator& auth_;
+  Metrics& metrics_;
+};
+
+}  // namespace codeq::api

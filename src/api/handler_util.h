@@ -1,0 +1,25 @@
+// Small helpers shared by the handler files of api/.
+#pragma once
+
+#include <boost/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "http/server.h"
+
+namespace codeq::api {
+
+/// A header's value, or "" when absent.
+inline std::string_view Header(const http::Request& req, std::string_view name) {
+  auto it = req.find(name);
+  return it == req.end() ? std::string_view{} : std::string_view(it->value());
+}
+
+inline http::Response JsonResponse(int status, const boost::json::value& body) {
+  return http::Response{status, boost::json::serialize(body)};
+}
+
+/// The value of `name` in a query string ("a=1&b=2"), percent-decoded; "" when absent.
+std::string QueryParam(std::string_view query, std::string_view name);
+
+}  // namespace codeq::api

@@ -1,0 +1,37 @@
+// Decoding of JSON request bodies with strict types (SPEC §2.1, D9, D17).
+#pragma once
+
+#include <boost/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/status.h"
+
+namespace codeq::api {
+
+/// Parses a request body as a JSON object. An empty (or all-whitespace) body is `{}` when
+/// `empty_is_object` (D9). Invalid JSON, invalid UTF-8, lone surrogates or a non-object →
+/// InvalidArgument(error_text). Nesting deeper than 64 levels is rejected the same way.
+Result<boost::json::object> ParseObjectBody(std::string_view body, bool empty_is_object,
+                                            std::string_view error_text);
+
+/// Typed member readers: absent or null → nullopt and true; a value of another type → false
+/// ("5" or 5.5 for an int is a type mismatch, SPEC §2.1).
+bool ReadInt(const boost::json::object& o, std::string_view key, std::optional<int64_t>& out);
+bool ReadString(const boost::json::object& o, std::string_view key, std::optional<std::string>& out);
+bool ReadBool(const boost::json::object& o, std::string_view key, std::optional<bool>& out);
+bool ReadStringArray(const boost::json::object& o, std::string_view key,
+                     std::optional<std::vector<std::string>>& out);
+
+/// Trims ASCII whitespace at both ends.
+std::string Trim(std::string_view s);
+
+/// `[A-Za-z0-9._-]{1,128}` (D15).
+bool IsValidCommand(std::string_view command);
+
+/// An absolute http/https URL with a non-empty host (SPEC §2.3 webhook rule).
+bool IsHttpUrl(std::string_view url);
+
+}  // namespace codeq::api

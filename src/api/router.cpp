@@ -1,0 +1,166 @@
+// Routing, request ids, access logs and status mapping.
+#include <boost/url/parse.hpp>
+#include <boost/uuid/random_generator.hpp>
+#include <chrono>
+#include <spdlog/spdlog.h>
+
+#include "api/api.h"
+
+namespace codeq::api {
+namespace bhttp = boost::beast::http;
+
+http::Response StatusResponse(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kOk:
+      return http::Response{200, "{}"};
+    case StatusCode::kInvalidArgument:
+      return http::ErrorResponse(400, s.message());
+    case StatusCode::kUnauthenticated:
+      return http::ErrorResponse(401, s.message());
+    case StatusCode::kForbidden:
+      return http::ErrorResponse(403, s.message());
+    case StatusCode::kNotFound:
+      return http::ErrorResponse(404, s.message());
+    case StatusCode::kConflict:
+      return http::ErrorResponse(409, s.message());
+    case StatusCode::kPayloadTooLarge:
+      return http::ErrorResponse(413, s.message());
+    case StatusCode::kUnavailable: {
+      auto r = http::ErrorResponse(503, "store unavailable");
+      r.headers.emplace_back("Retry-After", "1");
+      return r;
+    }
+    case StatusCode::kInternal:
+      break;
+  }
+  return http::ErrorResponse(500, s.message());
+}
+
+Api::Api(Scheduler& scheduler, const Authenticator& auth, Metrics& metrics)
+    : scheduler_(scheduler), auth_(auth), metrics_(metrics) {}
+
+namespace {
+
+std::string NewRequestId() {
+  thread_local boost::uuids::random_generator gen;
+  auto u = gen();
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (auto b : u) {
+    out += hex[b >> 4];
+    out += hex[b & 15];
+  }
+  return out;
+}
+
+// Splits "/a/b%2Fc" into {"a", "b/c"}; nullopt for an undecodable path.
+std::optional<std::vector<std::string>> SplitPath(std::string_view path) {
+  auto parsed = boost::urls::parse_origin_form(path);
+  if (!parsed) return std::nullopt;
+  std::vector<std::string> out;
+  for (auto seg : parsed->segments()) out.push_back(seg);
+  while (!out.empty() && out.back().empty()) out.pop_back();  // tolerate a trailing slash
+  return out;
+}
+
+}  // namespace
+
+boost::asio::awaitable<http::Response> Api::Handle(const http::Request& req) {
+  auto start = std::chrono::steady_clock::now();
+  auto rid = req.find("X-Request-Id");
+  std::string request_id = (rid != req.end() && !rid->value().empty() && rid->value().size() <= 128)
+                   ? std::string(rid->value())
+                   : NewRequestId();
+
+  std::string_view target = req.target();
+  std::string_view path_part = target.substr(0, target.find('?'));
+  std::string_view query = target.size() > path_part.size() ? target.substr(path_part.size() + 1) : "";
+  std::string route = "unmatched";
+  http::Response res;
+  auto path = SplitPath(path_part);
+  if (!path) {
+    res = http::ErrorResponse(404, "not found");
+  } else {
+    res = co_await Dispatch(req, *path, query, route);
+  }
+  res.headers.emplace_back("X-Request-Id", request_id);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::string method(req.method_string());
+  metrics_.HttpRequest(method, route, res.status, seconds);
+  spdlog::info("request method={} route={} status={} duration_ms={:.3f} request_id={}", method, route,
+               res.status, seconds * 1000, request_id);
+  co_return res;
+}
+
+boost::asio::awaitable<http::Response> Api::Dispatch(const http::Request& req,
+                                                     const std::vector<std::string>& p,
+                                                     std::string_view query, std::string& route) {
+  const auto m = req.method();
+  const bool get = m == bhttp::verb::get, post = m == bhttp::verb::post;
+  auto wrong_method = [] { return http::ErrorResponse(405, "method not allowed"); };
+
+  if (p.size() == 1 && (p[0] == "healthz" || p[0] == "readyz")) {
+    route = "/" + p[0];
+    if (!get) co_return wrong_method();
+    co_return co_await Health();
+  }
+  if (p.size() == 1 && p[0] == "metrics") {
+    route = "/metrics";
+    if (!get) co_return wrong_method();
+    co_return co_await MetricsText();
+  }
+  if (p.size() < 3 || p[0] != "v1" || p[1] != "codeq") co_return http::ErrorResponse(404, "not found");
+
+  if (p[2] == "tasks") {
+    if (p.size() == 3) {
+      route = "/v1/codeq/tasks";
+      if (!post) co_return wrong_method();
+      co_return co_await CreateTask(req);
+    }
+    if (p.size() == 4 && p[3] == "claim" && post) {
+      route = "/v1/codeq/tasks/claim";
+      co_return co_await Claim(req);
+    }
+    if (p.size() == 4) {
+      route = "/v1/codeq/tasks/:id";
+      if (!get) co_return wrong_method();
+      co_return co_await GetTask(req, p[3]);
+    }
+    if (p.size() == 5) {
+      const std::string& id = p[3];
+      const std::string& action = p[4];
+      if (action == "result") {
+        route = "/v1/codeq/tasks/:id/result";
+        if (get) co_return co_await GetResult(req, id);
+        if (post) co_return co_await SubmitResult(req, id);
+        co_return wrong_method();
+      }
+      if (action == "heartbeat" || action == "abandon" || action == "nack") {
+        route = "/v1/codeq/tasks/:id/" + action;
+        if (!post) co_return wrong_method();
+        if (action == "heartbeat") co_return co_await Heartbeat(req, id);
+        if (action == "abandon") co_return co_await Abandon(req, id);
+        co_return co_await Nack(req, id);
+      }
+    }
+  } else if (p[2] == "admin" && p.size() >= 4) {
+    if (p[3] == "queues" && p.size() == 4) {
+      route = "/v1/codeq/admin/queues";
+      if (!get) co_return wrong_method();
+      co_return co_await AdminQueues(req, query);
+    }
+    if (p[3] == "queues" && p.size() == 5) {
+      route = "/v1/codeq/admin/queues/:command";
+      if (!get) co_return wrong_method();
+      co_return co_await AdminQueueStats(req, p[4], query);
+    }
+    if (p[3] == "tasks" && p.size() == 5 && p[4] == "cleanup") {
+      route = "/v1/codeq/admin/tasks/cleanup";
+      if (!post) co_return wrong_method();
+      co_return co_await AdminCleanup(req, query);
+    }
+  }
+  co_return http::ErrorResponse(404, "not found");
+}
+
+}  // namespace codeq::api

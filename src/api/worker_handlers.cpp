@@ -1,0 +1,134 @@
+// Worker endpoints: claim (SPEC §2.4), heartbeat (§2.5), abandon (§2.6), nack (§2.7), result (§2.8).
+#include <algorithm>
+
+#include "api/api.h"
+#include "api/handler_util.h"
+#include "api/json_body.h"
+
+namespace codeq::api {
+namespace json = boost::json;
+using Awaitable = boost::asio::awaitable<http::Response>;
+
+namespace {
+// A token whose `sub` is empty cannot own a lease; SPEC answers 500, we treat it as the
+// credential problem it is (D8: a client mistake is never a 500).
+constexpr std::string_view kNoWorkerId = "workerId is required";
+}  // namespace
+
+Awaitable Api::Claim(const http::Request& req) {
+  auto who = auth_.AuthenticateWorker(Header(req, "Authorization"), "codeq:claim");
+  if (!who.ok()) co_return StatusResponse(who.status());
+  auto body = ParseObjectBody(req.body(), true, "invalid body");
+  if (!body.ok()) co_return StatusResponse(body.status());
+  std::optional<std::vector<std::string>> commands;
+  std::optional<int64_t> lease, wait;
+  if (!ReadStringArray(*body, "commands", commands) || !ReadInt(*body, "leaseSeconds", lease) ||
+      !ReadInt(*body, "waitSeconds", wait)) {
+    co_return http::ErrorResponse(400, "invalid body");
+  }
+  if (who->subject.empty()) co_return http::ErrorResponse(401, kNoWorkerId);
+
+  std::vector<std::string> selected;
+  if (commands && !commands->empty()) {
+    for (const auto& c : *commands) {
+      if (!IsValidCommand(c)) co_return http::ErrorResponse(400, "invalid command");
+      if (!who->AllowsEvent(c)) co_return http::ErrorResponse(403, "event type not allowed");
+      if (std::find(selected.begin(), selected.end(), c) == selected.end()) selected.push_back(c);
+    }
+  } else if (!who->HasWildcard()) {
+    for (const auto& c : who->event_types) {
+      if (IsValidCommand(c) && std::find(selected.begin(), selected.end(), c) == selected.end()) {
+        selected.push_back(c);
+      }
+    }
+  } else {
+    // D5: a wildcard token without `commands` claims from every command known to its tenant.
+    auto known = co_await scheduler_.ListQueues(who->tenant);
+    if (!known.ok()) co_return StatusResponse(known.status());
+    for (const auto& q : *known) selected.push_back(q.command);
+  }
+  if (selected.empty()) co_return http::Response{204, ""};
+
+  auto claimed = co_await scheduler_.Claim(who->subject, who->tenant, std::move(selected),
+                                           lease.value_or(0), wait.value_or(0));
+  if (!claimed.ok()) co_return StatusResponse(claimed.status());
+  if (!claimed->has_value()) co_return http::Response{204, ""};
+  co_return JsonResponse(200, TaskToJson(**claimed));
+}
+
+Awaitable Api::Heartbeat(const http::Request& req, const std::string& id) {
+  auto who = auth_.AuthenticateWorker(Header(req, "Authorization"), "codeq:heartbeat");
+  if (!who.ok()) co_return StatusResponse(who.status());
+  auto body = ParseObjectBody(req.body(), true, "invalid body");
+  if (!body.ok()) co_return StatusResponse(body.status());
+  std::optional<int64_t> extend;
+  if (!ReadInt(*body, "extendSeconds", extend)) co_return http::ErrorResponse(400, "invalid body");
+  if (who->subject.empty()) co_return http::ErrorResponse(401, kNoWorkerId);
+  auto r = co_await scheduler_.Heartbeat(who->tenant, id, who->subject, extend.value_or(0));
+  if (!r.ok()) co_return StatusResponse(r.status());
+  co_return JsonResponse(200, json::object{{"ok", true}});
+}
+
+Awaitable Api::Abandon(const http::Request& req, const std::string& id) {
+  auto who = auth_.AuthenticateWorker(Header(req, "Authorization"), "codeq:abandon");
+  if (!who.ok()) co_return StatusResponse(who.status());
+  if (who->subject.empty()) co_return http::ErrorResponse(401, kNoWorkerId);
+  auto r = co_await scheduler_.Abandon(who->tenant, id, who->subject);
+  if (!r.ok()) co_return StatusResponse(r.status());
+  co_return JsonResponse(200, json::object{{"status", "requeued"}});
+}
+
+Awaitable Api::Nack(const http::Request& req, const std::string& id) {
+  auto who = auth_.AuthenticateWorker(Header(req, "Authorization"), "codeq:nack");
+  if (!who.ok()) co_return StatusResponse(who.status());
+  auto body = ParseObjectBody(req.body(), true, "invalid body");
+  if (!body.ok()) co_return StatusResponse(body.status());
+  std::optional<int64_t> delay;
+  std::optional<std::string> reason;
+  if (!ReadInt(*body, "delaySeconds", delay) || !ReadString(*body, "reason", reason)) {
+    co_return http::ErrorResponse(400, "invalid body");
+  }
+  if (who->subject.empty()) co_return http::ErrorResponse(401, kNoWorkerId);
+  auto r = co_await scheduler_.Nack(who->tenant, id, who->subject, delay.value_or(0), reason.value_or(""));
+  if (!r.ok()) co_return StatusResponse(r.status());
+  co_return JsonResponse(200, json::object{{"status", r->dead_lettered ? "dlq" : "requeued"},
+                                           {"delaySeconds", r->delay_seconds}});
+}
+
+Awaitable Api::SubmitResult(const http::Request& req, const std::string& id) {
+  auto who = auth_.AuthenticateWorker(Header(req, "Authorization"), "codeq:result");
+  if (!who.ok()) co_return StatusResponse(who.status());
+  constexpr std::string_view kBad = "invalid request body";
+  auto body = ParseObjectBody(req.body(), false, kBad);
+  if (!body.ok()) co_return StatusResponse(body.status());
+  const json::object& o = *body;
+  ResultRequest rr;
+  std::optional<std::string> status, error;
+  if (!ReadString(o, "status", status) || !ReadString(o, "error", error) || !status || status->empty()) {
+    co_return http::ErrorResponse(400, kBad);
+  }
+  rr.status = *status;
+  rr.error = error.value_or("");
+  if (auto it = o.find("result"); it != o.end() && !it->value().is_null()) {
+    if (!it->value().is_object()) co_return http::ErrorResponse(400, kBad);
+    rr.result = it->value().get_object();
+  }
+  if (auto it = o.find("artifacts"); it != o.end() && !it->value().is_null()) {
+    if (!it->value().is_array()) co_return http::ErrorResponse(400, kBad);
+    for (const auto& e : it->value().get_array()) {
+      if (!e.is_object()) co_return http::ErrorResponse(400, kBad);
+      std::optional<std::string> name, url, content, type;
+      if (!ReadString(e.get_object(), "name", name) || !ReadString(e.get_object(), "url", url) ||
+          !ReadString(e.get_object(), "contentBase64", content) ||
+          !ReadString(e.get_object(), "contentType", type)) {
+        co_return http::ErrorResponse(400, kBad);
+      }
+      rr.artifacts.push_back(ArtifactInput{name.value_or(""), url.value_or(""), content.value_or("")});
+    }
+  }
+  auto r = co_await scheduler_.SubmitResult(who->tenant, id, who->subject, std::move(rr));
+  if (!r.ok()) co_return StatusResponse(r.status());
+  co_return JsonResponse(200, TaskResultToJson(*r));
+}
+
+}  // namespace codeq::api

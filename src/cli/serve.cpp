@@ -1,0 +1,215 @@
+#include "cli/serve.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <iostream>
+#include <spdlog/spdlog.h>
+#include <thread>
+
+#include "api/api.h"
+#include "auth/authenticator.h"
+#include "auth/jwt_validator.h"
+#include "auth/validator_factory.h"
+#include "cli/dev_mode.h"
+#include "domain/time_format.h"
+#include "http/server.h"
+#include "metrics/metrics.h"
+#include "service/scheduler.h"
+#include "store/redis/redis_store.h"
+
+namespace codeq::cli {
+namespace asio = boost::asio;
+
+CLI::App* AddServeCommand(CLI::App& app, ConfigFlags& flags) {
+  CLI::App* serve = app.add_subcommand("serve", "Run the codeQ HTTP server");
+  serve->footer(
+      "Examples:\n"
+      "  codeq serve --dev --store redis://127.0.0.1:6379   # local development, prints tokens\n"
+      "  CODEQ_CONFIG_PATH=/etc/codeq.yaml codeq serve       # production, config from YAML + env\n"
+      "  codeq serve --print-config                          # show the effective config");
+  RegisterServeFlags(*serve, flags);
+  return serve;
+}
+
+namespace {
+
+void SetUpLogging(const Config& config) {
+  auto level = spdlog::level::from_str(config.log_level);
+  spdlog::set_level(level == spdlog::level::off && config.log_level != "off" ? spdlog::level::info : level);
+  if (config.log_format == "text") {
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  } else {
+    spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","service":"codeq","env":")" +
+                        config.env + R"(","msg":"%v"})");
+  }
+}
+
+Result<std::shared_ptr<Store>> OpenStore(const Config& config) {
+  if (config.store == "embedded") {
+    return Status(StatusCode::kInvalidArgument,
+                  "the embedded store is not available in this build yet; run with "
+                  "--store redis://host:port (or STORE=redis://...)");
+  }
+  auto target = RedisTarget(config);
+  if (!target.ok()) return target.status();
+  RedisOptions o;
+  o.host = target->host;
+  o.port = target->port;
+  o.db = target->db;
+  o.password = target->password;
+  std::shared_ptr<Store> store = RedisStore::Create(o);
+  return store;
+}
+
+// SPEC §3.1 auto-configuration: a side without an explicit provider becomes `jwks` when its JWKS URL
+// is set (producer: identityJwksUrl/identityIssuer/identityAudience; worker: workerJwksUrl/...).
+void ResolveAuthProviders(Config& c) {
+  auto resolve = [&](std::string& provider, boost::json::value& cfg, const std::string& url,
+                     const std::string& issuer, const std::string& audience) {
+    if (!provider.empty() || url.empty()) return;
+    provider = "jwks";
+    if (!cfg.is_null()) return;
+    cfg = boost::json::object{{"jwksUrl", url},
+                              {"issuer", issuer},
+                              {"audience", audience},
+                              {"clockSkew", std::to_string(c.allowed_clock_skew_seconds) + "s"},
+                              {"httpTimeout", "5s"}};
+  };
+  resolve(c.producer_auth_provider, c.producer_auth_config, c.identity_jwks_url, c.identity_issuer,
+          c.identity_audience);
+  resolve(c.worker_auth_provider, c.worker_auth_config, c.worker_jwks_url, c.worker_issuer,
+          c.worker_audience);
+}
+
+SchedulerOptions ToSchedulerOptions(const Config& c) {
+  SchedulerOptions o;
+  o.default_lease_seconds = c.default_lease_seconds;
+  o.max_lease_seconds = c.max_lease_seconds;
+  o.inspect_limit = c.requeue_inspect_limit;
+  o.max_attempts_default = c.max_attempts_default;
+  o.backoff = BackoffPolicy{c.backoff_policy, c.backoff_base_seconds, c.backoff_max_seconds};
+  o.artifacts_dir = c.local_artifacts_dir;
+  return o;
+}
+
+}  // namespace
+
+int RunServe(const ConfigFlags& flags) {
+  auto loaded = LoadConfig(flags, ProcessEnv());
+  if (!loaded.ok()) {
+    std::cerr << "[ERROR] " << loaded.status().message() << "\n";
+    return 2;
+  }
+  Config config = std::move(*loaded);
+  if (flags.print_config) {
+    std::cout << PrintConfig(config);
+    return 0;
+  }
+  SetUpLogging(config);
+  if (!SetDisplayTimeZone(config.timezone)) {
+    spdlog::warn("unknown timezone {}; using UTC", config.timezone);
+  }
+
+  SystemClock clock;
+  std::shared_ptr<TokenValidator> producer, worker;
+  std::optional<DevSetup> dev;
+  if (config.IsDevMode() && flags.dev) {
+    auto setup = SetUpDevMode(config, clock);
+    if (!setup.ok()) {
+      std::cerr << "[ERROR] dev mode: " << setup.status().message() << "\n";
+      return 1;
+    }
+    dev = std::move(*setup);
+    producer = dev->producer;
+    worker = dev->worker;
+  } else {
+    ResolveAuthProviders(config);
+    auto p = MakeTokenValidator(config.producer_auth_provider, config.producer_auth_config, clock);
+    auto w = MakeTokenValidator(config.worker_auth_provider, config.worker_auth_config, clock);
+    if (!p.ok() || !w.ok()) {
+      std::cerr << "[ERROR] " << (!p.ok() ? p.status() : w.status()).message() << "\n";
+      return 2;
+    }
+    producer = *p;
+    worker = *w;
+    for (auto* v : {producer.get(), worker.get()}) {
+      if (auto* jwt = dynamic_cast<JwtValidator*>(v)) {
+        if (auto s = jwt->Prefetch(); !s.ok()) spdlog::warn("JWKS not loaded at start-up: {}", s.message());
+      }
+    }
+  }
+  if (config.IsDevMode()) {
+    spdlog::warn("env=dev: development mode, X-Role: ADMIN is honoured; never use this in production");
+  }
+
+  auto store = OpenStore(config);
+  if (!store.ok()) {
+    std::cerr << "[ERROR] " << store.status().message() << "\n";
+    return 2;
+  }
+  Metrics metrics;
+  Scheduler scheduler(*store, clock, metrics, ToSchedulerOptions(config));
+  AuthOptions auth_options;
+  auth_options.dev_mode = config.IsDevMode();
+  auth_options.allow_producer_as_worker = config.allow_producer_as_worker;
+  auth_options.tenant_fallback_to_subject = config.tenant_fallback_to_subject;
+  auth_options.worker_audience = config.worker_audience;
+  Authenticator auth(auth_options, producer, worker);
+  api::Api api(scheduler, auth, metrics);
+
+  asio::io_context ioc;
+  http::ServerOptions so;
+  so.address = config.listen_address;
+  so.port = static_cast<uint16_t>(config.port);
+  so.max_body_bytes = static_cast<uint64_t>(config.max_body_bytes);
+  http::HttpServer server(ioc, so, [&api](const http::Request& r) { return api.Handle(r); });
+  if (auto s = server.Start(); !s.ok()) {
+    std::cerr << "[ERROR] " << s.message() << "\n";
+    return 1;
+  }
+  spdlog::info("codeq {} listening on {}:{} store={} timezone={} defaultLeaseSeconds={} requeueInspectLimit={}",
+               CODEQ_VERSION, config.listen_address, server.port(),
+               config.store.rfind("redis://", 0) == 0 ? "redis" : config.store, config.timezone,
+               config.default_lease_seconds, config.requeue_inspect_limit);
+  if (dev) {
+    std::cout << "\n=== codeQ DEVELOPMENT MODE: local keys, NOT FOR PRODUCTION ===\n"
+              << "JWKS:           " << dev->jwks_path << "\n"
+              << "Tokens (also in " << dev->tokens_dir << "/{producer,worker,admin}.token, valid 30 days):\n"
+              << "PRODUCER_TOKEN=" << dev->producer_token << "\n"
+              << "WORKER_TOKEN=" << dev->worker_token << "\n"
+              << "ADMIN_TOKEN=" << dev->admin_token << "\n"
+              << "=================================================================\n"
+              << std::endl;
+  }
+
+  // Graceful shutdown (SPEC §8.4): stop accepting, let requests in flight finish, 10 s budget.
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  asio::steady_timer drain(ioc);
+  auto deadline = std::chrono::steady_clock::now();
+  std::function<void()> poll = [&] {
+    if (server.active_requests() == 0 || std::chrono::steady_clock::now() >= deadline) {
+      ioc.stop();
+      return;
+    }
+    drain.expires_after(std::chrono::milliseconds(50));
+    drain.async_wait([&](auto) { poll(); });
+  };
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("signal {} received: shutting down", sig);
+    server.StopAccepting();
+    deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    poll();
+  });
+
+  unsigned threads = std::max(2u, std::thread::hardware_concurrency());
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
+  ioc.run();
+  for (auto& t : pool) t.join();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace codeq::cli

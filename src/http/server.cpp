@@ -1,0 +1,179 @@
+#include "http/server.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+namespace codeq::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+Response ErrorResponse(int status, std::string_view message) {
+  Response r;
+  r.status = status;
+  r.body = boost::json::serialize(boost::json::object{{"error", message}});
+  return r;
+}
+
+HttpServer::HttpServer(asio::io_context& ioc, ServerOptions opts, Handler handler)
+    : ioc_(ioc), opts_(std::move(opts)), handler_(std::move(handler)), acceptor_(asio::make_strand(ioc)) {}
+
+Status HttpServer::Start() {
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(opts_.address, ec);
+  if (ec) return InvalidArgument("invalid listen address '" + opts_.address + "'");
+  tcp::endpoint ep(addr, opts_.port);
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Unavailable("cannot listen on " + opts_.address + ":" + std::to_string(opts_.port) + ": " +
+                       ec.message());
+  }
+  bound_port_ = acceptor_.local_endpoint().port();
+  asio::co_spawn(acceptor_.get_executor(), AcceptLoop(), asio::detached);
+  return Status::Ok();
+}
+
+void HttpServer::StopAccepting() {
+  asio::post(acceptor_.get_executor(), [this] {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+  });
+}
+
+asio::awaitable<void> HttpServer::AcceptLoop() {
+  for (;;) {
+    boost::system::error_code ec;
+    tcp::socket socket(asio::make_strand(ioc_));
+    co_await acceptor_.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+    if (ec) {
+      spdlog::warn("accept failed: {}", ec.message());
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    auto ex = socket.get_executor();
+    asio::co_spawn(ex, Session(std::move(socket)), asio::detached);
+  }
+}
+
+namespace {
+
+bhttp::response<bhttp::string_body> ToBeast(Response&& r, unsigned version, bool keep_alive) {
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
+  res.set(bhttp::field::server, "codeq");
+  if (!r.body.empty() || r.status != 204) res.set(bhttp::field::content_type, r.content_type);
+  for (auto& [k, v] : r.headers) res.set(k, v);
+  res.body() = std::move(r.body);
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
+}
+
+}  // namespace
+
+asio::awaitable<void> HttpServer::Session(tcp::socket socket) {
+  struct Counter {
+    std::atomic<size_t>& c;
+    explicit Counter(std::atomic<size_t>& x) : c(x) { ++c; }
+    ~Counter() { --c; }
+  } counter(connections_);
+
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  boost::system::error_code ec;
+
+  if (connections_.load() > opts_.max_connections) {
+    auto res = ToBeast(ErrorResponse(503, "too many connections"), 11, false);
+    stream.expires_after(std::chrono::seconds(2));
+    co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    co_return;
+  }
+
+  bool first = true;
+  for (;;) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(opts_.max_header_bytes);
+    parser.body_limit(opts_.max_body_bytes);
+
+    // Idle keep-alive connections wait up to idle_timeout for the next request to start; headers
+    // of a started request must then complete within header_timeout (slow clients are cut off).
+    stream.expires_after(first ? opts_.header_timeout : opts_.idle_timeout);
+    first = false;
+    co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+      break;
+    }
+    int early_status = 0;
+    std::string early_message;
+    if (ec == bhttp::error::header_limit) {
+      early_status = 431;
+      early_message = "request headers too large";
+    } else if (ec) {
+      early_status = 400;
+      early_message = "malformed HTTP request";
+    } else {
+      auto& hdr = parser.get();
+      if (parser.content_length() && *parser.content_length() > opts_.max_body_bytes) {
+        early_status = 413;
+        early_message = "request body too large";
+      } else {
+        if (beast::iequals(hdr[bhttp::field::expect], "100-continue")) {
+          bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, hdr.version()};
+          stream.expires_after(opts_.write_timeout);
+          co_await bhttp::async_write(stream, cont, asio::redirect_error(asio::use_awaitable, ec));
+          if (ec) break;
+        }
+        stream.expires_after(opts_.header_timeout + std::chrono::seconds(25));
+        co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec == bhttp::error::body_limit) {
+          early_status = 413;
+          early_message = "request body too large";
+        } else if (ec == beast::error::timeout || ec == asio::error::eof ||
+                   ec == bhttp::error::partial_message || ec == asio::error::connection_reset) {
+          break;
+        } else if (ec) {
+          early_status = 400;
+          early_message = "malformed HTTP request";
+        }
+      }
+    }
+    if (early_status != 0) {
+      auto res = ToBeast(ErrorResponse(early_status, early_message), 11, false);
+      stream.expires_after(opts_.write_timeout);
+      co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+      break;
+    }
+
+    Request req = parser.release();
+    bool keep_alive = req.keep_alive();
+    stream.expires_never();  // a long-poll claim may legitimately take up to 30 s
+    ++active_requests_;
+    Response response;
+    try {
+      response = co_await handler_(req);
+    } catch (const std::exception& e) {
+      spdlog::error("handler failed: {}", e.what());
+      response = Response{500, "", "application/json; charset=utf-8", {}};
+    }
+    --active_requests_;
+    auto res = ToBeast(std::move(response), req.version(), keep_alive);
+    stream.expires_after(opts_.write_timeout);
+    co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || !keep_alive) break;
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+}  // namespace codeq::http

@@ -1,0 +1,75 @@
+// The HTTP/1.1 server: connections, parsing, limits, keep-alive, timeouts. Knows nothing of queues
+// (ARCHITECTURE.md, http/): every request goes to one Handler.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "domain/status.h"
+
+namespace codeq::http {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+
+/// A response: status, body (JSON unless content_type says otherwise) and extra headers.
+struct Response {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json; charset=utf-8";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// Handles one request; must not throw (exceptions become 500 with an empty body, SPEC §2.1).
+using Handler = std::function<boost::asio::awaitable<Response>(const Request&)>;
+
+struct ServerOptions {
+  std::string address = "0.0.0.0";
+  uint16_t port = 8080;                 // 0 = any free port (see HttpServer::port())
+  uint64_t max_body_bytes = 1 << 20;    // larger bodies → 413 (D9)
+  uint32_t max_header_bytes = 16 * 1024;  // larger headers → 431
+  std::chrono::seconds header_timeout{5};   // SPEC §8.4: a request's headers must arrive in 5 s
+  std::chrono::seconds idle_timeout{75};    // keep-alive connection without a request
+  std::chrono::seconds write_timeout{30};
+  size_t max_connections = 10000;           // beyond: 503 and close
+};
+
+/// Accepts connections on one io_context; each connection is a coroutine on its own strand.
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& ioc, ServerOptions opts, Handler handler);
+
+  /// Binds and starts accepting. Unavailable with the OS reason when the address cannot be bound.
+  Status Start();
+  /// Stops accepting new connections; open connections finish their current request.
+  void StopAccepting();
+  /// The bound port (useful with port 0).
+  uint16_t port() const { return bound_port_; }
+  /// Requests currently inside the handler.
+  int64_t active_requests() const { return active_requests_.load(); }
+  size_t open_connections() const { return connections_.load(); }
+
+ private:
+  boost::asio::awaitable<void> AcceptLoop();
+  boost::asio::awaitable<void> Session(boost::asio::ip::tcp::socket socket);
+
+  boost::asio::io_context& ioc_;
+  ServerOptions opts_;
+  Handler handler_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  uint16_t bound_port_ = 0;
+  std::atomic<int64_t> active_requests_{0};
+  std::atomic<size_t> connections_{0};
+};
+
+/// A JSON error response `{"error": message}` (SPEC §0: every error body has exactly one member).
+Response ErrorResponse(int status, std::string_view message);
+
+}  // namespace codeq::http

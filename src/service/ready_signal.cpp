@@ -1,0 +1,73 @@
+#include "service/ready_signal.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "domain/keys.h"
+
+namespace codeq {
+namespace asio = boost::asio;
+
+namespace {
+std::string SignalKey(const std::string& tenant, const std::string& command) {
+  return tenant + '\x1f' + keys::LowerAscii(command);
+}
+}  // namespace
+
+std::shared_ptr<ReadySignal::Waiter> ReadySignal::Register(asio::any_io_executor executor,
+                                                           const std::string& tenant,
+                                                           const std::vector<std::string>& commands) {
+  std::vector<std::string> keys;
+  for (const auto& c : commands) keys.push_back(SignalKey(tenant, c));
+  auto w = std::make_shared<Waiter>(*this, executor, keys);
+  std::lock_guard lock(mu_);
+  for (const auto& k : keys) waiters_.emplace(k, w.get());
+  return w;
+}
+
+void ReadySignal::Unregister(Waiter* w) {
+  std::lock_guard lock(mu_);
+  for (const auto& k : w->keys_) {
+    auto [b, e] = waiters_.equal_range(k);
+    for (auto it = b; it != e;) {
+      it = it->second == w ? waiters_.erase(it) : std::next(it);
+    }
+  }
+}
+
+void ReadySignal::Notify(const std::string& tenant, const std::string& command) {
+  std::lock_guard lock(mu_);
+  auto [b, e] = waiters_.equal_range(SignalKey(tenant, command));
+  for (auto it = b; it != e; ++it) it->second->Wake();
+}
+
+size_t ReadySignal::WaiterCount() const {
+  std::lock_guard lock(mu_);
+  return waiters_.size();
+}
+
+ReadySignal::Waiter::Waiter(ReadySignal& owner, asio::any_io_executor ex, std::vector<std::string> keys)
+    : owner_(owner), timer_(ex), keys_(std::move(keys)) {}
+
+ReadySignal::Waiter::~Waiter() { owner_.Unregister(this); }
+
+// Called with the registry lock held, from any thread: the flag is set first, then the cancel is
+// posted to the waiter's own executor, so a wake-up is never lost between check and wait.
+void ReadySignal::Waiter::Wake() {
+  notified_.store(true);
+  // The destructor may be waiting for the registry lock; then there is nobody left to wake.
+  if (auto self = weak_from_this().lock()) {
+    asio::post(timer_.get_executor(), [self] { self->timer_.cancel(); });
+  }
+}
+
+asio::awaitable<bool> ReadySignal::Waiter::Wait(std::chrono::milliseconds timeout) {
+  if (notified_.exchange(false)) co_return true;
+  timer_.expires_after(timeout);
+  boost::system::error_code ec;
+  co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  co_return notified_.exchange(false);
+}
+
+}  // namespace codeq

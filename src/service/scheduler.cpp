@@ -1,0 +1,270 @@
+#include "service/scheduler.h"
+
+#include <algorithm>
+#include <boost/asio/this_coro.hpp>
+#include <boost/uuid/random_generator.hpp>
+#include <boost/uuid/uuid_io.hpp>
+
+#include "domain/time_format.h"
+#include "service/artifacts.h"
+
+namespace codeq {
+namespace asio = boost::asio;
+
+namespace {
+
+std::string NewUuid() {
+  thread_local boost::uuids::random_generator gen;
+  return boost::uuids::to_string(gen());
+}
+
+// Seconds since the task's createdAt, for the processing-latency histogram (SPEC §7).
+double SecondsSince(const std::string& created_at, int64_t now_ms) {
+  auto created = ParseRfc3339Ms(created_at);
+  if (!created) return 0;
+  return std::max<int64_t>(0, now_ms - *created) / 1000.0;
+}
+
+}  // namespace
+
+Scheduler::Scheduler(std::shared_ptr<Store> store, const Clock& clock, Metrics& metrics,
+                     SchedulerOptions opts, RandomInt random)
+    : store_(std::move(store)), clock_(clock), metrics_(metrics), opts_(std::move(opts)),
+      random_(std::move(random)) {}
+
+Now Scheduler::CurrentTime() const {
+  int64_t ms = clock_.NowMs();
+  return Now{ms, FormatTimestamp(ms)};
+}
+
+int64_t Scheduler::Backoff(int attempts) const {
+  return ComputeBackoffSeconds(opts_.backoff, attempts, random_);
+}
+
+void Scheduler::RecordDeadLetter(const Task& t, const Now& now) {
+  metrics_.TaskCompleted(t.command, kFailed, SecondsSince(t.created_at, now.ms));
+}
+
+Async<Result<CreateOutcome>> Scheduler::CreateTask(const std::string& tenant, CreateRequest req) {
+  Now now = CurrentTime();
+  CreateTaskInput in;
+  in.now = now;
+  in.idempotency_key = std::move(req.idempotency_key);
+  Task& t = in.task;
+  t.id = NewUuid();
+  t.command = std::move(req.command);
+  t.payload = std::move(req.payload);
+  t.priority = std::clamp(req.priority, 0, 9);
+  t.webhook = std::move(req.webhook);
+  int max_attempts = req.max_attempts <= 0 ? opts_.max_attempts_default : req.max_attempts;
+  t.max_attempts = std::min(max_attempts, opts_.max_attempts_limit);
+  t.status = std::string(kPending);
+  t.tenant_id = tenant;
+  t.created_at = t.updated_at = now.text;
+  // Visibility (SPEC §2.3): runAt wins; else a positive delay; whole epoch seconds, truncated.
+  if (req.run_at_ms) {
+    in.visible_at_sec = *req.run_at_ms >= 0 ? *req.run_at_ms / 1000 : (*req.run_at_ms - 999) / 1000;
+  } else if (req.delay_seconds > 0) {
+    in.visible_at_sec = now.seconds() + req.delay_seconds;
+  } else {
+    in.visible_at_sec = now.seconds();
+  }
+  bool immediate = in.visible_at_sec <= now.seconds();
+  auto out = co_await store_->CreateTask(std::move(in));
+  if (!out.ok()) co_return out;
+  if (!out->replayed) {
+    metrics_.TaskCreated(out->task.command);
+    if (immediate) ready_.Notify(tenant, out->task.command);
+  }
+  co_return out;
+}
+
+Async<Result<std::optional<Task>>> Scheduler::Claim(const std::string& worker_id,
+                                                    const std::string& tenant,
+                                                    std::vector<std::string> commands,
+                                                    int64_t lease_seconds, int64_t wait_seconds) {
+  if (lease_seconds <= 0) lease_seconds = opts_.default_lease_seconds;
+  lease_seconds = std::min(lease_seconds, opts_.max_lease_seconds);
+  wait_seconds = std::clamp<int64_t>(wait_seconds, 0, opts_.max_wait_seconds);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_seconds);
+
+  std::shared_ptr<ReadySignal::Waiter> waiter;
+  if (wait_seconds > 0) {
+    waiter = ready_.Register(co_await asio::this_coro::executor, tenant, commands);
+  }
+  for (;;) {
+    Now now = CurrentTime();
+    RepairInput repair{tenant, commands, opts_.inspect_limit, opts_.max_attempts_default,
+                       [this](int a) { return Backoff(a); }, now};
+    auto repaired = co_await store_->RepairExpired(std::move(repair));
+    if (!repaired.ok()) co_return repaired.status();
+    for (const auto& cmd : repaired->expired_commands) metrics_.LeaseExpired(cmd);
+    for (const auto& t : repaired->dead_lettered) RecordDeadLetter(t, now);
+
+    ClaimInput in{worker_id, tenant, commands, lease_seconds, opts_.inspect_limit, now};
+    auto claimed = co_await store_->ClaimTask(std::move(in));
+    if (!claimed.ok()) co_return claimed.status();
+    if (claimed->has_value()) {
+      metrics_.TaskClaimed((*claimed)->command);
+      co_return claimed;
+    }
+    auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (!waiter || remaining.count() <= 0) co_return std::optional<Task>{};
+    co_await waiter->Wait(std::min(remaining, opts_.poll_interval));
+  }
+}
+
+Async<Result<Task>> Scheduler::Heartbeat(const std::string& tenant, const std::string& id,
+                                         const std::string& worker_id, int64_t extend_seconds) {
+  if (extend_seconds <= 0) extend_seconds = opts_.default_lease_seconds;
+  extend_seconds = std::min(extend_seconds, opts_.max_lease_seconds);
+  co_return co_await store_->Heartbeat(HeartbeatInput{tenant, id, worker_id, extend_seconds, CurrentTime()});
+}
+
+Async<Result<Task>> Scheduler::Abandon(const std::string& tenant, const std::string& id,
+                                       const std::string& worker_id) {
+  auto out = co_await store_->Abandon(TaskRef{tenant, id, worker_id, CurrentTime()});
+  if (out.ok()) ready_.Notify(out->tenant_id, out->command);
+  co_return out;
+}
+
+Async<Result<NackOutcome>> Scheduler::Nack(const std::string& tenant, const std::string& id,
+                                           const std::string& worker_id, int64_t delay_seconds,
+                                           std::string reason) {
+  Now now = CurrentTime();
+  NackInput in;
+  in.tenant = tenant;
+  in.task_id = id;
+  in.worker_id = worker_id;
+  in.delay_seconds = delay_seconds;
+  in.max_delay_seconds = opts_.backoff.max_seconds <= 0 ? opts_.backoff.base_seconds : opts_.backoff.max_seconds;
+  in.backoff = [this](int a) { return Backoff(a); };
+  in.reason = std::move(reason);
+  in.max_attempts_default = opts_.max_attempts_default;
+  in.now = now;
+  auto out = co_await store_->Nack(std::move(in));
+  if (out.ok() && out->dead_lettered) RecordDeadLetter(out->task, now);
+  co_return out;
+}
+
+Async<Result<TaskResult>> Scheduler::SubmitResult(const std::string& tenant, const std::string& id,
+                                                  const std::string& worker_id, ResultRequest req) {
+  // Fail fast on identity and state before touching the file system; the store re-checks atomically.
+  auto current = co_await store_->GetTask(tenant, id);
+  if (!current.ok()) {
+    if (current.status().code() == StatusCode::kNotFound) co_return NotFound("task not found");
+    co_return current.status();
+  }
+  if (!current->worker_id.empty() && !worker_id.empty() && current->worker_id != worker_id) {
+    co_return Forbidden("not-owner");
+  }
+  if (current->status != kInProgress) co_return Conflict("not-in-progress");
+  if (req.status != kCompleted && req.status != kFailed) co_return InvalidArgument("invalid status");
+  if (req.status == kCompleted && !req.result) {
+    co_return InvalidArgument("result required when status=COMPLETED");
+  }
+  if (req.status == kFailed) {
+    bool blank = std::all_of(req.error.begin(), req.error.end(), [](unsigned char c) { return std::isspace(c); });
+    if (blank) co_return InvalidArgument("error required when status=FAILED");
+  }
+  auto artifacts = WriteArtifacts(id, req.artifacts);
+  if (!artifacts.ok()) co_return artifacts.status();
+
+  Now now = CurrentTime();
+  TaskResult record;
+  record.task_id = id;
+  record.status = req.status;
+  record.result = std::move(req.result);
+  record.error = std::move(req.error);
+  record.artifacts = std::move(*artifacts);
+  record.completed_at = now.text;
+  auto done = co_await store_->SubmitResult(SubmitResultInput{tenant, id, worker_id, record, now});
+  if (!done.ok()) co_return done.status();
+  metrics_.TaskCompleted(done->command, record.status, SecondsSince(done->created_at, now.ms));
+  co_return record;
+}
+
+Result<std::vector<Artifact>> Scheduler::WriteArtifacts(const std::string& task_id,
+                                                        const std::vector<ArtifactInput>& in) {
+  // Validate every name before writing anything, so a bad item leaves no partial files (D15).
+  for (const auto& a : in) {
+    if (!a.url.empty() || a.content_base64.empty()) continue;
+    if (!IsValidArtifactName(a.name)) return InvalidArgument("invalid artifact name");
+  }
+  std::vector<std::pair<const ArtifactInput*, std::string>> decoded;
+  for (const auto& a : in) {
+    if (!a.url.empty() || a.content_base64.empty()) continue;
+    auto bytes = DecodeBase64(a.content_base64);
+    if (!bytes.ok()) {
+      return InvalidArgument("artifact " + a.name + " base64 decode: " + bytes.status().message());
+    }
+    decoded.emplace_back(&a, std::move(*bytes));
+  }
+  std::vector<Artifact> out;
+  size_t next = 0;
+  for (const auto& a : in) {
+    if (!a.url.empty()) {
+      out.push_back(Artifact{a.name, a.url});
+      continue;
+    }
+    if (a.content_base64.empty()) continue;  // SPEC §2.8: silently dropped
+    auto path = WriteArtifactFile(opts_.artifacts_dir, task_id, a.name, decoded[next++].second);
+    if (!path.ok()) return InvalidArgument("artifact " + a.name + " upload: " + path.status().message());
+    out.push_back(Artifact{a.name, "file://" + *path});
+  }
+  return out;
+}
+
+Async<Result<Task>> Scheduler::GetTask(const std::string& tenant, const std::string& id) {
+  auto t = co_await store_->GetTask(tenant, id);
+  if (!t.ok() && t.status().code() == StatusCode::kNotFound) co_return NotFound("not found");
+  co_return t;
+}
+
+Async<Result<std::pair<Task, TaskResult>>> Scheduler::GetResult(const std::string& tenant,
+                                                                const std::string& id) {
+  auto t = co_await store_->GetTask(tenant, id);
+  if (!t.ok()) {
+    if (t.status().code() == StatusCode::kNotFound) co_return NotFound("task not found");
+    co_return t.status();
+  }
+  auto r = co_await store_->GetResult(tenant, id);
+  if (!r.ok()) {
+    if (r.status().code() == StatusCode::kNotFound) co_return NotFound("result not found");
+    co_return r.status();
+  }
+  co_return std::make_pair(std::move(*t), std::move(*r));
+}
+
+Async<Result<std::vector<QueueStats>>> Scheduler::ListQueues(const std::string& tenant) {
+  auto commands = co_await store_->ListCommands(tenant);
+  if (!commands.ok()) co_return commands.status();
+  std::vector<QueueStats> out;
+  for (const auto& c : *commands) {
+    auto s = co_await store_->Stats(tenant, c);
+    if (!s.ok()) co_return s.status();
+    out.push_back(std::move(*s));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.command < b.command; });
+  co_return out;
+}
+
+Async<Result<QueueStats>> Scheduler::Stats(const std::string& tenant, const std::string& command) {
+  co_return co_await store_->Stats(tenant, command);
+}
+
+Async<Result<int64_t>> Scheduler::Cleanup(std::optional<std::string> tenant, int64_t before_ms,
+                                          int limit, bool include_active) {
+  CleanupInput in;
+  in.before_sec = before_ms >= 0 ? before_ms / 1000 : (before_ms - 999) / 1000;
+  in.limit = limit <= 0 ? 1000 : std::min(limit, 100000);
+  in.include_active = include_active;
+  in.tenant = std::move(tenant);
+  in.now = CurrentTime();
+  co_return co_await store_->Cleanup(std::move(in));
+}
+
+Async<VoidResult> Scheduler::Health() { co_return co_await store_->Ping(); }
+
+}  // namespace codeq

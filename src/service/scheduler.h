@@ -1,0 +1,112 @@
+// The Scheduler facade: queue semantics that do not depend on storage (ARCHITECTURE.md, service/).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/clock.h"
+#include "metrics/metrics.h"
+#include "service/backoff.h"
+#include "service/ready_signal.h"
+#include "store/store.h"
+
+namespace codeq {
+
+/// Knobs of the queue semantics, taken from the Config (SPEC §8.2 names in comments).
+struct SchedulerOptions {
+  int64_t default_lease_seconds = 300;  // defaultLeaseSeconds
+  int64_t max_lease_seconds = 86400;    // maxLeaseSeconds (D15)
+  int inspect_limit = 200;              // requeueInspectLimit
+  int max_attempts_default = 5;         // maxAttemptsDefault
+  int max_attempts_limit = 1000;        // D15 clamp
+  BackoffPolicy backoff;                // backoffPolicy, backoffBaseSeconds, backoffMaxSeconds
+  std::string artifacts_dir = "/tmp/codeq-artifacts";  // localArtifactsDir
+  std::chrono::milliseconds poll_interval{250};        // SPEC §2.4 re-check interval
+  int64_t max_wait_seconds = 30;                       // SPEC §2.4 / D15
+};
+
+/// A create request after decoding and validation by api/ (SPEC §2.3).
+struct CreateRequest {
+  std::string command;
+  std::string payload;  // canonical compact JSON text
+  int priority = 0;     // clamped here into 0..9
+  std::string webhook;
+  int max_attempts = 0;  // ≤ 0 → default
+  std::string idempotency_key;
+  std::optional<int64_t> run_at_ms;  // wins over delay_seconds
+  int64_t delay_seconds = 0;
+};
+
+/// An input artifact of a result submission (SPEC §1.4 input form).
+struct ArtifactInput {
+  std::string name, url, content_base64;
+};
+
+/// A result submission after decoding (SPEC §2.8).
+struct ResultRequest {
+  std::string status;
+  std::optional<boost::json::object> result;
+  std::string error;
+  std::vector<ArtifactInput> artifacts;
+};
+
+/// The service layer over a Store. Thread-safe; methods are awaited from request coroutines.
+class Scheduler {
+ public:
+  Scheduler(std::shared_ptr<Store> store, const Clock& clock, Metrics& metrics, SchedulerOptions opts,
+            RandomInt random = DefaultRandom());
+
+  /// SPEC §2.3 (+ D18): 202/200 decided by the caller from `replayed`.
+  Async<Result<CreateOutcome>> CreateTask(const std::string& tenant, CreateRequest req);
+
+  /// SPEC §2.4: repairs, then claims; with wait_seconds > 0 waits (woken in-process by creates and
+  /// requeues, else re-polling every poll_interval) until a task arrives or the window ends.
+  /// lease_seconds ≤ 0 → default; clamped to max_lease_seconds; wait clamped to 30 s.
+  Async<Result<std::optional<Task>>> Claim(const std::string& worker_id, const std::string& tenant,
+                                           std::vector<std::string> commands, int64_t lease_seconds,
+                                           int64_t wait_seconds);
+
+  Async<Result<Task>> Heartbeat(const std::string& tenant, const std::string& id,
+                                const std::string& worker_id, int64_t extend_seconds);
+  Async<Result<Task>> Abandon(const std::string& tenant, const std::string& id,
+                              const std::string& worker_id);
+  Async<Result<NackOutcome>> Nack(const std::string& tenant, const std::string& id,
+                                  const std::string& worker_id, int64_t delay_seconds,
+                                  std::string reason);
+  /// SPEC §2.8 steps 2–9 (status validated before any artifact is written, D15).
+  Async<Result<TaskResult>> SubmitResult(const std::string& tenant, const std::string& id,
+                                         const std::string& worker_id, ResultRequest req);
+
+  Async<Result<Task>> GetTask(const std::string& tenant, const std::string& id);
+  Async<Result<std::pair<Task, TaskResult>>> GetResult(const std::string& tenant, const std::string& id);
+  /// D7: stats of every known command of the tenant, sorted by command.
+  Async<Result<std::vector<QueueStats>>> ListQueues(const std::string& tenant);
+  Async<Result<QueueStats>> Stats(const std::string& tenant, const std::string& command);
+  /// SPEC §2.15 / §4.10 / D12.
+  Async<Result<int64_t>> Cleanup(std::optional<std::string> tenant, int64_t before_ms, int limit,
+                                 bool include_active);
+  Async<VoidResult> Health();
+
+  /// Now as the store wants it (epoch ms + formatted text in the configured zone).
+  Now CurrentTime() const;
+  const SchedulerOptions& options() const { return opts_; }
+  ReadySignal& ready_signal() { return ready_; }
+
+ private:
+  int64_t Backoff(int attempts) const;
+  void RecordDeadLetter(const Task& t, const Now& now);
+  Result<std::vector<Artifact>> WriteArtifacts(const std::string& task_id,
+                                               const std::vector<ArtifactInput>& in);
+
+  std::shared_ptr<Store> store_;
+  const Clock& clock_;
+  Metrics& metrics_;
+  SchedulerOptions opts_;
+  RandomInt random_;
+  ReadySignal ready_;
+};
+
+}  // namespace codeq
