@@ -30,7 +30,11 @@ double SecondsSince(const std::string& created_at, int64_t now_ms) {
 Scheduler::Scheduler(std::shared_ptr<Store> store, const Clock& clock, Metrics& metrics,
                      SchedulerOptions opts, RandomInt random)
     : store_(std::move(store)), clock_(clock), metrics_(metrics), opts_(std::move(opts)),
-      random_(std::move(random)) {}
+      random_(std::move(random)) {
+  store_->SetReadyListener([this](const std::string& tenant, const std::string& command) {
+    ready_.Notify(tenant, command);
+  });
+}
 
 Now Scheduler::CurrentTime() const {
   int64_t ms = clock_.NowMs();

@@ -176,6 +176,13 @@ class Store {
 
   /// Whether the backend answers (for /healthz). Unavailable when it does not.
   virtual Async<VoidResult> Ping() = 0;
+
+  /// Called (from any thread) when a backend-internal event makes work ready without a request:
+  /// a delayed task promoted or an expired lease requeued by a background timer. Lets the service
+  /// wake long-polling claims (ReadySignal). Backends without background work ignore it. Set once,
+  /// before serving.
+  using ReadyListener = std::function<void(const std::string& tenant, const std::string& command)>;
+  virtual void SetReadyListener(ReadyListener listener) {}
 };
 
 }  // namespace codeq
