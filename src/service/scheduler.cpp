@@ -36,6 +36,8 @@ Scheduler::Scheduler(std::shared_ptr<Store> store, const Clock& clock, Metrics& 
   });
 }
 
+Scheduler::~Scheduler() { store_->SetReadyListener(nullptr); }
+
 Now Scheduler::CurrentTime() const {
   int64_t ms = clock_.NowMs();
   return Now{ms, FormatTimestamp(ms)};

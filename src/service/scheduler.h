@@ -58,6 +58,10 @@ class Scheduler {
  public:
   Scheduler(std::shared_ptr<Store> store, const Clock& clock, Metrics& metrics, SchedulerOptions opts,
             RandomInt random = DefaultRandom());
+  /// Detaches from the store's ready listener.
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
 
   /// SPEC §2.3 (+ D18): 202/200 decided by the caller from `replayed`.
   Async<Result<CreateOutcome>> CreateTask(const std::string& tenant, CreateRequest req);

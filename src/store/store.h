@@ -180,7 +180,7 @@ class Store {
   /// Called (from any thread) when a backend-internal event makes work ready without a request:
   /// a delayed task promoted or an expired lease requeued by a background timer. Lets the service
   /// wake long-polling claims (ReadySignal). Backends without background work ignore it. Set once,
-  /// before serving.
+  /// before serving; an empty function detaches (thread-safe).
   using ReadyListener = std::function<void(const std::string& tenant, const std::string& command)>;
   virtual void SetReadyListener(ReadyListener listener) {}
 };
