@@ -1,0 +1,380 @@
+// Authenticator middleware rules (SPEC §2.2, §3.4–3.5, D1, D14).
+#include "auth/authenticator.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "auth/jwt_validator.h"
+#include "auth/static_validator.h"
+#include "auth_test_util.h"
+
+namespace codeq {
+namespace {
+
+/// Accepts the tokens it was given, with their claims; anything else fails with `reason`.
+class FakeValidator : public TokenValidator {
+ public:
+  explicit FakeValidator(std::string reason = "invalid token") : reason_(std::move(reason)) {}
+  FakeValidator& Add(const std::string& token, Claims c) {
+    tokens_[token] = std::move(c);
+    return *this;
+  }
+  Result<Claims> Validate(std::string_view token) override {
+    ++calls;
+    auto it = tokens_.find(std::string(token));
+    if (it == tokens_.end()) return Unauthenticated(reason_);
+    return it->second;
+  }
+  int calls = 0;
+
+ private:
+  std::string reason_;
+  std::map<std::string, Claims> tokens_;
+};
+
+Claims WorkerClaims(std::vector<std::string> scopes = {"codeq:claim", "codeq:result"},
+                    std::vector<std::string> events = {"render"}) {
+  Claims c;
+  c.subject = "worker-1";
+  c.scopes = std::move(scopes);
+  c.event_types = std::move(events);
+  return c;
+}
+
+Claims ProducerClaims(boost::json::object raw = {}) {
+  Claims c;
+  c.subject = "producer-1";
+  c.email = "p@example.com";
+  c.expires_at = 123;
+  c.raw = std::move(raw);
+  return c;
+}
+
+struct Fixture {
+  std::shared_ptr<FakeValidator> producer = std::make_shared<FakeValidator>("token expired");
+  std::shared_ptr<FakeValidator> worker = std::make_shared<FakeValidator>("invalid signature");
+  AuthOptions options;
+  Authenticator Make() const { return Authenticator(options, producer, worker); }
+};
+
+void ExpectError(const Status& s, StatusCode code, const std::string& message) {
+  EXPECT_EQ(s.code(), code) << s.message();
+  EXPECT_EQ(s.message(), message);
+}
+
+// ---- configuration and header format ----
+
+TEST(AuthenticatorTest, MissingValidatorsAre500) {
+  Authenticator none(AuthOptions{}, nullptr, nullptr);
+  ExpectError(none.AuthenticateProducer("Bearer x", "").status(), StatusCode::kInternal,
+              "producer validator not configured");
+  ExpectError(none.AuthenticateWorker("Bearer x", "codeq:claim").status(), StatusCode::kInternal,
+              "worker validator not configured");
+  EXPECT_EQ(none.AuthenticateAny("Bearer x", "").status().code(), StatusCode::kInternal);
+  // Checked before the header.
+  ExpectError(none.AuthenticateProducer("", "").status(), StatusCode::kInternal, "producer validator not configured");
+}
+
+TEST(AuthenticatorTest, MissingOrBlankHeader) {
+  Fixture f;
+  auto a = f.Make();
+  for (const char* h : {"", "   ", "\t"}) {
+    ExpectError(a.AuthenticateProducer(h, "").status(), StatusCode::kUnauthenticated, "missing Authorization header");
+    ExpectError(a.AuthenticateWorker(h, "").status(), StatusCode::kUnauthenticated, "missing Authorization header");
+    ExpectError(a.AuthenticateAny(h, "").status(), StatusCode::kUnauthenticated, "missing Authorization header");
+  }
+}
+
+TEST(AuthenticatorTest, InvalidHeaderFormat) {
+  Fixture f;
+  f.producer->Add("tok", ProducerClaims());
+  auto a = f.Make();
+  for (const char* h : {"tok", "Basic tok", "Bearer", "Bearer ", "Bearertok", "Bearer  tok", "Bearer\ttok",
+                        "Bearer tok extra", "Token tok", "Bearer: tok"}) {
+    ExpectError(a.AuthenticateProducer(h, "").status(), StatusCode::kUnauthenticated, "invalid Authorization format");
+    ExpectError(a.AuthenticateAny(h, "").status(), StatusCode::kUnauthenticated, "invalid Authorization format");
+  }
+  EXPECT_EQ(f.producer->calls, 0);
+}
+
+TEST(AuthenticatorTest, BearerSchemeIsCaseInsensitive) {
+  Fixture f;
+  f.producer->Add("tok", ProducerClaims());
+  auto a = f.Make();
+  for (const char* h : {"Bearer tok", "bearer tok", "BEARER tok", "BeArEr tok", "  Bearer tok  "}) {
+    EXPECT_TRUE(a.AuthenticateProducer(h, "").ok()) << h;
+  }
+  EXPECT_EQ(ParseBearerToken("bearer abc.def.ghi").value(), "abc.def.ghi");
+}
+
+TEST(AuthenticatorTest, ValidatorReasonIsPassedThrough) {
+  Fixture f;
+  auto a = f.Make();
+  ExpectError(a.AuthenticateProducer("Bearer nope", "").status(), StatusCode::kUnauthenticated, "token expired");
+  ExpectError(a.AuthenticateWorker("Bearer nope", "").status(), StatusCode::kUnauthenticated, "invalid signature");
+}
+
+// ---- worker group ----
+
+TEST(AuthenticatorTest, WorkerRequiresEventTypesThenScopes) {
+  Fixture f;
+  f.worker->Add("no-events", WorkerClaims({"codeq:claim"}, {}));
+  f.worker->Add("no-scopes", WorkerClaims({}, {"render"}));
+  f.worker->Add("neither", WorkerClaims({}, {}));
+  auto a = f.Make();
+  ExpectError(a.AuthenticateWorker("Bearer no-events", "").status(), StatusCode::kUnauthenticated,
+              "missing eventTypes");
+  ExpectError(a.AuthenticateWorker("Bearer no-scopes", "").status(), StatusCode::kUnauthenticated, "missing scope");
+  ExpectError(a.AuthenticateWorker("Bearer neither", "").status(), StatusCode::kUnauthenticated,
+              "missing eventTypes");
+}
+
+TEST(AuthenticatorTest, WorkerEndpointScopeIs403) {
+  Fixture f;
+  f.worker->Add("w", WorkerClaims({"codeq:claim"}, {"render"}));
+  auto a = f.Make();
+  auto ok = a.AuthenticateWorker("Bearer w", "codeq:claim");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->subject, "worker-1");
+  EXPECT_EQ(ok->role, "USER");
+  EXPECT_FALSE(ok->is_admin);
+  ExpectError(a.AuthenticateWorker("Bearer w", "codeq:result").status(), StatusCode::kForbidden, "missing scope");
+  EXPECT_TRUE(a.AuthenticateWorker("Bearer w", "").ok());  // no scope required
+}
+
+TEST(AuthenticatorTest, ProducerAsWorkerGetsSyntheticClaims) {
+  Fixture f;
+  f.options.allow_producer_as_worker = true;
+  f.producer->Add("p", ProducerClaims({{"tenantId", "acme"}, {"workerGroup", "gpu"}}));
+  auto a = f.Make();
+  auto p = a.AuthenticateWorker("Bearer p", "codeq:subscribe");
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(p->subject, "producer-1");
+  EXPECT_EQ(p->email, "p@example.com");
+  EXPECT_EQ(p->tenant, "acme");
+  EXPECT_EQ(p->worker_group, "gpu");
+  EXPECT_EQ(p->scopes, (std::vector<std::string>{"codeq:claim", "codeq:heartbeat", "codeq:abandon", "codeq:nack",
+                                                 "codeq:result", "codeq:subscribe"}));
+  EXPECT_EQ(p->event_types, std::vector<std::string>{"*"});
+  EXPECT_TRUE(p->HasWildcard());
+  EXPECT_TRUE(p->AllowsEvent("anything"));
+  EXPECT_FALSE(p->is_admin);
+}
+
+TEST(AuthenticatorTest, ProducerAsWorkerAlsoCoversWorkerTokenWithoutEventTypes) {
+  Fixture f;
+  f.options.allow_producer_as_worker = true;
+  f.worker->Add("t", WorkerClaims({"codeq:claim"}, {}));
+  f.producer->Add("t", ProducerClaims());
+  auto a = f.Make();
+  auto p = a.AuthenticateWorker("Bearer t", "codeq:nack");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->subject, "producer-1");
+}
+
+TEST(AuthenticatorTest, ProducerAsWorkerDisabledKeepsWorkerFailureText) {
+  Fixture f;
+  f.producer->Add("p", ProducerClaims());
+  auto a = f.Make();
+  ExpectError(a.AuthenticateWorker("Bearer p", "codeq:claim").status(), StatusCode::kUnauthenticated,
+              "invalid signature");
+  f.options.allow_producer_as_worker = true;
+  auto b = f.Make();
+  // Producer rejects too → the worker's text, not the producer's.
+  ExpectError(b.AuthenticateWorker("Bearer other", "codeq:claim").status(), StatusCode::kUnauthenticated,
+              "invalid signature");
+  // No producer validator → no fallback.
+  Authenticator c(f.options, nullptr, f.worker);
+  ExpectError(c.AuthenticateWorker("Bearer p", "").status(), StatusCode::kUnauthenticated, "invalid signature");
+}
+
+// ---- any-auth group ----
+
+TEST(AuthenticatorTest, AnyAuthPrefersWorkerWithEventTypes) {
+  Fixture f;
+  Claims w = WorkerClaims({}, {"render"});  // scopes not required here
+  w.raw = {{"role", "admin"}};
+  f.worker->Add("t", w);
+  f.producer->Add("t", ProducerClaims({{"role", "admin"}}));
+  auto a = f.Make();
+  auto p = a.AuthenticateAny("Bearer t", "");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->subject, "worker-1");
+  EXPECT_FALSE(p->is_admin);  // worker tokens are never admin
+}
+
+TEST(AuthenticatorTest, AnyAuthFallsBackToProducer) {
+  Fixture f;
+  f.worker->Add("no-events", WorkerClaims({"codeq:claim"}, {}));
+  f.producer->Add("no-events", ProducerClaims());
+  f.producer->Add("p", ProducerClaims());
+  auto a = f.Make();
+  EXPECT_EQ(a.AuthenticateAny("Bearer no-events", "")->subject, "producer-1");
+  EXPECT_EQ(a.AuthenticateAny("Bearer p", "")->subject, "producer-1");
+  ExpectError(a.AuthenticateAny("Bearer nobody", "").status(), StatusCode::kUnauthenticated, "invalid token");
+  Authenticator only_producer(f.options, f.producer, nullptr);
+  EXPECT_TRUE(only_producer.AuthenticateAny("Bearer p", "").ok());
+  Authenticator only_worker(f.options, nullptr, f.worker);
+  ExpectError(only_worker.AuthenticateAny("Bearer p", "").status(), StatusCode::kUnauthenticated, "invalid token");
+}
+
+// ---- tenant (D1) ----
+
+Result<std::string> TenantOf(boost::json::object raw, bool fallback = false, std::string sub = "user-1") {
+  Claims c;
+  c.subject = std::move(sub);
+  c.raw = std::move(raw);
+  return ResolveTenant(c, fallback);
+}
+
+TEST(AuthenticatorTest, TenantClaimOrder) {
+  EXPECT_EQ(*TenantOf({{"tenantId", "a"}, {"tenant_id", "b"}, {"organizationId", "c"}, {"organization_id", "d"}}), "a");
+  EXPECT_EQ(*TenantOf({{"tenant_id", "b"}, {"organizationId", "c"}, {"organization_id", "d"}}), "b");
+  EXPECT_EQ(*TenantOf({{"organizationId", "c"}, {"organization_id", "d"}}), "c");
+  EXPECT_EQ(*TenantOf({{"organization_id", "d"}}), "d");
+  EXPECT_EQ(*TenantOf({{"tenantId", 5}, {"tenant_id", nullptr}, {"organizationId", "c"}}), "c");  // non-strings skipped
+  EXPECT_EQ(*TenantOf({{"tenantId", "  "}, {"tenant_id", "b"}}), "");  // first string stops the search
+  EXPECT_EQ(*TenantOf({{"tenantId", "  acme \t"}}), "acme");
+  EXPECT_EQ(*TenantOf({}), "");  // D1: no subject fallback by default
+}
+
+TEST(AuthenticatorTest, TenantFallbackToSubject) {
+  EXPECT_EQ(*TenantOf({}, true, " user-1 "), "user-1");
+  EXPECT_EQ(*TenantOf({{"tenantId", ""}}, true, "user-1"), "user-1");
+  EXPECT_EQ(*TenantOf({{"tenantId", "acme"}}, true, "user-1"), "acme");
+  ExpectError(TenantOf({}, true, "user@example.com").status(), StatusCode::kUnauthenticated, "invalid tenant");
+  EXPECT_EQ(*TenantOf({}, true, ""), "");
+}
+
+TEST(AuthenticatorTest, TenantValidation) {
+  EXPECT_EQ(*TenantOf({{"tenantId", "Acme_1.prod-x"}}), "Acme_1.prod-x");
+  EXPECT_EQ(*TenantOf({{"tenantId", std::string(64, 'a')}}), std::string(64, 'a'));
+  for (std::string bad : {std::string(65, 'a'), std::string("a:b"), std::string("a b"), std::string("a/b"),
+                          std::string("a{b}"), std::string("t\xc3\xa9"), std::string("a*")}) {
+    ExpectError(TenantOf({{"tenantId", bad}}).status(), StatusCode::kUnauthenticated, "invalid tenant");
+  }
+  Fixture f;
+  f.producer->Add("p", ProducerClaims({{"tenantId", "bad:tenant"}}));
+  f.worker->Add("w", [] {
+    Claims c = WorkerClaims();
+    c.raw = {{"organization_id", "bad tenant"}};
+    return c;
+  }());
+  auto a = f.Make();
+  ExpectError(a.AuthenticateProducer("Bearer p", "").status(), StatusCode::kUnauthenticated, "invalid tenant");
+  ExpectError(a.AuthenticateWorker("Bearer w", "").status(), StatusCode::kUnauthenticated, "invalid tenant");
+  ExpectError(a.AuthenticateAny("Bearer w", "").status(), StatusCode::kUnauthenticated, "invalid tenant");
+}
+
+TEST(AuthenticatorTest, TenantFallbackOptionReachesPrincipal) {
+  Fixture f;
+  f.options.tenant_fallback_to_subject = true;
+  f.producer->Add("p", ProducerClaims());
+  EXPECT_EQ(f.Make().AuthenticateProducer("Bearer p", "")->tenant, "producer-1");
+  f.options.tenant_fallback_to_subject = false;
+  EXPECT_EQ(f.Make().AuthenticateProducer("Bearer p", "")->tenant, "");
+}
+
+// ---- role and admin ----
+
+TEST(AuthenticatorTest, RoleFromRawClaim) {
+  Fixture f;
+  f.producer->Add("admin", ProducerClaims({{"role", " admin "}}));
+  f.producer->Add("ops", ProducerClaims({{"role", "ops"}}));
+  f.producer->Add("none", ProducerClaims());
+  f.producer->Add("num", ProducerClaims({{"role", 1}}));
+  auto a = f.Make();
+  auto admin = a.AuthenticateProducer("Bearer admin", "");
+  EXPECT_EQ(admin->role, "ADMIN");
+  EXPECT_TRUE(admin->is_admin);
+  EXPECT_TRUE(Authenticator::RequireAdmin(*admin).ok());
+  auto ops = a.AuthenticateProducer("Bearer ops", "ADMIN");
+  EXPECT_EQ(ops->role, "OPS");
+  EXPECT_FALSE(ops->is_admin);
+  EXPECT_EQ(a.AuthenticateProducer("Bearer none", "")->role, "USER");
+  EXPECT_EQ(a.AuthenticateProducer("Bearer num", "")->role, "USER");
+}
+
+TEST(AuthenticatorTest, AdminViaScope) {
+  Fixture f;
+  Claims c = ProducerClaims();
+  c.scopes = {"codeq:admin"};
+  f.producer->Add("p", c);
+  auto p = f.Make().AuthenticateProducer("Bearer p", "");
+  EXPECT_EQ(p->role, "USER");
+  EXPECT_TRUE(p->is_admin);
+}
+
+TEST(AuthenticatorTest, XRoleHonouredOnlyInDevMode) {
+  Fixture f;
+  f.producer->Add("p", ProducerClaims());
+  auto prod = f.Make().AuthenticateProducer("Bearer p", " admin ");
+  EXPECT_EQ(prod->role, "USER");
+  EXPECT_FALSE(prod->is_admin);
+  ExpectError(Authenticator::RequireAdmin(*prod), StatusCode::kForbidden, "unauthorized. Admin only");
+
+  f.options.dev_mode = true;
+  auto dev = f.Make().AuthenticateProducer("Bearer p", " admin ");
+  EXPECT_EQ(dev->role, "ADMIN");
+  EXPECT_TRUE(dev->is_admin);
+  EXPECT_EQ(f.Make().AuthenticateProducer("Bearer p", "viewer")->role, "VIEWER");
+  EXPECT_EQ(f.Make().AuthenticateProducer("Bearer p", "")->role, "USER");
+  EXPECT_TRUE(f.Make().AuthenticateAny("Bearer p", "ADMIN")->is_admin);
+}
+
+TEST(AuthenticatorTest, WorkerGroupAndPrincipalHelpers) {
+  Fixture f;
+  Claims c = WorkerClaims({"codeq:claim"}, {"render", "email"});
+  c.raw = {{"workerGroup", "gpu"}};
+  f.worker->Add("w", c);
+  auto p = f.Make().AuthenticateWorker("Bearer w", "codeq:claim");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->worker_group, "gpu");
+  EXPECT_TRUE(p->HasScope("codeq:claim"));
+  EXPECT_FALSE(p->HasScope("codeq:clai"));
+  EXPECT_TRUE(p->AllowsEvent("render"));
+  EXPECT_FALSE(p->AllowsEvent("Render"));  // case-sensitive
+  EXPECT_FALSE(p->HasWildcard());
+}
+
+// ---- end to end with real validators ----
+
+TEST(AuthenticatorTest, EndToEndWithJwtAndStaticValidators) {
+  using namespace auth_test;
+  JwksFile file({&KeyA()});
+  ManualClock clock;
+  JwtValidatorOptions o;
+  o.jwks_url = file.url();
+  o.issuer = kIssuer;
+  o.audience = "codeq-worker";
+  auto worker = std::make_shared<JwtValidator>(o, clock);
+  auto producer = StaticValidator::Create(boost::json::parse(
+      R"({"token":"producer-dev","raw":{"role":"ADMIN","tenantId":"acme"}})"));
+  ASSERT_TRUE(producer.ok());
+  Authenticator a(AuthOptions{}, std::shared_ptr<TokenValidator>(std::move(producer).value()), worker);
+
+  boost::json::object claims = GoodClaims(clock.NowSeconds());
+  claims["aud"] = boost::json::array{"other", "codeq-worker"};
+  std::string token = MustSign(KeyA(), claims);
+  auto w = a.AuthenticateWorker("Bearer " + token, "codeq:claim");
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  EXPECT_EQ(w->tenant, "acme");
+  EXPECT_EQ(w->subject, "user-1");
+  ExpectError(a.AuthenticateWorker("Bearer " + token, "codeq:nack").status(), StatusCode::kForbidden,
+              "missing scope");
+
+  auto p = a.AuthenticateProducer("Bearer producer-dev", "");
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(p->is_admin);
+  EXPECT_EQ(p->subject, "static");
+  EXPECT_EQ(p->tenant, "acme");
+  ExpectError(a.AuthenticateProducer("Bearer " + token, "").status(), StatusCode::kUnauthenticated, "invalid token");
+
+  clock.Advance(2 * 3600 * 1000);
+  auto expired = a.AuthenticateWorker("Bearer " + token, "codeq:claim");
+  ExpectError(expired.status(), StatusCode::kUnauthenticated, "token expired");
+}
+
+}  // namespace
+}  // namespace codeq
