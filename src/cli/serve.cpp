@@ -199,6 +199,7 @@ int RunServe(const ConfigFlags& flags) {
     if (ec) return;
     spdlog::info("signal {} received: shutting down", sig);
     server.StopAccepting();
+    scheduler.BeginShutdown();  // waiting long-poll claims answer 204 now
     deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     poll();
   });

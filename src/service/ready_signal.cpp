@@ -42,6 +42,11 @@ void ReadySignal::Notify(const std::string& tenant, const std::string& command) 
   for (auto it = b; it != e; ++it) it->second->Wake();
 }
 
+void ReadySignal::NotifyAll() {
+  std::lock_guard lock(mu_);
+  for (auto& [key, w] : waiters_) w->Wake();
+}
+
 size_t ReadySignal::WaiterCount() const {
   std::lock_guard lock(mu_);
   return waiters_.size();

@@ -29,6 +29,9 @@ class ReadySignal {
   /// Wakes every waiter of (tenant, command). O(waiters of that key).
   void Notify(const std::string& tenant, const std::string& command);
 
+  /// Wakes every waiter (graceful shutdown).
+  void NotifyAll();
+
   /// Number of registered waiters (for tests and metrics).
   size_t WaiterCount() const;
 

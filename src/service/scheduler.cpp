@@ -38,6 +38,11 @@ Scheduler::Scheduler(std::shared_ptr<Store> store, const Clock& clock, Metrics& 
 
 Scheduler::~Scheduler() { store_->SetReadyListener(nullptr); }
 
+void Scheduler::BeginShutdown() {
+  shutting_down_.store(true);
+  ready_.NotifyAll();
+}
+
 Now Scheduler::CurrentTime() const {
   int64_t ms = clock_.NowMs();
   return Now{ms, FormatTimestamp(ms)};
@@ -116,7 +121,7 @@ Async<Result<std::optional<Task>>> Scheduler::Claim(const std::string& worker_id
     }
     auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    if (!waiter || remaining.count() <= 0) co_return std::optional<Task>{};
+    if (!waiter || remaining.count() <= 0 || shutting_down_.load()) co_return std::optional<Task>{};
     co_await waiter->Wait(std::min(remaining, opts_.poll_interval));
   }
 }

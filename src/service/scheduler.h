@@ -1,6 +1,7 @@
 // The Scheduler facade: queue semantics that do not depend on storage (ARCHITECTURE.md, service/).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -94,6 +95,9 @@ class Scheduler {
                                  bool include_active);
   Async<VoidResult> Health();
 
+  /// Graceful shutdown: waiting claims return "nothing" (204) at once and new claims do not wait.
+  void BeginShutdown();
+
   /// Now as the store wants it (epoch ms + formatted text in the configured zone).
   Now CurrentTime() const;
   const SchedulerOptions& options() const { return opts_; }
@@ -111,6 +115,7 @@ class Scheduler {
   SchedulerOptions opts_;
   RandomInt random_;
   ReadySignal ready_;
+  std::atomic<bool> shutting_down_{false};
 };
 
 }  // namespace codeq
