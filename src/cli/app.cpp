@@ -3,7 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "cli/serve.h"
+#include "cli/commands.h"
 
 namespace codeq::cli {
 
@@ -11,18 +11,21 @@ int Main(int argc, char** argv) {
   CLI::App app{"codeQ: a durable task queue over HTTP"};
   app.set_version_flag("--version,-V", std::string("codeq ") + CODEQ_VERSION);
   app.require_subcommand(0, 1);
-  ConfigFlags serve_flags;
-  CLI::App* serve = AddServeCommand(app, serve_flags);
+  CommandRegistry registry;
+  RegisterServeCommand(app, registry);
+  RegisterClientCommands(app, registry);
+  RegisterMigrateCommands(app, registry);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  if (serve->parsed()) return RunServe(serve_flags);
-  if (app.get_subcommands().empty()) {
-    std::cout << app.help();
+  // The deepest parsed subcommand with a runner wins (e.g. `codeq task create`).
+  for (auto it = registry.runners.rbegin(); it != registry.runners.rend(); ++it) {
+    if (it->first->parsed()) return it->second();
   }
-  return 0;
+  std::cout << app.help();
+  return app.get_subcommands().empty() ? 0 : 2;
 }
 
 }  // namespace codeq::cli

@@ -11,6 +11,7 @@
 #include "auth/authenticator.h"
 #include "auth/jwt_validator.h"
 #include "auth/validator_factory.h"
+#include "cli/commands.h"
 #include "cli/dev_mode.h"
 #include "domain/time_format.h"
 #include "http/server.h"
@@ -21,15 +22,16 @@
 namespace codeq::cli {
 namespace asio = boost::asio;
 
-CLI::App* AddServeCommand(CLI::App& app, ConfigFlags& flags) {
+void RegisterServeCommand(CLI::App& app, CommandRegistry& registry) {
+  auto flags = std::make_shared<ConfigFlags>();
   CLI::App* serve = app.add_subcommand("serve", "Run the codeQ HTTP server");
   serve->footer(
       "Examples:\n"
       "  codeq serve --dev --store redis://127.0.0.1:6379   # local development, prints tokens\n"
       "  CODEQ_CONFIG_PATH=/etc/codeq.yaml codeq serve       # production, config from YAML + env\n"
       "  codeq serve --print-config                          # show the effective config");
-  RegisterServeFlags(*serve, flags);
-  return serve;
+  RegisterServeFlags(*serve, *flags);
+  registry.Add(serve, [flags] { return RunServe(*flags); });
 }
 
 namespace {

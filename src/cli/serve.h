@@ -7,9 +7,6 @@
 
 namespace codeq::cli {
 
-/// Registers `serve` on the app; `flags` receives its options. Returns the subcommand.
-CLI::App* AddServeCommand(CLI::App& app, ConfigFlags& flags);
-
 /// Runs the server until SIGINT/SIGTERM. Returns the exit code: 0 after a clean shutdown, 1 when
 /// the store, keys or listener cannot be set up, 2 for configuration errors.
 int RunServe(const ConfigFlags& flags);
