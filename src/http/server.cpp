@@ -117,7 +117,10 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket) {
     }
     int early_status = 0;
     std::string early_message;
-    if (ec == bhttp::error::header_limit) {
+    if (ec == bhttp::error::body_limit) {  // Content-Length above the limit
+      early_status = 413;
+      early_message = "request body too large";
+    } else if (ec == bhttp::error::header_limit) {
       early_status = 431;
       early_message = "request headers too large";
     } else if (ec) {

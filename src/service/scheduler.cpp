@@ -130,12 +130,15 @@ Async<Result<Task>> Scheduler::Heartbeat(const std::string& tenant, const std::s
                                          const std::string& worker_id, int64_t extend_seconds) {
   if (extend_seconds <= 0) extend_seconds = opts_.default_lease_seconds;
   extend_seconds = std::min(extend_seconds, opts_.max_lease_seconds);
-  co_return co_await store_->Heartbeat(HeartbeatInput{tenant, id, worker_id, extend_seconds, CurrentTime()});
+  // Named locals, not braced temporaries, around co_await: GCC 12 miscompiles the latter.
+  HeartbeatInput in{tenant, id, worker_id, extend_seconds, CurrentTime()};
+  co_return co_await store_->Heartbeat(std::move(in));
 }
 
 Async<Result<Task>> Scheduler::Abandon(const std::string& tenant, const std::string& id,
                                        const std::string& worker_id) {
-  auto out = co_await store_->Abandon(TaskRef{tenant, id, worker_id, CurrentTime()});
+  TaskRef in{tenant, id, worker_id, CurrentTime()};
+  auto out = co_await store_->Abandon(std::move(in));
   if (out.ok()) ready_.Notify(out->tenant_id, out->command);
   co_return out;
 }
@@ -190,7 +193,8 @@ Async<Result<TaskResult>> Scheduler::SubmitResult(const std::string& tenant, con
   record.error = std::move(req.error);
   record.artifacts = std::move(*artifacts);
   record.completed_at = now.text;
-  auto done = co_await store_->SubmitResult(SubmitResultInput{tenant, id, worker_id, record, now});
+  SubmitResultInput in{tenant, id, worker_id, record, now};
+  auto done = co_await store_->SubmitResult(std::move(in));
   if (!done.ok()) co_return done.status();
   metrics_.TaskCompleted(done->command, record.status, SecondsSince(done->created_at, now.ms));
   co_return record;

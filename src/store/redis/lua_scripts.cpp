@@ -1,0 +1,349 @@
+#include "store/redis/lua_scripts.h"
+
+#include <array>
+#include <string>
+
+namespace codeq::redis {
+namespace {
+
+// Shared helpers, prepended to every script. Key names mirror domain/keys.h (SPEC §4.1, D5, D6);
+// a contract test checks that both produce the same names.
+constexpr std::string_view kPrelude = R"lua(
+local TASKS = 'codeq:tasks'
+local TTL = 'codeq:tasks:ttl'
+local RESULTS = 'codeq:results'
+local RETENTION = 86400
+
+-- codeq:q:<cmd>{T}: <cmd> is ASCII lower-cased (Redis runs Lua in the C locale), {T} = ':'..tenant.
+local function qprefix(cmd, tenant)
+  local p = 'codeq:q:' .. string.lower(cmd)
+  if tenant ~= '' then p = p .. ':' .. tenant end
+  return p
+end
+local function clamp_priority(p)
+  p = math.floor(tonumber(p) or 0)
+  if p < 0 then return 0 end
+  if p > 9 then return 9 end
+  return p
+end
+local function pending_key(cmd, tenant, p) return qprefix(cmd, tenant) .. ':pending:' .. clamp_priority(p) end
+local function inprog_key(cmd, tenant) return qprefix(cmd, tenant) .. ':inprog' end
+local function delayed_key(cmd, tenant) return qprefix(cmd, tenant) .. ':delayed' end
+local function dlq_key(cmd, tenant) return qprefix(cmd, tenant) .. ':dlq' end
+local function lease_key(id) return 'codeq:lease:' .. id end
+
+local function str(v) if type(v) == 'string' then return v end return '' end
+local function num(v) return tonumber(v) or 0 end
+
+-- The decoded task, or nil when missing or unreadable (not an object, no command).
+local function load_task(id)
+  local raw = redis.call('HGET', TASKS, id)
+  if not raw then return nil end
+  local ok, t = pcall(cjson.decode, raw)
+  if not ok or type(t) ~= 'table' or type(t.command) ~= 'string' then return nil end
+  return t
+end
+
+-- Writes the task (cjson re-encodes it; omit-empty members are set to nil, never '' or 0) and its
+-- retention deadline (SPEC §4.6). Returns the stored text.
+local function save_task(id, t, retention_at)
+  local text = cjson.encode(t)
+  redis.call('HSET', TASKS, id, text)
+  redis.call('ZADD', TTL, retention_at, id)
+  return text
+end
+
+-- Checks of heartbeat, abandon and nack, in SPEC order (D6, D10): unknown or another tenant's
+-- task, then ownership, then status.
+local function check_owned(t, tenant, worker)
+  if not t or str(t.tenantId) ~= tenant then return 'not_found' end
+  if str(t.workerId) ~= worker then return 'not_owner' end
+  if t.status ~= 'IN_PROGRESS' then return 'not_in_progress' end
+  return nil
+end
+
+-- The nack transition of SPEC §4.9 with D2 (attempts are not incremented here: the claim counted
+-- the delivery) and D11 (dead-lettering also stores a FAILED result record).
+local function nack_apply(id, t, delay, reason, max_default, now, now_text, failed_result)
+  local max_attempts = num(t.maxAttempts)
+  if max_attempts <= 0 then max_attempts = max_default end
+  if max_attempts <= 0 then max_attempts = 1 end
+  local cmd, tenant = t.command, str(t.tenantId)
+  redis.call('SREM', inprog_key(cmd, tenant), id)
+  redis.call('DEL', lease_key(id))
+  t.workerId = nil
+  t.leaseUntil = nil
+  t.updatedAt = now_text
+  if num(t.attempts) >= max_attempts then
+    t.status = 'FAILED'
+    t.error = reason
+    t.resultKey = RESULTS
+    redis.call('LPUSH', dlq_key(cmd, tenant), id)
+    redis.call('HSET', RESULTS, id, failed_result)
+    return {'dlq', save_task(id, t, now + RETENTION)}
+  end
+  if delay < 0 then delay = 0 end
+  t.status = 'PENDING'
+  t.error = nil
+  redis.call('ZADD', delayed_key(cmd, tenant), now + delay, id)
+  return {'requeued', save_task(id, t, now + delay + RETENTION)}
+end
+)lua";
+
+// ARGV: 1 id, 2 task JSON (C++ codec), 3 tenant, 4 command, 5 priority, 6 visible-at (epoch s),
+//       7 now (epoch s), 8 idempotency key name ('' = none), 9 idempotency TTL (s).
+// Returns {'created'} | {'replay', task JSON} | {'conflict'} (key owned by another tenant's task).
+constexpr std::string_view kCreate = R"lua(
+local id, text, tenant, command = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local visible, now = tonumber(ARGV[6]), tonumber(ARGV[7])
+local idem = ARGV[8]
+if idem ~= '' then
+  local existing = redis.call('GET', idem)
+  if existing then
+    local raw = redis.call('HGET', TASKS, existing)
+    if raw then
+      local ok, t = pcall(cjson.decode, raw)
+      if ok and type(t) == 'table' and str(t.tenantId) == tenant then return {'replay', raw} end
+      return {'conflict'}
+    end
+    -- the key outlived its task: take it over
+  end
+  redis.call('SET', idem, id, 'EX', ARGV[9])
+end
+redis.call('HSET', TASKS, id, text)
+if visible > now then
+  redis.call('ZADD', delayed_key(command, tenant), visible, id)
+  redis.call('ZADD', TTL, visible + RETENTION, id)
+else
+  redis.call('LPUSH', pending_key(command, tenant, ARGV[5]), id)
+  redis.call('ZADD', TTL, now + RETENTION, id)
+end
+redis.call('SADD', 'codeq:commands', tenant .. '|' .. command)
+return {'created'}
+)lua";
+
+// ARGV: 1 worker, 2 tenant, 3 lease seconds, 4 now (epoch s), 5 now text, 6 leaseUntil text,
+//       7 promotion limit per command, 8.. commands in preference order.
+// Returns {'claimed', task JSON} | {'empty'}.
+constexpr std::string_view kClaim = R"lua(
+local worker, tenant = ARGV[1], ARGV[2]
+local lease, now, now_text, lease_until = ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6]
+local limit = tonumber(ARGV[7])
+local commands = {}
+for i = 8, #ARGV do commands[#commands + 1] = ARGV[i] end
+
+-- Promote due delayed ids into the pending tier of the task's priority and own tenant. Ids whose
+-- task is missing, unreadable or no longer PENDING are only removed from the delayed set.
+for _, cmd in ipairs(commands) do
+  local dkey = delayed_key(cmd, tenant)
+  local due = redis.call('ZRANGEBYSCORE', dkey, '-inf', now, 'LIMIT', 0, limit)
+  for _, id in ipairs(due) do
+    redis.call('ZREM', dkey, id)
+    local t = load_task(id)
+    if t and t.status == 'PENDING' then
+      redis.call('LPUSH', pending_key(t.command, str(t.tenantId), t.priority), id)
+      t.workerId = nil
+      t.leaseUntil = nil
+      t.updatedAt = now_text
+      save_task(id, t, now + RETENTION)
+    end
+  end
+end
+
+-- D4: priority beats command order. A popped id whose task is missing, not PENDING (a duplicate
+-- entry of a task that was already claimed or finished) or of another tenant is discarded and
+-- the search goes on in the same tier.
+for p = 9, 0, -1 do
+  for _, cmd in ipairs(commands) do
+    local pkey = pending_key(cmd, tenant, p)
+    while true do
+      local id = redis.call('RPOP', pkey)
+      if not id then break end
+      local t = load_task(id)
+      if t and t.status == 'PENDING' and str(t.tenantId) == tenant then
+        redis.call('SADD', inprog_key(t.command, tenant), id)
+        redis.call('SET', lease_key(id), worker, 'EX', lease)
+        t.status = 'IN_PROGRESS'
+        t.workerId = worker
+        t.leaseUntil = lease_until
+        t.attempts = num(t.attempts) + 1
+        t.updatedAt = now_text
+        return {'claimed', save_task(id, t, now + RETENTION)}
+      end
+    end
+  end
+end
+return {'empty'}
+)lua";
+
+// ARGV: 1 id, 2 tenant, 3 worker, 4 extend seconds, 5 now (epoch s), 6 now text, 7 leaseUntil text.
+// Returns {'ok', task JSON} | {error word}.
+constexpr std::string_view kHeartbeat = R"lua(
+local id, tenant, worker, extend = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local now, now_text, lease_until = tonumber(ARGV[5]), ARGV[6], ARGV[7]
+local t = load_task(id)
+local err = check_owned(t, tenant, worker)
+if err then return {err} end
+local lkey = lease_key(id)
+if redis.call('EXPIRE', lkey, extend) == 0 then
+  -- D10: the lease vanished while the task is still IN_PROGRESS and owned by the caller:
+  -- re-create it, and make sure the id is tracked so a later expiry is still repaired.
+  redis.call('SADD', inprog_key(t.command, tenant), id)
+  redis.call('SET', lkey, worker, 'EX', extend)
+end
+t.leaseUntil = lease_until
+t.updatedAt = now_text
+return {'ok', save_task(id, t, now + RETENTION)}
+)lua";
+
+// ARGV: 1 id, 2 tenant, 3 worker, 4 now (epoch s), 5 now text.
+// Returns {'ok', task JSON} | {error word}.
+constexpr std::string_view kAbandon = R"lua(
+local id, tenant, worker = ARGV[1], ARGV[2], ARGV[3]
+local now, now_text = tonumber(ARGV[4]), ARGV[5]
+local t = load_task(id)
+local err = check_owned(t, tenant, worker)
+if err then return {err} end
+redis.call('SREM', inprog_key(t.command, tenant), id)
+redis.call('DEL', lease_key(id))
+redis.call('LPUSH', pending_key(t.command, tenant, t.priority), id)
+t.status = 'PENDING'
+t.workerId = nil
+t.leaseUntil = nil
+t.updatedAt = now_text
+return {'ok', save_task(id, t, now + RETENTION)}
+)lua";
+
+// ARGV: 1 id, 2 tenant, 3 worker, 4 attempts the caller computed the delay from, 5 delay (s),
+//       6 now (epoch s), 7 now text, 8 reason (non-empty), 9 maxAttempts default,
+//       10 FAILED result record JSON (stored on dead-lettering).
+// Returns {'requeued'|'dlq', task JSON} | {'changed'} (attempts moved: recompute) | {error word}.
+constexpr std::string_view kNack = R"lua(
+local id, tenant, worker = ARGV[1], ARGV[2], ARGV[3]
+local t = load_task(id)
+local err = check_owned(t, tenant, worker)
+if err then return {err} end
+if num(t.attempts) ~= tonumber(ARGV[4]) then return {'changed'} end
+return nack_apply(id, t, tonumber(ARGV[5]), ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[6]), ARGV[7], ARGV[10])
+)lua";
+
+// ARGV: 1 id, 2 the in-progress set it was sampled from, 3 attempts the caller saw, 4 delay (s),
+//       5 now (epoch s), 6 now text, 7 reason, 8 maxAttempts default, 9 FAILED result record JSON.
+// Returns {'requeued'|'dlq', task JSON} | {'alive'} (lease present again) | {'stale'} (entry
+// removed) | {'changed'}.
+constexpr std::string_view kRepairOne = R"lua(
+local id, sampled = ARGV[1], ARGV[2]
+if redis.call('PTTL', lease_key(id)) > 0 then return {'alive'} end
+local t = load_task(id)
+if not t or t.status ~= 'IN_PROGRESS' then
+  -- D3: the task is gone, finished or already requeued: drop the stale entry, never requeue.
+  redis.call('SREM', sampled, id)
+  return {'stale'}
+end
+if num(t.attempts) ~= tonumber(ARGV[3]) then return {'changed'} end
+redis.call('SREM', sampled, id)
+return nack_apply(id, t, tonumber(ARGV[4]), ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[5]), ARGV[6], ARGV[9])
+)lua";
+
+// ARGV: 1 id, 2 tenant, 3 worker, 4 status (COMPLETED|FAILED), 5 result record JSON,
+//       6 result error text, 7 now (epoch s), 8 now text.
+// Returns {'ok', task JSON} | {error word}.
+constexpr std::string_view kSubmitResult = R"lua(
+local id, tenant, worker, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local now, now_text = tonumber(ARGV[7]), ARGV[8]
+local t = load_task(id)
+if not t or str(t.tenantId) ~= tenant then return {'not_found'} end
+local owner = str(t.workerId)
+if owner ~= '' and worker ~= '' and owner ~= worker then return {'not_owner'} end
+if t.status ~= 'IN_PROGRESS' then return {'not_in_progress'} end
+redis.call('HSET', RESULTS, id, ARGV[5])
+redis.call('SREM', inprog_key(t.command, tenant), id)
+redis.call('DEL', lease_key(id))
+t.status = status
+t.resultKey = RESULTS
+t.workerId = nil
+t.leaseUntil = nil
+t.updatedAt = now_text
+if status == 'FAILED' and ARGV[6] ~= '' then t.error = ARGV[6] end
+return {'ok', save_task(id, t, now + RETENTION)}
+)lua";
+
+// ARGV: 1 before (epoch s), 2 include active ('1'|'0'), 3 tenant filter ('*' any, '=' only ARGV[4]),
+//       4 tenant, 5 max deletions, 6.. candidate ids (from ZRANGEBYSCORE codeq:tasks:ttl).
+// Returns {deleted, skipped}: skipped counts ids that stay in the window (kept by the filters).
+constexpr std::string_view kCleanup = R"lua(
+local before = tonumber(ARGV[1])
+local include_active = ARGV[2] == '1'
+local any_tenant = ARGV[3] == '*'
+local tenant = ARGV[4]
+local max_delete = tonumber(ARGV[5])
+local deleted, skipped = 0, 0
+for i = 6, #ARGV do
+  local id = ARGV[i]
+  local score = tonumber(redis.call('ZSCORE', TTL, id))
+  if score and score <= before then
+    local take = false
+    local t = nil
+    if deleted < max_delete then
+      t = load_task(id)
+      if t then
+        take = (any_tenant or str(t.tenantId) == tenant) and
+               (include_active or t.status == 'COMPLETED' or t.status == 'FAILED')
+      else
+        take = any_tenant  -- index entry of a missing/unreadable task: tenant unknown
+      end
+    end
+    if take then
+      redis.call('HDEL', TASKS, id)
+      redis.call('ZREM', TTL, id)
+      redis.call('HDEL', RESULTS, id)
+      redis.call('DEL', lease_key(id))
+      if t then
+        local cmd, ten = t.command, str(t.tenantId)
+        redis.call('LREM', pending_key(cmd, ten, t.priority), 0, id)
+        redis.call('SREM', inprog_key(cmd, ten), id)
+        redis.call('ZREM', delayed_key(cmd, ten), id)
+        redis.call('LREM', dlq_key(cmd, ten), 0, id)
+      end
+      deleted = deleted + 1
+    else
+      skipped = skipped + 1
+    end
+  end
+end
+return {deleted, skipped}
+)lua";
+
+struct Entry {
+  std::string_view name;
+  std::string_view body;
+};
+
+constexpr std::array<Entry, static_cast<size_t>(ScriptId::kCount)> kScripts = {{
+    {"create", kCreate},
+    {"claim", kClaim},
+    {"heartbeat", kHeartbeat},
+    {"abandon", kAbandon},
+    {"nack", kNack},
+    {"repair_one", kRepairOne},
+    {"submit_result", kSubmitResult},
+    {"cleanup", kCleanup},
+}};
+
+}  // namespace
+
+std::string_view ScriptSource(ScriptId id) {
+  static const std::array<std::string, static_cast<size_t>(ScriptId::kCount)> sources = [] {
+    std::array<std::string, static_cast<size_t>(ScriptId::kCount)> out;
+    for (size_t i = 0; i < out.size(); ++i) {
+      out[i] = "-- codeq:" + std::string(kScripts[i].name) + "\n" + std::string(kPrelude) +
+               std::string(kScripts[i].body);
+    }
+    return out;
+  }();
+  return sources[static_cast<size_t>(id)];
+}
+
+std::string_view ScriptName(ScriptId id) { return kScripts[static_cast<size_t>(id)].name; }
+
+}  // namespace codeq::redis

@@ -1,0 +1,40 @@
+// The server-side Lua scripts of the Redis backend: one script per atomic state change (SPEC D3).
+//
+// Every script is the shared prelude (key-name helpers mirroring domain/keys.h, task load/save
+// with cjson, the nack transition) followed by its body. Scripts compute queue key names from the
+// stored task's command and tenant inside the script, so they touch keys that are not declared in
+// KEYS: this is fine for standalone Redis and KVRocks but NOT Redis-Cluster-safe (a cluster
+// deployment would need hash-tagged keys, i.e. a keyspace change).
+//
+// Conventions: times come from C++ as ARGV (never Redis TIME), every script returns an array whose
+// first element is a status word ("ok", "replay", "claimed", "empty", "requeued", "dlq",
+// "not_found", "not_owner", "not_in_progress", "changed", "conflict", "alive", "stale") followed by
+// the task JSON where relevant. All checks run before the first write, so a script never leaves a
+// half-applied change behind.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace codeq::redis {
+
+/// The scripts, by purpose. The ARGV layout of each is documented at its source in lua_scripts.cpp.
+enum class ScriptId : size_t {
+  kCreate,        // SPEC §2.3 + §2.3.2, D5, D6, D12
+  kClaim,         // SPEC §4.8 with D3, D4 (promotion + pop + lease + task update)
+  kHeartbeat,     // SPEC §2.5, D10
+  kAbandon,       // SPEC §2.6, D10
+  kNack,          // SPEC §2.7, §4.9 with D2, D11
+  kRepairOne,     // SPEC §4.8 requeue_expired for one id, with D2, D3, D11
+  kSubmitResult,  // SPEC §2.8 step 7, D3, D11
+  kCleanup,       // SPEC §4.10 with D12, for a batch of ids
+  kCount,
+};
+
+/// The full source (prelude + body) of a script. O(1); the text is built once.
+std::string_view ScriptSource(ScriptId id);
+
+/// A short name for diagnostics ("create", "claim", ...). O(1).
+std::string_view ScriptName(ScriptId id);
+
+}  // namespace codeq::redis

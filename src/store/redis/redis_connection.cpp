@@ -1,0 +1,168 @@
+#include "store/redis/redis_connection.h"
+
+#include <hiredis/hiredis.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+
+#include <cerrno>
+#include <utility>
+
+namespace codeq::redis {
+namespace {
+
+timeval ToTimeval(int ms) {
+  if (ms <= 0) ms = 1;
+  timeval tv{};
+  tv.tv_sec = ms / 1000;
+  tv.tv_usec = static_cast<suseconds_t>((ms % 1000) * 1000);
+  return tv;
+}
+
+// Frees a hiredis reply when leaving scope.
+struct ReplyGuard {
+  void* r = nullptr;
+  ~ReplyGuard() {
+    if (r != nullptr) freeReplyObject(r);
+  }
+};
+
+// Borrowed pointers/lengths of an Argv, as hiredis' *Argv functions want them.
+struct ArgvView {
+  explicit ArgvView(const Argv& argv) {
+    ptrs.reserve(argv.size());
+    lens.reserve(argv.size());
+    for (const auto& a : argv) {
+      ptrs.push_back(a.data());
+      lens.push_back(a.size());
+    }
+  }
+  int argc() const { return static_cast<int>(ptrs.size()); }
+  std::vector<const char*> ptrs;
+  std::vector<size_t> lens;
+};
+
+// One blocking round trip; nullptr on an I/O failure (ctx->err is then set).
+void* RoundTrip(redisContext* c, const Argv& argv) {
+  ArgvView v(argv);
+  return redisCommandArgv(c, v.argc(), v.ptrs.data(), v.lens.data());
+}
+
+// hiredis writes with write(2): a peer that closed the socket would raise SIGPIPE and kill the
+// process. For the duration of one call SIGPIPE is blocked in this thread (the write then fails
+// with EPIPE and the connection is dropped) and a SIGPIPE raised meanwhile is consumed.
+class ScopedSigpipeBlock {
+ public:
+  ScopedSigpipeBlock() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+    was_pending_ = Pending();
+  }
+  ~ScopedSigpipeBlock() {
+    if (!was_pending_ && Pending()) {
+      timespec zero{};
+      while (sigtimedwait(&pipe_, nullptr, &zero) == -1 && errno == EINTR) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  ScopedSigpipeBlock(const ScopedSigpipeBlock&) = delete;
+  ScopedSigpipeBlock& operator=(const ScopedSigpipeBlock&) = delete;
+
+ private:
+  bool Pending() const {
+    sigset_t pending;
+    sigemptyset(&pending);
+    return sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+  }
+  sigset_t pipe_;
+  sigset_t old_;
+  bool was_pending_ = false;
+};
+
+}  // namespace
+
+Connection::Connection(RedisOptions opts) : opts_(std::move(opts)) {}
+
+Connection::~Connection() { Disconnect(); }
+
+void Connection::Disconnect() {
+  if (ctx_ != nullptr) {
+    redisFree(ctx_);
+    ctx_ = nullptr;
+  }
+}
+
+Status Connection::Fail(const std::string& what) {
+  last_error_ = what;
+  if (ctx_ != nullptr && ctx_->err != 0) last_error_ += std::string(": ") + ctx_->errstr;
+  Disconnect();
+  return Unavailable(kUnavailableText);
+}
+
+// A pooled socket whose peer has closed (server restart) reads as "readable" (EOF pending) while
+// we expect no data at all; such a connection is replaced before use instead of failing the call.
+bool Connection::IsStale() const {
+  pollfd p{};
+  p.fd = ctx_->fd;
+  p.events = POLLIN;
+  int n = ::poll(&p, 1, 0);
+  return n != 0;  // readable, hung up, error, or poll failure
+}
+
+Status Connection::EnsureConnected() {
+  if (ctx_ != nullptr && !IsStale()) return Status::Ok();
+  Disconnect();
+  ctx_ = redisConnectWithTimeout(opts_.host.c_str(), opts_.port, ToTimeval(opts_.connect_timeout_ms));
+  if (ctx_ == nullptr) return Fail("connect: out of memory");
+  if (ctx_->err != 0) return Fail("connect");
+  if (redisSetTimeout(ctx_, ToTimeval(opts_.command_timeout_ms)) != REDIS_OK) return Fail("set timeout");
+  redisEnableKeepAlive(ctx_);
+
+  auto handshake = [&](const Argv& argv, const char* what) -> Status {
+    ReplyGuard g{RoundTrip(ctx_, argv)};
+    if (g.r == nullptr) return Fail(what);
+    auto* r = static_cast<redisReply*>(g.r);
+    if (r->type == REDIS_REPLY_ERROR) return Fail(std::string(what) + ": " + std::string(r->str, r->len));
+    return Status::Ok();
+  };
+  if (!opts_.password.empty()) {
+    if (auto s = handshake({"AUTH", opts_.password}, "auth"); !s.ok()) return s;
+  }
+  if (opts_.db != 0) {
+    if (auto s = handshake({"SELECT", std::to_string(opts_.db)}, "select"); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Result<Reply> Connection::Command(const Argv& argv) {
+  ScopedSigpipeBlock no_sigpipe;
+  if (auto s = EnsureConnected(); !s.ok()) return s;
+  ReplyGuard g{RoundTrip(ctx_, argv)};
+  if (g.r == nullptr) return Fail(argv.empty() ? "command" : argv[0]);
+  return ConvertReply(static_cast<redisReply*>(g.r));
+}
+
+Result<std::vector<Reply>> Connection::Pipeline(const std::vector<Argv>& commands) {
+  std::vector<Reply> out;
+  if (commands.empty()) return out;
+  ScopedSigpipeBlock no_sigpipe;
+  if (auto s = EnsureConnected(); !s.ok()) return s;
+  for (const auto& argv : commands) {
+    ArgvView v(argv);
+    if (redisAppendCommandArgv(ctx_, v.argc(), v.ptrs.data(), v.lens.data()) != REDIS_OK) {
+      return Fail("pipeline: append");
+    }
+  }
+  out.reserve(commands.size());
+  for (size_t i = 0; i < commands.size(); ++i) {
+    ReplyGuard g;
+    if (redisGetReply(ctx_, &g.r) != REDIS_OK || g.r == nullptr) return Fail("pipeline");
+    out.push_back(ConvertReply(static_cast<redisReply*>(g.r)));
+  }
+  return out;
+}
+
+}  // namespace codeq::redis

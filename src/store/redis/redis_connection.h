@@ -1,0 +1,58 @@
+// One synchronous hiredis connection with lazy (re)connect, AUTH, SELECT and timeouts.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "domain/status.h"
+#include "store/redis/redis_options.h"
+#include "store/redis/redis_reply.h"
+
+struct redisContext;
+
+namespace codeq::redis {
+
+/// The arguments of one command, binary-safe.
+using Argv = std::vector<std::string>;
+
+/// The message of every I/O-level failure (SPEC D8: 503 {"error":"store unavailable"}).
+inline constexpr const char* kUnavailableText = "store unavailable";
+
+/// One blocking connection to Redis/KVRocks. Not thread-safe: one thread uses it at a time
+/// (ConnectionPool hands it out). Every call connects first when there is no live connection
+/// (connect refused, EOF seen, timeout, peer closed while idle), so a restarted backend is picked
+/// up by the next call. An I/O failure drops the connection and returns Unavailable; error
+/// *replies* of the server are returned as Reply values, never as Status.
+class Connection {
+ public:
+  explicit Connection(RedisOptions opts);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  /// Sends one command and reads its reply: one round trip (plus a connect when needed).
+  /// Bounded by connect_timeout_ms + command_timeout_ms.
+  Result<Reply> Command(const Argv& argv);
+
+  /// Pipelining: writes every command, then reads every reply (one round trip). Replies are in
+  /// command order. O(total size). All-or-nothing on I/O failure.
+  Result<std::vector<Reply>> Pipeline(const std::vector<Argv>& commands);
+
+  /// Whether a socket is currently open (it may still turn out to be dead). O(1).
+  bool connected() const { return ctx_ != nullptr; }
+  /// Closes the socket; the next call reconnects. O(1).
+  void Disconnect();
+  /// Text of the last connection-level failure (for logs and tests; never shown to clients).
+  const std::string& last_error() const { return last_error_; }
+
+ private:
+  Status EnsureConnected();
+  bool IsStale() const;
+  Status Fail(const std::string& what);
+
+  RedisOptions opts_;
+  redisContext* ctx_ = nullptr;
+  std::string last_error_;
+};
+
+}  // namespace codeq::redis

@@ -1,0 +1,181 @@
+// RedisStore: the task state changes (create, claim, heartbeat, abandon, nack, result), each one
+// Lua script (SPEC D3).
+#include <algorithm>
+
+#include "domain/keys.h"
+#include "store/redis/redis_store.h"
+#include "store/redis/redis_store_internal.h"
+
+namespace codeq {
+
+using redis::Connection;
+using redis::ScriptId;
+using std::to_string;
+
+// --- CreateTask --------------------------------------------------------------------------------
+
+Async<Result<CreateOutcome>> RedisStore::CreateTask(CreateTaskInput in) {
+  return Run<Result<CreateOutcome>>(
+      [this, in = std::move(in)](Connection& c) { return DoCreate(c, in); });
+}
+
+Result<CreateOutcome> RedisStore::DoCreate(Connection& c, const CreateTaskInput& in) {
+  const Task& t = in.task;
+  std::string idem_key =
+      in.idempotency_key.empty() ? std::string() : keys::Idempotency(t.tenant_id, in.idempotency_key);
+  auto r = scripts_.Run(c, ScriptId::kCreate,
+                        {t.id, TaskToJsonText(t), t.tenant_id, t.command,
+                         to_string(keys::ClampPriority(t.priority)), to_string(in.visible_at_sec),
+                         to_string(in.now.seconds()), idem_key, to_string(kIdempotencyTtlSeconds)});
+  if (!r.ok()) return r.status();
+  auto out = redis::ParseScriptReply(*r);
+  if (!out.ok()) return out.status();
+  if (out->word == "created") return CreateOutcome{t, false};
+  if (out->word == "replay") {
+    auto existing = redis::ParseStoredTask(out->text);
+    if (!existing.ok()) return Conflict("idempotency conflict");
+    return CreateOutcome{std::move(existing).value(), true};
+  }
+  if (out->word == "conflict") return Conflict("idempotency conflict");
+  return redis::StatusForWord(out->word, "not found");
+}
+
+// --- ClaimTask ---------------------------------------------------------------------------------
+
+Async<Result<std::optional<Task>>> RedisStore::ClaimTask(ClaimInput in) {
+  return Run<Result<std::optional<Task>>>(
+      [this, in = std::move(in)](Connection& c) { return DoClaim(c, in); });
+}
+
+Result<std::optional<Task>> RedisStore::DoClaim(Connection& c, const ClaimInput& in) {
+  if (in.commands.empty()) return std::optional<Task>();
+  const int64_t lease = std::max<int64_t>(1, in.lease_seconds);  // SET EX needs > 0
+  std::vector<std::string> args = {in.worker_id,
+                                   in.tenant,
+                                   to_string(lease),
+                                   to_string(in.now.seconds()),
+                                   in.now.text,
+                                   redis::LeaseUntilText(in.now.seconds(), lease),
+                                   to_string(std::max(1, in.inspect_limit))};
+  args.insert(args.end(), in.commands.begin(), in.commands.end());
+  auto r = scripts_.Run(c, ScriptId::kClaim, args);
+  if (!r.ok()) return r.status();
+  auto out = redis::ParseScriptReply(*r);
+  if (!out.ok()) return out.status();
+  if (out->word == "empty") return std::optional<Task>();
+  if (out->word != "claimed") return redis::StatusForWord(out->word, "not found");
+  auto t = redis::ParseStoredTask(out->text);
+  if (!t.ok()) return t.status();
+  return std::optional<Task>(std::move(t).value());
+}
+
+// --- Heartbeat ---------------------------------------------------------------------------------
+
+Async<Result<Task>> RedisStore::Heartbeat(HeartbeatInput in) {
+  return Run<Result<Task>>([this, in = std::move(in)](Connection& c) { return DoHeartbeat(c, in); });
+}
+
+Result<Task> RedisStore::DoHeartbeat(Connection& c, const HeartbeatInput& in) {
+  const int64_t extend = std::max<int64_t>(1, in.extend_seconds);
+  auto r = scripts_.Run(c, ScriptId::kHeartbeat,
+                        {in.task_id, in.tenant, in.worker_id, to_string(extend),
+                         to_string(in.now.seconds()), in.now.text,
+                         redis::LeaseUntilText(in.now.seconds(), extend)});
+  if (!r.ok()) return r.status();
+  auto out = redis::ParseScriptReply(*r);
+  if (!out.ok()) return out.status();
+  if (out->word != "ok") return redis::StatusForWord(out->word, "not-found");
+  return redis::ParseStoredTask(out->text);
+}
+
+// --- Abandon -----------------------------------------------------------------------------------
+
+Async<Result<Task>> RedisStore::Abandon(TaskRef in) {
+  return Run<Result<Task>>([this, in = std::move(in)](Connection& c) { return DoAbandon(c, in); });
+}
+
+Result<Task> RedisStore::DoAbandon(Connection& c, const TaskRef& in) {
+  auto r = scripts_.Run(c, ScriptId::kAbandon,
+                        {in.task_id, in.tenant, in.worker_id, to_string(in.now.seconds()), in.now.text});
+  if (!r.ok()) return r.status();
+  auto out = redis::ParseScriptReply(*r);
+  if (!out.ok()) return out.status();
+  if (out->word != "ok") return redis::StatusForWord(out->word, "not-found");
+  return redis::ParseStoredTask(out->text);
+}
+
+// --- Nack --------------------------------------------------------------------------------------
+
+Async<Result<NackOutcome>> RedisStore::Nack(NackInput in) {
+  return Run<Result<NackOutcome>>([this, in = std::move(in)](Connection& c) { return DoNack(c, in); });
+}
+
+// The delay depends on the task's attempts (backoff, SPEC §5), so it is computed here from a read
+// and the script re-checks that attempts are unchanged; if they moved (the task was abandoned and
+// re-claimed in between by the same worker) the whole step is retried.
+Result<NackOutcome> RedisStore::DoNack(Connection& c, const NackInput& in) {
+  const std::string reason = in.reason.empty() ? "MAX_ATTEMPTS" : in.reason;
+  for (int round = 0; round < 5; ++round) {
+    auto current = DoGetTask(c, in.tenant, in.task_id);
+    if (!current.ok()) {
+      if (current.status().code() == StatusCode::kNotFound) return NotFound("not-found");
+      return current.status();
+    }
+    const Task& t = *current;
+    if (t.worker_id != in.worker_id) return Forbidden("not-owner");
+    if (t.status != kInProgress) return Conflict("not-in-progress");
+
+    int64_t delay = in.delay_seconds > 0 ? in.delay_seconds : (in.backoff ? in.backoff(t.attempts) : 0);
+    if (in.max_delay_seconds > 0) delay = std::min(delay, in.max_delay_seconds);
+    delay = std::max<int64_t>(0, delay);
+
+    TaskResult failed;
+    failed.task_id = in.task_id;
+    failed.status = std::string(kFailed);
+    failed.error = reason;
+    failed.completed_at = in.now.text;
+
+    auto r = scripts_.Run(c, ScriptId::kNack,
+                          {in.task_id, in.tenant, in.worker_id, to_string(t.attempts),
+                           to_string(delay), to_string(in.now.seconds()), in.now.text, reason,
+                           to_string(in.max_attempts_default), TaskResultToJsonText(failed)});
+    if (!r.ok()) return r.status();
+    auto out = redis::ParseScriptReply(*r);
+    if (!out.ok()) return out.status();
+    if (out->word == "changed") continue;
+    if (out->word != "requeued" && out->word != "dlq") return redis::StatusForWord(out->word, "not-found");
+    auto task = redis::ParseStoredTask(out->text);
+    if (!task.ok()) return task.status();
+    NackOutcome o;
+    o.dead_lettered = out->word == "dlq";
+    o.delay_seconds = o.dead_lettered ? 0 : delay;
+    o.task = std::move(task).value();
+    return o;
+  }
+  return Conflict("not-in-progress");
+}
+
+// --- SubmitResult ------------------------------------------------------------------------------
+
+Async<Result<Task>> RedisStore::SubmitResult(SubmitResultInput in) {
+  return Run<Result<Task>>(
+      [this, in = std::move(in)](Connection& c) { return DoSubmitResult(c, in); });
+}
+
+Result<Task> RedisStore::DoSubmitResult(Connection& c, const SubmitResultInput& in) {
+  TaskResult record = in.result;
+  if (record.status != kCompleted && record.status != kFailed) return InvalidArgument("invalid status");
+  if (record.task_id.empty()) record.task_id = in.task_id;
+  if (record.completed_at.empty()) record.completed_at = in.now.text;
+  auto r = scripts_.Run(c, ScriptId::kSubmitResult,
+                        {in.task_id, in.tenant, in.worker_id, record.status,
+                         TaskResultToJsonText(record), record.error, to_string(in.now.seconds()),
+                         in.now.text});
+  if (!r.ok()) return r.status();
+  auto out = redis::ParseScriptReply(*r);
+  if (!out.ok()) return out.status();
+  if (out->word != "ok") return redis::StatusForWord(out->word, "task not found");
+  return redis::ParseStoredTask(out->text);
+}
+
+}  // namespace codeq

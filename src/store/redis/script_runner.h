@@ -1,0 +1,37 @@
+// Runs the Lua scripts by EVALSHA, loading them on first use and after NOSCRIPT (SPEC D3).
+#pragma once
+
+#include <array>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "domain/status.h"
+#include "store/redis/lua_scripts.h"
+#include "store/redis/redis_connection.h"
+
+namespace codeq::redis {
+
+/// Caches the SHA1 of every script (as returned by SCRIPT LOAD) and runs scripts with EVALSHA.
+/// A NOSCRIPT reply (after SCRIPT FLUSH, a backend restart or a fail-over) reloads the script and
+/// retries once, transparently. Thread-safe; connections are supplied by the caller.
+class ScriptRunner {
+ public:
+  /// Runs a script with no KEYS and the given ARGV. One round trip normally, three after a
+  /// NOSCRIPT. Errors: Unavailable for I/O failures and "server busy" replies (LOADING, BUSY,
+  /// MASTERDOWN, READONLY, NOAUTH, OOM ...); Internal for script runtime errors (a bug).
+  Result<Reply> Run(Connection& conn, ScriptId id, const std::vector<std::string>& args);
+
+ private:
+  Result<std::string> Load(Connection& conn, ScriptId id);
+  std::string CachedSha(ScriptId id);
+
+  std::mutex mu_;
+  std::array<std::string, static_cast<size_t>(ScriptId::kCount)> sha_;
+};
+
+/// Maps an error reply of the server to a Status: Unavailable for transient conditions of the
+/// backend (SPEC D8), Internal otherwise. O(length of the message).
+Status ErrorReplyStatus(const Reply& reply);
+
+}  // namespace codeq::redis

@@ -1,0 +1,430 @@
+// Redis-only behaviour: exact keyspace (SPEC §4.1, D5, D6), what the scripts write, NOSCRIPT
+// recovery, outages and restarts, AUTH/SELECT, and repairs of states only raw data can produce.
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json.hpp>
+#include <chrono>
+#include <thread>
+
+#include "contract_fixture.h"
+#include "domain/keys.h"
+#include "redis_backend.h"
+#include "support/free_port.h"
+
+namespace codeq::contract {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+class RedisStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server().Running() || server().Start());
+    ASSERT_TRUE(server().FlushAll());
+    store_ = RedisStore::Create(TestRedisOptions(server()));
+  }
+
+  test::RedisServer& server() { return SharedRedisServer(); }
+
+  test::RespValue Call(const std::vector<std::string>& args) {
+    auto r = server().Call(args);
+    EXPECT_TRUE(r.has_value());
+    return r.value_or(test::RespValue{});
+  }
+
+  Task NewTask(const std::string& command, const std::string& tenant = "", int priority = 0,
+               int max_attempts = 5) {
+    Task t;
+    t.id = NewId();
+    t.command = command;
+    t.payload = R"({"path":"a/b","n":12345678901234})";
+    t.priority = priority;
+    t.status = "PENDING";
+    t.max_attempts = max_attempts;
+    t.tenant_id = tenant;
+    Now now = RealNow();
+    t.created_at = now.text;
+    t.updated_at = now.text;
+    return t;
+  }
+
+  Task Create(const std::string& command, const std::string& tenant = "", int priority = 0,
+              int64_t delay = 0, const std::string& idem = "") {
+    CreateTaskInput in;
+    in.task = NewTask(command, tenant, priority);
+    in.now = RealNow();
+    in.visible_at_sec = in.now.seconds() + delay;
+    in.idempotency_key = idem;
+    auto r = Await(store_->CreateTask(in));
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return in.task;
+  }
+
+  std::optional<Task> Claim(const std::string& worker, const std::string& tenant,
+                            std::vector<std::string> cmds, int64_t lease = 30) {
+    ClaimInput in;
+    in.worker_id = worker;
+    in.tenant = tenant;
+    in.commands = std::move(cmds);
+    in.lease_seconds = lease;
+    in.now = RealNow();
+    auto r = Await(store_->ClaimTask(in));
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? *r : std::nullopt;
+  }
+
+  std::shared_ptr<RedisStore> store_;
+};
+
+TEST_F(RedisStoreTest, KeyspaceMatchesSpec) {
+  const int64_t now = RealNow().seconds();
+  Task t = Create("Render", "acme", 3, 0, "idem-1");
+  EXPECT_EQ(keys::Pending("Render", "acme", 3), "codeq:q:render:acme:pending:3");
+  EXPECT_EQ(Call({"LRANGE", "codeq:q:render:acme:pending:3", "0", "-1"}).elements.size(), 1u);
+  EXPECT_EQ(Call({"HEXISTS", "codeq:tasks", t.id}).integer, 1);
+  EXPECT_NEAR(std::stod(Call({"ZSCORE", "codeq:tasks:ttl", t.id}).str), now + 86400, 2);
+  EXPECT_EQ(Call({"SISMEMBER", "codeq:commands", "acme|Render"}).integer, 1);
+  EXPECT_EQ(Call({"GET", "codeq:idempo:acme:idem-1"}).str, t.id);
+  EXPECT_NEAR(Call({"TTL", "codeq:idempo:acme:idem-1"}).integer, 86400, 2);
+
+  Task u = Create("plain", "", 0, 0, "idem-2");
+  EXPECT_EQ(Call({"LLEN", "codeq:q:plain:pending:0"}).integer, 1);
+  EXPECT_EQ(Call({"GET", "codeq:idempo:idem-2"}).str, u.id);
+  EXPECT_EQ(Call({"SISMEMBER", "codeq:commands", "|plain"}).integer, 1);
+
+  Task d = Create("Later", "acme", 0, 3600);
+  EXPECT_NEAR(std::stod(Call({"ZSCORE", "codeq:q:later:acme:delayed", d.id}).str), now + 3600, 2);
+  EXPECT_NEAR(std::stod(Call({"ZSCORE", "codeq:tasks:ttl", d.id}).str), now + 3600 + 86400, 2);
+
+  auto c = Claim("w1", "acme", {"render"}, 90);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(Call({"LLEN", "codeq:q:render:acme:pending:3"}).integer, 0);
+  EXPECT_EQ(Call({"SISMEMBER", "codeq:q:render:acme:inprog", t.id}).integer, 1);
+  EXPECT_EQ(Call({"TYPE", "codeq:q:render:acme:inprog"}).str, "set");
+  EXPECT_EQ(Call({"GET", "codeq:lease:" + t.id}).str, "w1");
+  EXPECT_NEAR(Call({"TTL", "codeq:lease:" + t.id}).integer, 90, 2);
+
+  NackInput nk;
+  nk.tenant = "acme";
+  nk.task_id = t.id;
+  nk.worker_id = "w1";
+  nk.max_attempts_default = 1;
+  nk.reason = "bad input";
+  nk.now = RealNow();
+  // maxAttempts 5 on the task: requeue into the delayed set with the explicit delay.
+  nk.delay_seconds = 100;
+  ASSERT_TRUE(Await(store_->Nack(nk)).ok());
+  EXPECT_NEAR(std::stod(Call({"ZSCORE", "codeq:q:render:acme:delayed", t.id}).str), now + 100, 2);
+  EXPECT_EQ(Call({"EXISTS", "codeq:lease:" + t.id}).integer, 0);
+  EXPECT_EQ(Call({"SCARD", "codeq:q:render:acme:inprog"}).integer, 0);
+}
+
+TEST_F(RedisStoreTest, DeadLetterAndResultKeys) {
+  CreateTaskInput in;
+  in.task = NewTask("Dl", "acme", 0, 1);
+  in.now = RealNow();
+  in.visible_at_sec = in.now.seconds();
+  ASSERT_TRUE(Await(store_->CreateTask(in)).ok());
+  ASSERT_TRUE(Claim("w1", "acme", {"dl"}).has_value());
+  NackInput nk;
+  nk.tenant = "acme";
+  nk.task_id = in.task.id;
+  nk.worker_id = "w1";
+  nk.now = RealNow();
+  auto r = Await(store_->Nack(nk));
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(r->dead_lettered);
+  EXPECT_EQ(Call({"LRANGE", "codeq:q:dl:acme:dlq", "0", "-1"}).elements.at(0).str, in.task.id);
+  auto result = boost::json::parse(Call({"HGET", "codeq:results", in.task.id}).str).as_object();
+  EXPECT_EQ(result.at("status"), "FAILED");
+  EXPECT_EQ(result.at("error"), "MAX_ATTEMPTS");
+  EXPECT_EQ(result.at("taskId").as_string(), in.task.id);
+  auto task = boost::json::parse(Call({"HGET", "codeq:tasks", in.task.id}).str).as_object();
+  EXPECT_EQ(task.at("resultKey"), "codeq:results");
+  EXPECT_FALSE(task.contains("workerId"));
+  EXPECT_FALSE(task.contains("leaseUntil"));
+}
+
+TEST_F(RedisStoreTest, ScriptsWriteOmitEmptyJsonThatTheCodecReads) {
+  Task t = Create("json", "", 0);
+  auto c = Claim("w1", "", {"json"});
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->payload, t.payload);  // payload text survives cjson's re-encoding exactly
+  TaskRef ab{"", t.id, "w1", RealNow()};
+  ASSERT_TRUE(Await(store_->Abandon(ab)).ok());
+  std::string raw = Call({"HGET", "codeq:tasks", t.id}).str;
+  auto obj = boost::json::parse(raw).as_object();
+  EXPECT_FALSE(obj.contains("workerId")) << raw;
+  EXPECT_FALSE(obj.contains("leaseUntil")) << raw;
+  EXPECT_FALSE(obj.contains("error")) << raw;
+  EXPECT_FALSE(obj.contains("priority")) << raw;  // 0 is omitted
+  EXPECT_FALSE(obj.contains("tenantId")) << raw;
+  EXPECT_EQ(obj.at("attempts").as_int64(), 1);
+  EXPECT_EQ(obj.at("maxAttempts").as_int64(), 5);
+  auto parsed = TaskFromJsonText(raw);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->payload, t.payload);
+  EXPECT_EQ(parsed->status, "PENDING");
+}
+
+TEST_F(RedisStoreTest, ScriptFlushIsRecoveredTransparently) {
+  Create("sf");
+  ASSERT_EQ(Call({"SCRIPT", "FLUSH"}).str, "OK");
+  auto c = Claim("w1", "", {"sf"});
+  ASSERT_TRUE(c.has_value());
+  Call({"SCRIPT", "FLUSH"});
+  HeartbeatInput hb{"", c->id, "w1", 60, RealNow()};
+  EXPECT_TRUE(Await(store_->Heartbeat(hb)).ok());
+  Call({"SCRIPT", "FLUSH"});
+  SubmitResultInput res;
+  res.task_id = c->id;
+  res.worker_id = "w1";
+  res.result.task_id = c->id;
+  res.result.status = "COMPLETED";
+  res.result.result = boost::json::object{{"x", 1}};
+  res.now = RealNow();
+  res.result.completed_at = res.now.text;
+  EXPECT_TRUE(Await(store_->SubmitResult(res)).ok());
+  Call({"SCRIPT", "FLUSH"});
+  Create("sf");  // create after a flush as well
+}
+
+TEST_F(RedisStoreTest, DuplicatePopKeepsLookingInTheSameTier) {  // D4
+  Task a = Create("dup");
+  Call({"LPUSH", "codeq:q:dup:pending:0", a.id});  // a stray duplicate entry
+  Task b = Create("dup");
+  // list (head..tail): b, a(dup), a
+  EXPECT_EQ(Claim("w", "", {"dup"})->id, a.id);
+  auto second = Claim("w", "", {"dup"});
+  ASSERT_TRUE(second.has_value()) << "a duplicate made the tier look empty";
+  EXPECT_EQ(second->id, b.id);
+  EXPECT_EQ(Call({"LLEN", "codeq:q:dup:pending:0"}).integer, 0);
+}
+
+TEST_F(RedisStoreTest, ClaimSkipsIdsWhoseTaskIsMissing) {
+  Call({"LPUSH", "codeq:q:ghost:pending:5", "no-such-task"});
+  Task t = Create("ghost", "", 1);
+  auto c = Claim("w", "", {"ghost"});
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->id, t.id);
+}
+
+TEST_F(RedisStoreTest, RepairDropsStaleInProgressEntriesWithoutRequeueing) {  // D3
+  Task t = Create("stale");
+  auto c = Claim("w", "", {"stale"});
+  ASSERT_TRUE(c.has_value());
+  SubmitResultInput res;
+  res.task_id = t.id;
+  res.worker_id = "w";
+  res.result.task_id = t.id;
+  res.result.status = "COMPLETED";
+  res.now = RealNow();
+  ASSERT_TRUE(Await(store_->SubmitResult(res)).ok());
+  // Simulate the RI bug: the finished task is still listed as in progress, without a lease.
+  Call({"SADD", "codeq:q:stale:inprog", t.id, "missing-task-id"});
+
+  RepairInput in;
+  in.commands = {"stale"};
+  in.backoff = [](int) { return int64_t{0}; };
+  in.now = RealNow();
+  auto r = Await(store_->RepairExpired(in));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->expired_commands.empty());
+  EXPECT_EQ(Call({"SCARD", "codeq:q:stale:inprog"}).integer, 0);
+  EXPECT_EQ(Call({"LLEN", "codeq:q:stale:pending:0"}).integer, 0);
+  EXPECT_EQ(Call({"ZCARD", "codeq:q:stale:delayed"}).integer, 0);
+  auto got = Await(store_->GetTask("", t.id));
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->status, "COMPLETED");
+}
+
+TEST_F(RedisStoreTest, HeartbeatRecreatesAVanishedLease) {  // D10
+  Create("hbl");
+  auto c = Claim("w", "", {"hbl"}, 30);
+  ASSERT_TRUE(c.has_value());
+  Call({"DEL", "codeq:lease:" + c->id});
+  HeartbeatInput hb{"", c->id, "w", 45, RealNow()};
+  auto r = Await(store_->Heartbeat(hb));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(Call({"GET", "codeq:lease:" + c->id}).str, "w");
+  EXPECT_NEAR(Call({"TTL", "codeq:lease:" + c->id}).integer, 45, 2);
+}
+
+TEST_F(RedisStoreTest, ListCommandsRebuildsAMissingSet) {  // D5
+  Create("Alpha", "acme");
+  Create("beta", "acme", 0, 3600);
+  Create("gamma", "");
+  Call({"DEL", "codeq:commands"});
+  auto r = Await(store_->ListCommands("acme"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(*r, (std::vector<std::string>{"Alpha", "beta"}));
+  EXPECT_EQ(Call({"SCARD", "codeq:commands"}).integer, 3);
+}
+
+TEST_F(RedisStoreTest, CleanupRemovesResultsAndLeases) {
+  Task t = Create("clr");
+  ASSERT_TRUE(Claim("w", "", {"clr"}).has_value());
+  SubmitResultInput res;
+  res.task_id = t.id;
+  res.worker_id = "w";
+  res.result.task_id = t.id;
+  res.result.status = "FAILED";
+  res.result.error = "x";
+  res.now = RealNow();
+  ASSERT_TRUE(Await(store_->SubmitResult(res)).ok());
+  Call({"SET", "codeq:lease:" + t.id, "w"});  // a leftover lease
+  CleanupInput in;
+  in.before_sec = RealNow().seconds() + 2 * 86400;
+  in.now = RealNow();
+  auto n = Await(store_->Cleanup(in));
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(Call({"HEXISTS", "codeq:results", t.id}).integer, 0);
+  EXPECT_EQ(Call({"HEXISTS", "codeq:tasks", t.id}).integer, 0);
+  EXPECT_EQ(Call({"EXISTS", "codeq:lease:" + t.id}).integer, 0);
+  EXPECT_EQ(Call({"ZSCORE", "codeq:tasks:ttl", t.id}).nil, true);
+}
+
+// --- outages: each test owns its server, so stopping it does not disturb the others ----------
+
+TEST(RedisStoreOutage, StoppedBackendIsUnavailableAndRecoversAfterRestart) {
+  test::RedisServer server;
+  ASSERT_TRUE(server.Start());
+  auto store = RedisStore::Create(TestRedisOptions(server));
+  CreateTaskInput in;
+  in.task.id = NewId();
+  in.task.command = "outage";
+  in.task.payload = "1";
+  in.task.status = "PENDING";
+  in.now = RealNow();
+  in.task.created_at = in.task.updated_at = in.now.text;
+  in.visible_at_sec = in.now.seconds();
+  ASSERT_TRUE(Await(store->CreateTask(in)).ok());
+
+  server.Stop();
+  auto start = steady_clock::now();
+  auto down = Await(store->Ping());
+  EXPECT_EQ(down.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(down.status().message(), "store unavailable");
+  auto create = Await(store->CreateTask(in));
+  EXPECT_EQ(create.status().code(), StatusCode::kUnavailable);
+  ClaimInput claim;
+  claim.worker_id = "w";
+  claim.commands = {"outage"};
+  claim.now = RealNow();
+  EXPECT_EQ(Await(store->ClaimTask(claim)).status().code(), StatusCode::kUnavailable);
+  EXPECT_LT(steady_clock::now() - start, std::chrono::seconds(3));
+
+  ASSERT_TRUE(server.Restart());  // same port, empty data set, no scripts loaded
+  EXPECT_TRUE(Await(store->Ping()).ok());
+  in.task.id = NewId();
+  auto again = Await(store->CreateTask(in));
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  claim.now = RealNow();
+  auto claimed = Await(store->ClaimTask(claim));
+  ASSERT_TRUE(claimed.ok()) << claimed.status().message();
+  ASSERT_TRUE(claimed->has_value());
+  EXPECT_EQ((*claimed)->id, in.task.id);
+}
+
+TEST(RedisStoreOutage, FrozenBackendTimesOut) {
+  test::RedisServer server;
+  ASSERT_TRUE(server.Start());
+  RedisOptions o = TestRedisOptions(server);
+  o.command_timeout_ms = 400;
+  auto store = RedisStore::Create(o);
+  ASSERT_TRUE(Await(store->Ping()).ok());
+
+  ASSERT_TRUE(server.Pause());
+  auto start = steady_clock::now();
+  auto r = Await(store->Ping());
+  auto elapsed = steady_clock::now() - start;
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  EXPECT_LT(elapsed, milliseconds(1500));
+  EXPECT_GE(elapsed, milliseconds(300));
+  ASSERT_TRUE(server.Resume());
+  EXPECT_TRUE(Await(store->Ping()).ok());
+  EXPECT_TRUE(Await(store->Stats("", "x")).ok());
+}
+
+// The blocking round trips run on the store's own threads: a single-threaded caller keeps serving
+// its other work meanwhile, and the awaiting coroutine resumes on the caller's executor.
+TEST(RedisStoreOutage, BlockingWorkDoesNotStallTheCallersExecutor) {
+  test::RedisServer server;
+  ASSERT_TRUE(server.Start());
+  RedisOptions o = TestRedisOptions(server);
+  o.command_timeout_ms = 400;
+  auto store = RedisStore::Create(o);
+  ASSERT_TRUE(Await(store->Ping()).ok());
+  ASSERT_TRUE(server.Pause());
+
+  boost::asio::io_context ctx;
+  const auto caller_thread = std::this_thread::get_id();
+  std::thread::id resumed_on;
+  StatusCode code = StatusCode::kOk;
+  std::optional<steady_clock::duration> timer_after;
+  const auto start = steady_clock::now();
+  boost::asio::co_spawn(
+      ctx,
+      [&]() -> boost::asio::awaitable<void> {
+        auto r = co_await store->Ping();
+        resumed_on = std::this_thread::get_id();
+        code = r.status().code();
+      },
+      boost::asio::detached);
+  boost::asio::steady_timer timer(ctx, milliseconds(50));
+  timer.async_wait([&](const boost::system::error_code&) { timer_after = steady_clock::now() - start; });
+  ctx.run();
+  ASSERT_TRUE(server.Resume());
+
+  EXPECT_EQ(code, StatusCode::kUnavailable);
+  EXPECT_EQ(resumed_on, caller_thread);
+  ASSERT_TRUE(timer_after.has_value());
+  EXPECT_LT(*timer_after, milliseconds(300));
+}
+
+TEST(RedisStoreOutage, NeverStartedBackendIsUnavailable) {
+  RedisOptions o;
+  o.port = test::FreePort();
+  auto store = RedisStore::Create(o);
+  auto r = Await(store->Ping());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(Await(store->GetTask("", "x")).status().code(), StatusCode::kUnavailable);
+}
+
+TEST(RedisStoreAuth, PasswordAndDatabaseAreUsed) {
+  test::RedisServerOptions so;
+  so.password = "s3cret";
+  test::RedisServer server(so);
+  ASSERT_TRUE(server.Start());
+  RedisOptions o = TestRedisOptions(server);
+  o.db = 3;
+  auto store = RedisStore::Create(o);
+  CreateTaskInput in;
+  in.task.id = NewId();
+  in.task.command = "authed";
+  in.task.payload = "1";
+  in.task.status = "PENDING";
+  in.now = RealNow();
+  in.task.created_at = in.task.updated_at = in.now.text;
+  in.visible_at_sec = in.now.seconds();
+  auto r = Await(store->CreateTask(in));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+
+  test::RespClient c;
+  ASSERT_TRUE(c.Connect(server.host(), server.port(), "s3cret"));
+  EXPECT_EQ(c.Call({"HLEN", "codeq:tasks"})->integer, 0);  // db 0 untouched
+  ASSERT_EQ(c.Call({"SELECT", "3"})->str, "OK");
+  EXPECT_EQ(c.Call({"HLEN", "codeq:tasks"})->integer, 1);
+
+  o.password = "wrong";
+  auto bad = RedisStore::Create(o);
+  EXPECT_EQ(Await(bad->Ping()).status().code(), StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace codeq::contract
