@@ -1,0 +1,89 @@
+// Root endpoints and generic HTTP behaviour: /healthz, /metrics, unknown routes, wrong methods,
+// request ids, keep-alive (SPEC §2.1, §2.16, §7, D8, D19).
+#include <regex>
+
+#include "integration/it_fixture.h"
+
+namespace codeq::it {
+namespace {
+
+class MiscHttp : public IntegrationTest {};
+
+TEST_F(MiscHttp, HealthzAndReadyz) {
+  for (const char* path : {"/healthz", "/readyz"}) {
+    auto r = Get(path, "");
+    ASSERT_EQ(r.status, 200) << path << " -> " << r.Describe();
+    EXPECT_EQ(r.Json(), json::parse(R"({"status":"ok"})")) << path;
+    EXPECT_NE(r.Header("Content-Type").value_or("").find("application/json"), std::string::npos);
+  }
+}
+
+TEST_F(MiscHttp, MetricsExposeCounters) {
+  const std::string cmd = Cmd();
+  CreateTask(cmd);
+  CreateTask(cmd);
+  ClaimOne(cmd);
+  auto r = Get("/metrics", "");
+  ASSERT_EQ(r.status, 200) << r.Describe();
+  EXPECT_NE(r.Header("Content-Type").value_or("").find("text/plain"), std::string::npos);
+  EXPECT_NE(r.body.find("codeq_task_created_total"), std::string::npos) << r.body.substr(0, 2000);
+  // The counter for this command counts both creates; the claim counter counts one.
+  std::regex created("codeq_task_created_total\\{[^}]*command=\"" + cmd + "\"[^}]*\\} 2(\\.0+)?\\n");
+  EXPECT_TRUE(std::regex_search(r.body, created)) << r.body.substr(0, 4000);
+  std::regex claimed("codeq_task_claimed_total\\{[^}]*command=\"" + cmd + "\"[^}]*\\} 1(\\.0+)?\\n");
+  EXPECT_TRUE(std::regex_search(r.body, claimed)) << r.body.substr(0, 4000);
+  // Metrics are unauthenticated and do not require a token even when one is sent.
+  EXPECT_EQ(Get("/metrics", "garbage").status, 200);
+}
+
+TEST_F(MiscHttp, UnknownRoutesAre404Json) {
+  for (const char* path : {"/nope", "/v1/codeq", "/v1/codeq/nothing", "/v1/codeq/tasks/a/b/c", "/v2/codeq/tasks",
+                           "/v1/codeq/admin/queues/a/b", "/v1/codeq/tasks/id/explode"}) {
+    auto r = Get(path, Producer());
+    EXPECT_EQ(r.status, 404) << path << " -> " << r.Describe();
+    EXPECT_EQ(r.Json(), json::parse(R"({"error":"not found"})")) << path;
+  }
+  auto post = Post("/v1/codeq/unknown", Producer(), json::object{});
+  EXPECT_EQ(post.status, 404) << post.Describe();
+}
+
+TEST_F(MiscHttp, WrongMethodsAre405) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"GET", "/v1/codeq/tasks"},         {"DELETE", "/v1/codeq/tasks"},   {"PUT", "/v1/codeq/tasks/x"},
+      {"POST", "/healthz"},               {"DELETE", "/metrics"},          {"POST", "/v1/codeq/admin/queues"},
+      {"GET", "/v1/codeq/tasks/x/nack"},  {"PUT", "/v1/codeq/tasks/x/result"},
+      {"GET", "/v1/codeq/admin/tasks/cleanup"}};
+  for (const auto& [method, path] : cases) {
+    auto r = Call(method, path, Producer(), method == "GET" ? "" : "{}");
+    EXPECT_EQ(r.status, 405) << method << " " << path << " -> " << r.Describe();
+    EXPECT_FALSE(r.ErrorText().empty()) << method << " " << path;
+  }
+}
+
+TEST_F(MiscHttp, RequestIdIsEchoedOrGenerated) {
+  auto echoed = Get("/healthz", "", {{"X-Request-Id", "it-req-42"}});
+  EXPECT_EQ(echoed.Header("X-Request-Id").value_or(""), "it-req-42");
+  // Also on errors.
+  auto err = Get("/nope", "", {{"X-Request-Id", "err-7"}});
+  EXPECT_EQ(err.Header("X-Request-Id").value_or(""), "err-7");
+  auto generated = Get("/healthz", "");
+  const std::string id = generated.Header("X-Request-Id").value_or("");
+  EXPECT_TRUE(std::regex_match(id, std::regex("^[0-9a-f]{32}$"))) << "'" << id << "'";
+  auto another = Get("/healthz", "");
+  EXPECT_NE(another.Header("X-Request-Id").value_or(""), id) << "fresh per request";
+}
+
+TEST_F(MiscHttp, KeepAliveConnectionServesManyRequests) {
+  const std::string cmd = Cmd();
+  auto client = codeq().NewClient(true);
+  for (int i = 0; i < 20; ++i) {
+    auto r = client->Request("POST", "/v1/codeq/tasks", Auth(Producer()),
+                             json::serialize(json::object{{"command", cmd}, {"payload", i}}));
+    ASSERT_EQ(r.status, 202) << r.Describe();
+  }
+  auto s = client->Request("GET", "/v1/codeq/admin/queues/" + cmd, Auth(Admin()));
+  EXPECT_EQ(JsonInt(s.Json(), "ready"), 20) << s.Describe();
+}
+
+}  // namespace
+}  // namespace codeq::it
