@@ -1,0 +1,35 @@
+// Every client command answers --help with its usage and at least one example.
+#include "cli/cli_fixture.h"
+
+namespace codeq::clitest {
+namespace {
+
+using HelpCli = CliTest;
+
+TEST_F(HelpCli, EveryCommandHasHelpWithAnExample) {
+  const std::vector<std::vector<std::string>> commands = {
+      {"task"},          {"task", "create"},  {"task", "get"},      {"task", "result"},    {"worker"},
+      {"worker", "start"}, {"queue"},          {"queue", "list"},    {"queue", "inspect"},  {"admin"},
+      {"admin", "cleanup"}, {"init"},          {"auth"},             {"auth", "set"},       {"auth", "show"},
+      {"auth", "clear"},  {"auth", "login"},   {"token"},            {"token", "keygen"},   {"token", "mint"}};
+  for (auto args : commands) {
+    std::string name;
+    for (const auto& a : args) name += a + " ";
+    args.push_back("--help");
+    auto r = Codeq(args);
+    EXPECT_EQ(r.exit_code, 0) << name << r.Describe();
+    EXPECT_NE(r.out.find("Usage:"), std::string::npos) << name << r.out;
+    EXPECT_NE(r.out.find("Example"), std::string::npos) << name << r.out;
+    EXPECT_NE(r.out.find("  codeq "), std::string::npos) << name << r.out;
+  }
+  auto top = Codeq({"--help"});
+  EXPECT_EQ(top.exit_code, 0);
+  for (const char* flag : {"--base-url", "--producer-token", "--worker-token", "--profile", "--json"}) {
+    EXPECT_NE(top.out.find(flag), std::string::npos) << flag;
+  }
+  // A group without its subcommand is a usage error.
+  EXPECT_EQ(Codeq({"task"}).exit_code, 2);
+}
+
+}  // namespace
+}  // namespace codeq::clitest
