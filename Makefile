@@ -14,7 +14,7 @@ build: $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 run: build
-	bash scripts/run-dev.sh
+	bash scripts/run-dev.sh $(ARGS)
 
 test: build
 	bash scripts/test.sh

@@ -17,6 +17,7 @@
 #include "http/server.h"
 #include "metrics/metrics.h"
 #include "service/scheduler.h"
+#include "store/embedded/embedded_store.h"
 #include "store/redis/redis_store.h"
 
 namespace codeq::cli {
@@ -47,11 +48,16 @@ void SetUpLogging(const Config& config) {
   }
 }
 
-Result<std::shared_ptr<Store>> OpenStore(const Config& config) {
+Result<std::shared_ptr<Store>> OpenStore(const Config& config, const Clock& clock) {
   if (config.store == "embedded") {
-    return Status(StatusCode::kInvalidArgument,
-                  "the embedded store is not available in this build yet; run with "
-                  "--store redis://host:port (or STORE=redis://...)");
+    EmbeddedOptions o;
+    o.data_dir = config.data_dir;
+    o.sync = config.durability != "async";
+    o.clock = &clock;
+    auto store = EmbeddedStore::Open(o);
+    if (!store.ok()) return store.status();
+    std::shared_ptr<Store> s = *store;
+    return s;
   }
   auto target = RedisTarget(config);
   if (!target.ok()) return target.status();
@@ -62,6 +68,26 @@ Result<std::shared_ptr<Store>> OpenStore(const Config& config) {
   o.password = target->password;
   std::shared_ptr<Store> store = RedisStore::Create(o);
   return store;
+}
+
+// The embedded store repairs expired leases on a timer too (issue 3): give it the backoff policy
+// and let its repairs feed the same metrics as claim-time repair.
+void EnableBackgroundRepair(Store& store, const Config& config, Metrics& metrics) {
+  auto* embedded = dynamic_cast<EmbeddedStore*>(&store);
+  if (embedded == nullptr) return;
+  BackoffPolicy policy{config.backoff_policy, config.backoff_base_seconds, config.backoff_max_seconds};
+  auto random = DefaultRandom();
+  embedded->SetBackgroundRepair(
+      [policy, random](int attempts) { return ComputeBackoffSeconds(policy, attempts, random); },
+      config.max_attempts_default, [&metrics](const RepairOutcome& out) {
+        for (const auto& cmd : out.expired_commands) metrics.LeaseExpired(cmd);
+        int64_t now_ms = SystemClock().NowMs();
+        for (const auto& t : out.dead_lettered) {
+          auto created = ParseRfc3339Ms(t.created_at);
+          double seconds = created ? std::max<int64_t>(0, now_ms - *created) / 1000.0 : 0;
+          metrics.TaskCompleted(t.command, kFailed, seconds);
+        }
+      });
 }
 
 // SPEC §3.1 auto-configuration: a side without an explicit provider becomes `jwks` when its JWKS URL
@@ -147,13 +173,14 @@ int RunServe(const ConfigFlags& flags) {
     spdlog::warn("env=dev: development mode, X-Role: ADMIN is honoured; never use this in production");
   }
 
-  auto store = OpenStore(config);
+  auto store = OpenStore(config, clock);
   if (!store.ok()) {
     std::cerr << "[ERROR] " << store.status().message() << "\n";
-    return 2;
+    return store.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
   }
   Metrics metrics;
   Scheduler scheduler(*store, clock, metrics, ToSchedulerOptions(config));
+  EnableBackgroundRepair(**store, config, metrics);
   AuthOptions auth_options;
   auth_options.dev_mode = config.IsDevMode();
   auth_options.allow_producer_as_worker = config.allow_producer_as_worker;
@@ -174,7 +201,7 @@ int RunServe(const ConfigFlags& flags) {
   }
   spdlog::info("codeq {} listening on {}:{} store={} timezone={} defaultLeaseSeconds={} requeueInspectLimit={}",
                CODEQ_VERSION, config.listen_address, server.port(),
-               config.store.rfind("redis://", 0) == 0 ? "redis" : config.store, config.timezone,
+               config.store.rfind("redis://", 0) == 0 ? "redis" : config.store + " (" + config.durability + ")", config.timezone,
                config.default_lease_seconds, config.requeue_inspect_limit);
   if (dev) {
     std::cout << "\n=== codeQ DEVELOPMENT MODE: local keys, NOT FOR PRODUCTION ===\n"

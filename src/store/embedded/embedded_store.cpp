@@ -1,0 +1,152 @@
+// EmbeddedStore: the asynchronous face of the engine (pool hop, durability wait, lifecycle).
+#include "store/embedded/embedded_store.h"
+
+#include <boost/asio/thread_pool.hpp>
+#include <thread>
+
+#include "store/embedded/background.h"
+#include "store/embedded/engine.h"
+#include "store/embedded/group_commit.h"
+#include "store/embedded/on_pool.h"
+
+namespace codeq {
+
+using embedded::Applied;
+
+struct EmbeddedStore::Pool {
+  explicit Pool(size_t threads) : pool(threads) {}
+  boost::asio::thread_pool pool;
+};
+
+namespace {
+
+const SystemClock kSystemClock;
+
+/// Runs `fn` (returns Applied<T>) on the pool, then waits until what it wrote or read is durable.
+/// Exceptions become Internal. Written with named awaitables only: GCC 12 may destroy
+/// non-trivial temporaries of a co_await expression twice.
+template <typename T, typename F>
+Async<Result<T>> RunOp(boost::asio::thread_pool& pool, embedded::GroupCommit* commit, F fn) {
+  auto safe = [fn = std::move(fn)]() mutable -> Applied<T> {
+    try {
+      return fn();
+    } catch (const std::exception& e) {
+      return Applied<T>{Internal(std::string("store error: ") + e.what()), 0};
+    }
+  };
+  auto op = embedded::OnPool<Applied<T>>(pool, std::move(safe));
+  Applied<T> a = co_await std::move(op);
+  if (commit && a.seq > 0) {
+    auto wait = commit->WaitDurable(a.seq);
+    co_await std::move(wait);
+  }
+  co_return std::move(a.value);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<EmbeddedStore>> EmbeddedStore::Open(EmbeddedOptions options) {
+  auto engine = embedded::Engine::Open(options);
+  if (!engine.ok()) return engine.status();
+  return std::shared_ptr<EmbeddedStore>(new EmbeddedStore(std::move(options), std::move(engine).value()));
+}
+
+EmbeddedStore::EmbeddedStore(EmbeddedOptions options, std::unique_ptr<embedded::Engine> engine)
+    : options_(std::move(options)), engine_(std::move(engine)) {
+  if (options_.sync) commit_ = std::make_unique<embedded::GroupCommit>(engine_->db());
+  pool_ = std::make_unique<Pool>(std::max(2u, std::thread::hardware_concurrency()));
+  if (options_.timer_interval_ms > 0) {
+    const Clock& clock = options_.clock ? *options_.clock : kSystemClock;
+    background_ = std::make_unique<embedded::Background>(*engine_, clock, options_.timer_interval_ms);
+    engine_->SetDueHook([bg = background_.get()](int64_t ms) { bg->Kick(ms); });
+    background_->Start();
+  }
+}
+
+EmbeddedStore::~EmbeddedStore() {
+  pool_->pool.join();   // in-flight operations finish (nothing new may be started now)
+  background_.reset();  // the timer thread stops
+  commit_.reset();      // whatever still waits is fsynced and answered
+  engine_.reset();      // memtable flushed, database closed
+}
+
+Async<void> EmbeddedStore::Durable(uint64_t seq) {
+  if (commit_ && seq > 0) {
+    auto wait = commit_->WaitDurable(seq);
+    co_await std::move(wait);
+  }
+}
+
+Async<Result<CreateOutcome>> EmbeddedStore::CreateTask(CreateTaskInput in) {
+  return RunOp<CreateOutcome>(pool_->pool, commit_.get(), [this, in = std::move(in)] { return engine_->Create(in); });
+}
+
+Async<Result<std::optional<Task>>> EmbeddedStore::ClaimTask(ClaimInput in) {
+  return RunOp<std::optional<Task>>(pool_->pool, commit_.get(), [this, in = std::move(in)] { return engine_->Claim(in); });
+}
+
+Async<Result<RepairOutcome>> EmbeddedStore::RepairExpired(RepairInput in) {
+  return RunOp<RepairOutcome>(pool_->pool, commit_.get(), [this, in = std::move(in)] { return engine_->Repair(in); });
+}
+
+Async<Result<Task>> EmbeddedStore::Heartbeat(HeartbeatInput in) {
+  return RunOp<Task>(pool_->pool, commit_.get(), [this, in = std::move(in)] { return engine_->Heartbeat(in); });
+}
+
+Async<Result<Task>> EmbeddedStore::Abandon(TaskRef in) {
+  return RunOp<Task>(pool_->pool, commit_.get(), [this, in = std::move(in)] { return engine_->Abandon(in); });
+}
+
+Async<Result<NackOutcome>> EmbeddedStore::Nack(NackInput in) {
+  return RunOp<NackOutcome>(pool_->pool, commit_.get(), [this, in = std::move(in)] { return engine_->Nack(in); });
+}
+
+Async<Result<Task>> EmbeddedStore::SubmitResult(SubmitResultInput in) {
+  return RunOp<Task>(pool_->pool, commit_.get(), [this, in = std::move(in)] { return engine_->SubmitResult(in); });
+}
+
+Async<Result<Task>> EmbeddedStore::GetTask(std::string tenant, std::string task_id) {
+  return RunOp<Task>(pool_->pool, commit_.get(), [this, tenant = std::move(tenant), id = std::move(task_id)] {
+    return engine_->GetTask(tenant, id);
+  });
+}
+
+Async<Result<TaskResult>> EmbeddedStore::GetResult(std::string tenant, std::string task_id) {
+  return RunOp<TaskResult>(pool_->pool, commit_.get(), [this, tenant = std::move(tenant), id = std::move(task_id)] {
+    return engine_->GetResult(tenant, id);
+  });
+}
+
+Async<Result<std::vector<std::string>>> EmbeddedStore::ListCommands(std::string tenant) {
+  uint64_t seq = engine_->db()->GetLatestSequenceNumber();
+  std::vector<std::string> out = engine_->ListCommands(tenant);  // memory only: no pool hop
+  auto wait = Durable(seq);
+  co_await std::move(wait);
+  co_return out;
+}
+
+Async<Result<QueueStats>> EmbeddedStore::Stats(std::string tenant, std::string command) {
+  QueueStats s = engine_->Stats(tenant, command);  // memory only: no pool hop
+  auto wait = Durable(engine_->db()->GetLatestSequenceNumber());
+  co_await std::move(wait);
+  co_return s;
+}
+
+Async<Result<int64_t>> EmbeddedStore::Cleanup(CleanupInput in) {
+  return RunOp<int64_t>(pool_->pool, commit_.get(), [this, in = std::move(in)] { return engine_->Cleanup(in); });
+}
+
+Async<VoidResult> EmbeddedStore::Ping() { co_return engine_->Ping(); }
+
+void EmbeddedStore::SetReadyListener(ReadyListener listener) {
+  if (background_) background_->SetReadyListener(std::move(listener));
+}
+
+void EmbeddedStore::SetBackgroundRepair(BackoffFn backoff, int max_attempts_default,
+                                        RepairListener on_repaired) {
+  if (background_) background_->SetRepair(std::move(backoff), max_attempts_default, std::move(on_repaired));
+}
+
+uint64_t EmbeddedStore::WalSyncCount() const { return commit_ ? commit_->sync_count() : 0; }
+
+}  // namespace codeq

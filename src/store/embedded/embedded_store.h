@@ -1,0 +1,139 @@
+// The embedded backend of the Store interface: RocksDB on local disk plus in-memory queue indexes
+// (ARCHITECTURE.md, store/embedded/). One binary, one data directory, nothing else to run.
+//
+// Design (details in engine.h, layout.h, group_commit.h):
+//  * Every state change is one critical section over the in-memory indexes (one store-wide
+//    mutex) that also applies one RocksDB WriteBatch, so the indexes and the disk change together
+//    and in the same order.
+//  * Durability (`sync`, default true): the batch is written without fsync inside the critical
+//    section; the call then waits, outside the mutex and without holding a thread, until a shared
+//    WAL fsync covers it (group commit). A store call therefore completes only once its change is
+//    on disk. With `sync=false` the WAL is still written at once (a process crash loses nothing)
+//    but is not fsynced per call: an OS crash or power loss can drop the last writes acknowledged
+//    before it (RocksDB still fsyncs when it rotates the WAL or flushes a memtable).
+//  * Every call also waits until what it *read* is durable, so an answer never shows state that a
+//    crash could take back.
+//  * Blocking work runs on a private thread pool; every method resumes on the awaiting
+//    coroutine's executor.
+//  * Recovery on Open rebuilds every index from the task records (FIFO order per tier, due times,
+//    lease deadlines) and validates every record: a damaged directory fails Open, it is never
+//    served partially. A second process on the same directory is refused.
+//  * A background thread promotes due delayed tasks (and, once SetBackgroundRepair was called,
+//    requeues expired leases) using the injected Clock, then calls the ReadyListener.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "domain/clock.h"
+#include "store/store.h"
+
+namespace codeq {
+
+namespace embedded {
+class Engine;
+class GroupCommit;
+class Background;
+}  // namespace embedded
+
+struct EmbeddedOptions {
+  /// The data directory; the database lives in <data_dir>/db (both created when missing).
+  std::string data_dir = "./data";
+  /// durability: true = a call completes after its WAL record is fsynced (group commit);
+  /// false = WAL written but not fsynced per call (survives a process crash, not an OS crash).
+  bool sync = true;
+  /// Time source of the background timers (lease expiry, delayed promotion); SystemClock if null.
+  /// Must outlive the store.
+  const Clock* clock = nullptr;
+  /// Background timer period in ms. The timer also wakes at the next due time when that is
+  /// sooner. <= 0 disables the background thread (repair and promotion then happen only in
+  /// ClaimTask/RepairExpired, as with the Redis backend).
+  int64_t timer_interval_ms = 200;
+};
+
+class EmbeddedStore final : public Store {
+ public:
+  /// Opens (creating when missing) the store in options.data_dir and rebuilds the indexes.
+  /// Errors: Unavailable("data directory <dir> is in use by another codeq process");
+  /// Internal("data directory <dir> is damaged: <what>") for a corrupt/truncated/undecodable
+  /// database; Internal("cannot open data directory <dir>: <why>") otherwise.
+  /// O(records on disk) — the whole database is read and checked once.
+  static Result<std::shared_ptr<EmbeddedStore>> Open(EmbeddedOptions options);
+
+  /// Stops the background thread, waits for in-flight calls, makes every write durable, flushes
+  /// the memtable (so the next Open replays no WAL) and closes the database.
+  ~EmbeddedStore() override;
+
+  /// SPEC §2.3, §2.3.2, D5, D6, D12, D18. O(log D) (D = delayed tasks of the queue) plus three
+  /// point reads (idempotency key, its task, the id) and one batch write.
+  Async<Result<CreateOutcome>> CreateTask(CreateTaskInput in) override;
+  /// SPEC §4.8 with D3, D4: promotes up to inspect_limit due delayed tasks per command
+  /// (O(k log D) + k reads/writes), then pops the oldest entry of tiers 9..0 × commands:
+  /// O(C × 10) index steps, one read per popped entry, one batch write.
+  Async<Result<std::optional<Task>>> ClaimTask(ClaimInput in) override;
+  /// SPEC §4.8 requeue_expired with D2, D3, D11. Expired leases are found in deadline order
+  /// without sampling: O(C + e × (log P + one read)) for e expired tasks (at most inspect_limit
+  /// per command), one batch write.
+  Async<Result<RepairOutcome>> RepairExpired(RepairInput in) override;
+  /// SPEC §2.5, D10. One read, O(log P) (P = in-progress tasks of the queue), one write.
+  Async<Result<Task>> Heartbeat(HeartbeatInput in) override;
+  /// SPEC §2.6, D10: back of its tier, behind waiting tasks. One read, O(log P), one write.
+  Async<Result<Task>> Abandon(TaskRef in) override;
+  /// SPEC §2.7, §4.9, D2, D11. One read, O(log P + log D), one write.
+  Async<Result<NackOutcome>> Nack(NackInput in) override;
+  /// SPEC §2.8 step 7, D3, D11. One read, O(log P), one write.
+  Async<Result<Task>> SubmitResult(SubmitResultInput in) override;
+  /// SPEC §2.9, D6. One point read.
+  Async<Result<Task>> GetTask(std::string tenant, std::string task_id) override;
+  /// SPEC §2.10, D6. Two point reads from one snapshot.
+  Async<Result<TaskResult>> GetResult(std::string tenant, std::string task_id) override;
+  /// D5, from memory. O(K) for K commands of the tenant.
+  Async<Result<std::vector<std::string>>> ListCommands(std::string tenant) override;
+  /// SPEC §1.6, D7, from memory. O(1).
+  Async<Result<QueueStats>> Stats(std::string tenant, std::string command) override;
+  /// SPEC §4.10, D12: scans the retention index up to before_sec in pages (outside the mutex),
+  /// then deletes each page's matches in one critical section + batch. O(scanned + deleted × (read +
+  /// log n)).
+  Async<Result<int64_t>> Cleanup(CleanupInput in) override;
+  /// Unavailable when RocksDB reports a background error (e.g. disk full). O(1).
+  Async<VoidResult> Ping() override;
+
+  /// Called from the timer thread after background promotions (never when the timer is
+  /// disabled). Once this returns, a previous listener is no longer running or called. A listener
+  /// must not call SetReadyListener/SetBackgroundRepair itself.
+  void SetReadyListener(ReadyListener listener) override;
+
+  /// Observer of background lease repairs: the commands whose leases expired and the tasks that
+  /// were dead-lettered (for metrics and result callbacks, D11). Called from the timer thread,
+  /// before the ReadyListener calls of the same step; same rules as the ReadyListener.
+  using RepairListener = std::function<void(const RepairOutcome&)>;
+
+  /// Enables lease-expiry repair in the background timer: expired leases are requeued with the
+  /// delay `backoff(attempts)` or dead-lettered at max attempts (`max_attempts_default` for tasks
+  /// without maxAttempts), exactly as RepairExpired does. Until called, the timer only promotes
+  /// delayed tasks. Thread-safe; an empty `backoff` disables it again.
+  void SetBackgroundRepair(BackoffFn backoff, int max_attempts_default,
+                           RepairListener on_repaired = nullptr);
+
+  /// Number of WAL fsyncs so far (0 with sync=false): shows group commit at work. O(1).
+  uint64_t WalSyncCount() const;
+
+  const EmbeddedOptions& options() const { return options_; }
+
+ private:
+  struct Pool;
+  EmbeddedStore(EmbeddedOptions options, std::unique_ptr<embedded::Engine> engine);
+
+  /// Awaits durability of `seq` when options_.sync.
+  Async<void> Durable(uint64_t seq);
+
+  EmbeddedOptions options_;
+  std::unique_ptr<embedded::Engine> engine_;
+  std::unique_ptr<embedded::GroupCommit> commit_;
+  std::unique_ptr<Pool> pool_;
+  std::unique_ptr<embedded::Background> background_;
+};
+
+}  // namespace codeq

@@ -1,0 +1,182 @@
+// The synchronous core of the embedded store: RocksDB + the in-memory queue indexes, guarded by
+// one mutex. Every state-changing method is one critical section that changes the indexes and
+// applies one WriteBatch (RocksDB Write with sync=false: WAL append + memtable); durability is
+// the caller's business (group_commit.h), using the returned sequence number.
+//
+// Internal to store/embedded/.
+#pragma once
+
+#include <rocksdb/db.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "store/embedded/embedded_store.h"
+#include "store/embedded/layout.h"
+#include "store/embedded/queue_index.h"
+
+namespace codeq::embedded {
+
+/// The batch of one critical section. Indexed, so reads inside the section see its own writes
+/// (e.g. a claim popping a task that the same claim just promoted).
+using Batch = rocksdb::WriteBatchWithIndex;
+
+/// What a store call produced, and the RocksDB sequence number that must be durable before the
+/// answer is given (everything the call wrote or read is at or below it).
+template <typename T>
+struct Applied {
+  Result<T> value;
+  uint64_t seq = 0;
+};
+
+/// A task record as read from disk.
+struct Record {
+  Uuid id{};
+  Envelope env;
+  Task task;
+  int64_t stored_retention = 0;  // retention of the 'x' key on disk
+  bool stored = false;           // false for a task not yet written
+};
+
+/// One (tenant, command) pair that got ready work from a background promotion.
+struct ReadyEvent {
+  std::string tenant, command;
+};
+
+/// Logs to stderr and aborts: the indexes and the disk no longer agree (recovery fixes that).
+[[noreturn]] void Fatal(const std::string& what);
+
+class Engine {
+ public:
+  /// Opens the database and rebuilds the indexes (engine_open.cpp). Errors as EmbeddedStore::Open.
+  static Result<std::unique_ptr<Engine>> Open(const EmbeddedOptions& options);
+  /// Flushes the memtable and closes the database.
+  ~Engine();
+
+  rocksdb::DB* db() { return db_.get(); }
+
+  // One critical section + one batch each (engine_tasks.cpp, engine_maintenance.cpp).
+  Applied<CreateOutcome> Create(const CreateTaskInput& in);
+  Applied<std::optional<Task>> Claim(const ClaimInput& in);
+  Applied<RepairOutcome> Repair(const RepairInput& in);
+  Applied<Task> Heartbeat(const HeartbeatInput& in);
+  Applied<Task> Abandon(const TaskRef& in);
+  Applied<NackOutcome> Nack(const NackInput& in);
+  Applied<Task> SubmitResult(const SubmitResultInput& in);
+  Applied<int64_t> Cleanup(const CleanupInput& in);
+
+  // Reads (no critical section for disk reads).
+  Applied<Task> GetTask(const std::string& tenant, const std::string& id);
+  Applied<TaskResult> GetResult(const std::string& tenant, const std::string& id);
+  std::vector<std::string> ListCommands(const std::string& tenant);
+  QueueStats Stats(const std::string& tenant, const std::string& command);
+  VoidResult Ping();
+
+  /// One background step at `now_ms`: requeues expired leases (when `backoff` is set) and
+  /// promotes due delayed tasks of every queue, at most `budget` moves. `more` is true when the
+  /// budget ran out. `next_due_ms` is the earliest pending due time (INT64_MAX when none).
+  struct TickOutcome {
+    std::vector<ReadyEvent> ready;
+    RepairOutcome repaired;
+    int64_t next_due_ms = INT64_MAX;
+    bool more = false;
+    uint64_t seq = 0;
+  };
+  TickOutcome BackgroundTick(int64_t now_ms, const BackoffFn& backoff, int max_attempts_default,
+                             int budget);
+
+  /// Called under the lock whenever a delayed entry or lease with due time `ms` is added, so the
+  /// background timer can wake earlier than planned. Set once before concurrent use.
+  void SetDueHook(std::function<void(int64_t ms)> hook) { due_hook_ = std::move(hook); }
+
+ private:
+  Engine() = default;
+
+  // --- helpers, all called with mu_ held unless stated ---
+  /// Runs `body(batch)` in one critical section, then writes the batch. Exceptions before any
+  /// change become Internal; after a change they are fatal.
+  template <typename T, typename F>
+  Applied<T> Mutate(F&& body);
+  uint64_t Commit(Batch& batch);
+
+  /// Reads a task record through `batch` (with the lock) or directly (also without the lock). nullopt when absent; Unavailable on I/O
+  /// errors; Internal when the record is undecodable.
+  Result<std::optional<Record>> Load(const Uuid& id, Batch* batch = nullptr,
+                                     const rocksdb::Snapshot* snap = nullptr);
+  /// Writes the task record and its retention key. O(size).
+  void Put(Batch& b, Record& r);
+  /// Deletes a task with its result, retention, DLQ and (own) idempotency records and its index
+  /// entry. O(log n) + one read.
+  Status Remove(Batch& b, const Record& r);
+
+  QueueIndex* FindQueue(const std::string& tenant, const std::string& command);
+  QueueIndex& GetQueue(const std::string& tenant, const std::string& command);
+  /// Unique queues of the commands (first spelling kept as label), existing ones only.
+  std::vector<std::pair<QueueIndex*, std::string>> QueuesOf(const std::string& tenant,
+                                                            const std::vector<std::string>& commands);
+  uint64_t NextSeq() { return next_seq_++; }
+
+  /// Moves up to `limit` due delayed tasks of `q` to their pending tiers. Returns moves made.
+  Result<int> Promote(Batch& b, QueueIndex& q, int64_t now_ms, const std::string& now_text,
+                      int limit);
+  /// Requeues or dead-letters up to `limit` expired leases of `q` (SPEC §4.8, §4.9, D2, D3, D11).
+  Status RepairQueue(Batch& b, QueueIndex& q, const std::string& label, int64_t now_ms,
+                     const std::string& now_text, const BackoffFn& backoff, int max_attempts_default,
+                     int limit, RepairOutcome& out);
+  /// The nack transition of SPEC §4.9 with D2/D11 on a task whose lease entry was removed.
+  /// Returns true when dead-lettered.
+  bool NackApply(Batch& b, QueueIndex& q, Record& r, int64_t delay_seconds,
+                 const std::string& reason, int max_attempts_default, int64_t now_ms,
+                 const std::string& now_text);
+  void AddDelayed(QueueIndex& q, const Record& r);
+  void AddLease(QueueIndex& q, const Record& r);
+  void RememberCommand(Batch& b, const std::string& tenant, const std::string& command);
+
+  // --- recovery (engine_open.cpp) ---
+  Status Recover(const std::string& dir);
+
+  EmbeddedOptions options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::WriteOptions write_options_;
+  std::function<void(int64_t)> due_hook_;
+  bool recovered_ = false;  // a refused database is closed without flushing anything into it
+
+  std::mutex mu_;  // guards everything below and every write
+  std::unordered_map<std::string, std::unique_ptr<QueueIndex>> queues_;
+  std::map<std::string, std::set<std::string>> commands_;  // tenant -> commands as submitted
+  uint64_t next_seq_ = 1;
+};
+
+}  // namespace codeq::embedded
+
+// --- template definitions -----------------------------------------------------------------------
+namespace codeq::embedded {
+
+template <typename T, typename F>
+Applied<T> Engine::Mutate(F&& body) {
+  std::lock_guard lock(mu_);
+  Batch batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+  Result<T> value = Internal("store error");
+  try {
+    value = body(batch);
+  } catch (const std::exception& e) {
+    // The body changes the indexes only after its last possible failure point in practice, but
+    // an allocation failure midway would leave them ahead of the disk: then only a restart helps.
+    if (batch.GetWriteBatch()->Count() > 0) Fatal(std::string("exception during a state change: ") + e.what());
+    value = Internal(std::string("store error: ") + e.what());
+  }
+  return Applied<T>{std::move(value), Commit(batch)};
+}
+
+}  // namespace codeq::embedded

@@ -1,0 +1,208 @@
+// Engine: record access helpers and the read-only operations.
+#include <cstdio>
+#include <cstdlib>
+
+#include "domain/keys.h"
+#include "store/embedded/engine.h"
+#include "store/embedded/engine_util.h"
+
+namespace codeq::embedded {
+
+void Fatal(const std::string& what) {
+  std::fprintf(stderr, "codeq embedded store: fatal: %s\n", what.c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+Status StorageError(const rocksdb::Status& s) {
+  std::fprintf(stderr, "codeq embedded store: %s\n", s.ToString().c_str());
+  return Unavailable("store unavailable");
+}
+
+uint64_t Engine::Commit(Batch& batch) {
+  if (batch.GetWriteBatch()->Count() > 0) {
+    rocksdb::Status s = db_->Write(write_options_, batch.GetWriteBatch());
+    // The indexes already reflect the batch; memory and disk would disagree from here on.
+    if (!s.ok()) Fatal("write failed: " + s.ToString());
+  }
+  return db_->GetLatestSequenceNumber();
+}
+
+Result<std::optional<Record>> Engine::Load(const Uuid& id, Batch* batch, const rocksdb::Snapshot* snap) {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s = batch ? batch->GetFromBatchAndDB(db_.get(), ro, TaskKey(id), &value)
+                            : db_->Get(ro, db_->DefaultColumnFamily(), TaskKey(id), &value);
+  if (s.IsNotFound()) return std::optional<Record>();
+  if (!s.ok()) return StorageError(s);
+  Record r;
+  r.id = id;
+  std::string_view json;
+  std::string why;
+  if (!DecodeTask(View(value), &r.env, &json, &why)) {
+    return Internal("store error: undecodable task record " + FormatUuid(id) + ": " + why);
+  }
+  auto task = TaskFromJsonText(json);
+  if (!task.ok()) return Internal("store error: undecodable task record " + FormatUuid(id));
+  r.task = std::move(task).value();
+  r.stored = true;
+  r.stored_retention = r.env.retention_sec;
+  return std::optional<Record>(std::move(r));
+}
+
+void Engine::Put(Batch& b, Record& r) {
+  const std::string json = TaskToJsonText(r.task);
+  b.Put(TaskKey(r.id), EncodeTask(r.env, json));
+  if (r.stored && r.stored_retention != r.env.retention_sec) {
+    b.Delete(RetentionKey(r.stored_retention, r.id));
+  }
+  b.Put(RetentionKey(r.env.retention_sec, r.id), EncodeRetentionValue(r.env.state, r.task.tenant_id));
+  r.stored = true;
+  r.stored_retention = r.env.retention_sec;
+}
+
+Status Engine::Remove(Batch& b, const Record& r) {
+  // The idempotency key is deleted only while it still names this task: after it expired, a new
+  // task may have taken it over (SPEC §2.3.2).
+  if (!r.env.idem_key.empty()) {
+    const std::string ikey = IdemKey(r.task.tenant_id, r.env.idem_key);
+    std::string value;
+    rocksdb::Status s = b.GetFromBatchAndDB(db_.get(), rocksdb::ReadOptions(), ikey, &value);
+    if (!s.ok() && !s.IsNotFound()) return StorageError(s);
+    Uuid owner{};
+    int64_t expiry = 0;
+    if (s.ok() && DecodeIdemValue(value, &owner, &expiry) && owner == r.id) b.Delete(ikey);
+  }
+  b.Delete(TaskKey(r.id));
+  b.Delete(ResultKey(r.id));
+  b.Delete(RetentionKey(r.stored_retention, r.id));
+  QueueIndex* q = FindQueue(r.task.tenant_id, r.task.command);
+  switch (r.env.state) {
+    case State::kReady:
+      if (q) q->ReadyGone(r.env.tier);  // its deque entry goes stale (lazy deletion)
+      break;
+    case State::kDelayed:
+      if (q) q->DelayedGone();
+      break;
+    case State::kInProgress:
+      if (q) q->RemoveLease(r.env.due_ms, r.id);
+      break;
+    case State::kDead:
+      b.Delete(DlqKey(r.task.tenant_id, keys::LowerAscii(r.task.command), r.env.seq));
+      if (q) q->DeadGone();
+      break;
+    case State::kDone:
+      break;
+  }
+  return Status::Ok();
+}
+
+QueueIndex* Engine::FindQueue(const std::string& tenant, const std::string& command) {
+  auto it = queues_.find(QueueId(tenant, command));
+  return it == queues_.end() ? nullptr : it->second.get();
+}
+
+QueueIndex& Engine::GetQueue(const std::string& tenant, const std::string& command) {
+  auto& slot = queues_[QueueId(tenant, command)];
+  if (!slot) slot = std::make_unique<QueueIndex>(tenant, keys::LowerAscii(command), command);
+  return *slot;
+}
+
+std::vector<std::pair<QueueIndex*, std::string>> Engine::QueuesOf(
+    const std::string& tenant, const std::vector<std::string>& commands) {
+  std::vector<std::pair<QueueIndex*, std::string>> out;
+  for (const auto& cmd : commands) {
+    QueueIndex* q = FindQueue(tenant, cmd);
+    if (!q) continue;
+    bool seen = false;
+    for (const auto& [p, label] : out) seen = seen || p == q;
+    if (!seen) out.emplace_back(q, cmd);
+  }
+  return out;
+}
+
+void Engine::AddDelayed(QueueIndex& q, const Record& r) {
+  q.AddDelayed({r.env.due_ms, r.env.seq, r.id});
+  if (due_hook_) due_hook_(r.env.due_ms);
+}
+
+void Engine::AddLease(QueueIndex& q, const Record& r) {
+  q.AddLease(r.env.due_ms, r.id);
+  if (due_hook_) due_hook_(r.env.due_ms);
+}
+
+void Engine::RememberCommand(Batch& b, const std::string& tenant,
+                             const std::string& command) {
+  auto& known = commands_[tenant];
+  if (known.insert(command).second) b.Put(CommandKey(tenant, command), "");
+}
+
+// --- reads -------------------------------------------------------------------------------------
+
+Applied<Task> Engine::GetTask(const std::string& tenant, const std::string& id) {
+  auto uuid = ParseUuid(id);
+  if (!uuid) return {NotFound("not found"), 0};
+  auto r = Load(*uuid);
+  uint64_t seq = db_->GetLatestSequenceNumber();
+  if (!r.ok()) {
+    if (r.status().code() == StatusCode::kUnavailable) return {r.status(), seq};
+    return {NotFound("not found"), seq};  // unreadable: as the Redis backend
+  }
+  if (!*r || (*r)->task.tenant_id != tenant) return {NotFound("not found"), seq};  // D6
+  return {std::move((*r)->task), seq};
+}
+
+Applied<TaskResult> Engine::GetResult(const std::string& tenant, const std::string& id) {
+  auto uuid = ParseUuid(id);
+  if (!uuid) return {NotFound("task not found"), 0};
+  // One snapshot for both records, so a result submitted in between is seen with its task.
+  const rocksdb::Snapshot* snap = db_->GetSnapshot();
+  auto r = Load(*uuid, nullptr, snap);
+  std::string value;
+  rocksdb::Status s = rocksdb::Status::NotFound();
+  if (r.ok() && *r && (*r)->task.tenant_id == tenant) {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snap;
+    s = db_->Get(ro, ResultKey(*uuid), &value);
+  }
+  db_->ReleaseSnapshot(snap);
+  uint64_t seq = db_->GetLatestSequenceNumber();
+  if (!r.ok() && r.status().code() == StatusCode::kUnavailable) return {r.status(), seq};
+  if (!r.ok() || !*r || (*r)->task.tenant_id != tenant) return {NotFound("task not found"), seq};
+  if (s.IsNotFound()) return {NotFound("result not found"), seq};
+  if (!s.ok()) return {StorageError(s), seq};
+  auto res = TaskResultFromJsonText(value);
+  if (!res.ok()) return {NotFound("result not found"), seq};
+  return {std::move(res).value(), seq};
+}
+
+std::vector<std::string> Engine::ListCommands(const std::string& tenant) {
+  std::lock_guard lock(mu_);
+  auto it = commands_.find(tenant);
+  if (it == commands_.end()) return {};
+  return std::vector<std::string>(it->second.begin(), it->second.end());
+}
+
+QueueStats Engine::Stats(const std::string& tenant, const std::string& command) {
+  QueueStats s;
+  s.command = command;
+  std::lock_guard lock(mu_);
+  if (QueueIndex* q = FindQueue(tenant, command)) {
+    s.ready = q->ready();
+    s.delayed = q->delayed();
+    s.in_progress = q->in_progress();
+    s.dlq = q->dead();
+  }
+  return s;
+}
+
+VoidResult Engine::Ping() {
+  uint64_t errors = 0;
+  if (db_->GetIntProperty("rocksdb.background-errors", &errors) && errors > 0) {
+    return Unavailable("store unavailable");
+  }
+  return Unit{};
+}
+
+}  // namespace codeq::embedded

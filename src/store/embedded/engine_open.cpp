@@ -1,0 +1,328 @@
+// Engine: opening the database, recovery of the in-memory indexes, closing.
+//
+// Recovery reads the whole database once, in key order, and checks every record: envelopes and
+// JSON decode, ids match their keys, state and status agree, and the derived 'x' (retention) and
+// 'd' (DLQ) keys match the task records exactly (compared by an order-independent hash). Any
+// failure refuses to open: a partial queue is never served.
+#include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+#include "domain/keys.h"
+#include "store/embedded/engine.h"
+#include "store/embedded/engine_util.h"
+
+namespace codeq::embedded {
+namespace {
+
+namespace fs = std::filesystem;
+
+Status Damaged(const std::string& dir, const std::string& what) {
+  return Internal("data directory " + dir + " is damaged: " + what);
+}
+
+// Maps a failed DB::Open to the messages promised by EmbeddedStore::Open.
+Status OpenError(const std::string& dir, const rocksdb::Status& s) {
+  const std::string msg = s.ToString();
+  // RocksDB's LOCK file: flock() refused (another process) or already held by this process.
+  // Other LOCK errors (e.g. permission denied) fall through to "cannot open".
+  const bool held_elsewhere = msg.find("While lock file") != std::string::npos &&
+                              (msg.find("Resource temporarily unavailable") != std::string::npos ||
+                               msg.find("would block") != std::string::npos);
+  if (s.IsIOError() && (held_elsewhere || msg.find("lock hold by current process") != std::string::npos)) {
+    return Unavailable("data directory " + dir + " is in use by another codeq process");
+  }
+  if (s.IsCorruption() || s.IsNotFound() || s.IsInvalidArgument() ||
+      (s.IsIOError() && msg.find("No such file") != std::string::npos)) {
+    return Damaged(dir, msg);
+  }
+  return Internal("cannot open data directory " + dir + ": " + msg);
+}
+
+rocksdb::CompressionType PickCompression() {
+  auto supported = rocksdb::GetSupportedCompressions();
+  for (auto c : {rocksdb::kLZ4Compression, rocksdb::kSnappyCompression}) {
+    if (std::find(supported.begin(), supported.end(), c) != supported.end()) return c;
+  }
+  return rocksdb::kNoCompression;
+}
+
+rocksdb::Options DbOptions(bool fresh) {
+  rocksdb::Options o;
+  o.create_if_missing = fresh;
+  o.paranoid_checks = true;
+  // A torn last record (crash while writing it) is tolerated; any other WAL damage refuses to
+  // open instead of silently recovering to an earlier point.
+  o.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  o.max_open_files = -1;  // open (and check) every SST at start-up
+  o.max_background_jobs = 2;
+  o.level_compaction_dynamic_level_bytes = true;
+  o.compression = PickCompression();
+  o.write_buffer_size = 64 << 20;
+  // A bloom filter over whole keys in the memtable: a create's duplicate-id and idempotency
+  // lookups usually miss, and a miss then skips the skiplist walk.
+  o.memtable_whole_key_filtering = true;
+  o.memtable_prefix_bloom_size_ratio = 0.05;
+  o.max_write_buffer_number = 3;
+  o.keep_log_file_num = 4;
+  o.max_log_file_size = 8 << 20;
+  rocksdb::BlockBasedTableOptions t;
+  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  t.block_cache = rocksdb::NewLRUCache(32 << 20);
+  t.block_size = 16 << 10;
+  t.format_version = 5;
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  return o;
+}
+
+// What one scan of a key range collected (ranges could be scanned in parallel and merged).
+struct QueueLoad {
+  std::string tenant, command;
+  std::array<std::vector<std::pair<uint64_t, Uuid>>, 10> ready;
+  std::vector<DelayedEntry> delayed;
+  std::vector<LeaseEntry> leases;
+  int64_t dead = 0;
+  std::vector<std::string> spellings;  // every command spelling of the queue's tasks (D5)
+};
+
+struct ScanState {
+  uint64_t x_from_tasks = 0, x_from_keys = 0, d_from_tasks = 0, d_from_keys = 0;
+  uint64_t max_seq = 0;
+  bool has_format = false;
+  int64_t records = 0;
+  std::unordered_map<std::string, QueueLoad> queues;
+  std::set<std::pair<std::string, std::string>> known_commands;
+};
+
+bool StatusMatches(State state, const std::string& status) {
+  switch (state) {
+    case State::kReady:
+    case State::kDelayed:
+      return status == kPending;
+    case State::kInProgress:
+      return status == kInProgress;
+    case State::kDead:
+      return status == kFailed;
+    case State::kDone:
+      return status == kCompleted || status == kFailed;
+  }
+  return false;
+}
+
+std::string Concat(std::string_view a, std::string_view b) {
+  std::string s(a);
+  s.append(b);
+  return s;
+}
+
+// Checks one task record and files it into its queue. Returns a description of the damage, or "".
+std::string ScanTask(std::string_view key, std::string_view value, ScanState& st) {
+  Uuid id{};
+  if (!ParseIdKey(key, &id)) return "bad task key " + Hex(key);
+  Envelope env;
+  std::string_view json;
+  std::string why;
+  if (!DecodeTask(value, &env, &json, &why)) return "undecodable task record " + FormatUuid(id) + ": " + why;
+  auto parsed = TaskFromJsonText(json);
+  if (!parsed.ok()) return "undecodable task record " + FormatUuid(id) + ": malformed task JSON";
+  const Task& t = *parsed;
+  if (t.id != FormatUuid(id)) return "task record " + FormatUuid(id) + " holds id " + t.id;
+  if (t.command.empty()) return "task record " + FormatUuid(id) + " has no command";
+  if (env.tier != keys::ClampPriority(t.priority)) return "task record " + FormatUuid(id) + ": priority mismatch";
+  if (!StatusMatches(env.state, t.status)) {
+    return "task record " + FormatUuid(id) + ": status " + t.status + " does not match its queue state";
+  }
+  st.max_seq = std::max(st.max_seq, env.seq);
+  st.x_from_tasks ^= Hash64(Concat(RetentionKey(env.retention_sec, id), EncodeRetentionValue(env.state, t.tenant_id)));
+  QueueLoad& q = st.queues[QueueId(t.tenant_id, t.command)];
+  if (q.command.empty()) {
+    q.tenant = t.tenant_id;
+    q.command = t.command;
+  }
+  switch (env.state) {
+    case State::kReady:
+      q.ready[env.tier].emplace_back(env.seq, id);
+      break;
+    case State::kDelayed:
+      q.delayed.push_back({env.due_ms, env.seq, id});
+      break;
+    case State::kInProgress:
+      q.leases.push_back({env.due_ms, id});
+      break;
+    case State::kDead: {
+      std::string_view raw(reinterpret_cast<const char*>(id.data()), id.size());
+      st.d_from_tasks ^= Hash64(Concat(DlqKey(t.tenant_id, keys::LowerAscii(t.command), env.seq), raw));
+      ++q.dead;
+      break;
+    }
+    case State::kDone:
+      break;
+  }
+  if (std::find(q.spellings.begin(), q.spellings.end(), t.command) == q.spellings.end()) {
+    q.spellings.push_back(t.command);
+  }
+  return "";
+}
+
+// Checks one record of any type. Returns a description of the damage, or "".
+std::string ScanRecord(std::string_view key, std::string_view value, ScanState& st) {
+  ++st.records;
+  switch (key.empty() ? '\0' : key[0]) {
+    case kTaskPrefix:
+      return ScanTask(key, value, st);
+    case kResultPrefix: {
+      Uuid id{};
+      if (!ParseIdKey(key, &id)) return "bad result key " + Hex(key);
+      auto r = TaskResultFromJsonText(value);
+      if (!r.ok() || r->task_id != FormatUuid(id)) return "undecodable result record " + FormatUuid(id);
+      return "";
+    }
+    case kRetentionPrefix: {
+      int64_t retention = 0;
+      Uuid id{};
+      State state{};
+      std::string_view tenant;
+      if (!ParseRetentionKey(key, &retention, &id) || !DecodeRetentionValue(value, &state, &tenant)) {
+        return "bad retention record " + Hex(key);
+      }
+      st.x_from_keys ^= Hash64(Concat(key, value));
+      return "";
+    }
+    case kDlqPrefix: {
+      std::string tenant, command;
+      uint64_t seq = 0;
+      if (!ParseDlqKey(key, &tenant, &command, &seq) || value.size() != 16) return "bad DLQ record " + Hex(key);
+      st.max_seq = std::max(st.max_seq, seq);
+      st.d_from_keys ^= Hash64(Concat(key, value));
+      return "";
+    }
+    case kIdemPrefix: {
+      std::string tenant, idem;
+      Uuid id{};
+      int64_t expiry = 0;
+      if (!ParseIdemKey(key, &tenant, &idem) || !DecodeIdemValue(value, &id, &expiry)) {
+        return "bad idempotency record " + Hex(key);
+      }
+      return "";
+    }
+    case kCommandPrefix: {
+      std::string tenant, command;
+      if (!ParseCommandKey(key, &tenant, &command) || !value.empty()) return "bad command record " + Hex(key);
+      st.known_commands.emplace(std::move(tenant), std::move(command));
+      return "";
+    }
+    default:
+      if (key == kFormatKey) {
+        if (value != kFormatValue) return "unsupported layout version '" + std::string(value) + "'";
+        st.has_format = true;
+        return "";
+      }
+      return "unknown record " + Hex(key);
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> Engine::Open(const EmbeddedOptions& options) {
+  const std::string& dir = options.data_dir;
+  const fs::path db_path = fs::path(dir) / "db";
+  std::error_code ec;
+  fs::create_directories(db_path, ec);
+  if (ec) return Internal("cannot open data directory " + dir + ": " + ec.message());
+  // Only an empty directory (or the leftovers of a creation that stopped before writing
+  // anything: LOCK, LOG files) may become a new database. A missing CURRENT next to other files
+  // means damage, and letting RocksDB create a fresh database there would hide the old data.
+  bool fresh = true;
+  for (const auto& entry : fs::directory_iterator(db_path, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name != "LOCK" && name.rfind("LOG", 0) != 0) fresh = false;
+  }
+  if (ec) return Internal("cannot open data directory " + dir + ": " + ec.message());
+  const bool has_current = fs::exists(db_path / "CURRENT", ec);
+  if (!fresh && !has_current) return Damaged(dir, "db/CURRENT is missing");
+
+  std::unique_ptr<Engine> e(new Engine());
+  e->options_ = options;
+  e->write_options_.sync = false;  // durability comes from GroupCommit (SyncWAL)
+  e->write_options_.disableWAL = false;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(DbOptions(fresh), db_path.string(), &raw);
+  if (!s.ok()) return OpenError(dir, s);
+  e->db_.reset(raw);
+  if (Status r = e->Recover(dir); !r.ok()) return r;  // closed without a flush: left as found
+  e->recovered_ = true;
+  return e;
+}
+
+Status Engine::Recover(const std::string& dir) {
+  ScanState st;
+  {
+    rocksdb::ReadOptions ro;
+    ro.verify_checksums = true;
+    ro.fill_cache = false;  // one pass over everything: do not evict the useful blocks
+    ro.readahead_size = 4 << 20;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string damage = ScanRecord(View(it->key()), View(it->value()), st);
+      if (!damage.empty()) return Damaged(dir, damage);
+    }
+    if (!it->status().ok()) return Damaged(dir, it->status().ToString());
+  }
+  if (st.x_from_tasks != st.x_from_keys) return Damaged(dir, "retention index does not match the task records");
+  if (st.d_from_tasks != st.d_from_keys) return Damaged(dir, "DLQ index does not match the task records");
+
+  rocksdb::WriteBatch fix;
+  if (!st.has_format) {
+    if (st.records > 0) return Damaged(dir, "layout marker missing");
+    fix.Put(kFormatKey, kFormatValue);
+  }
+  for (const auto& [tenant, command] : st.known_commands) commands_[tenant].insert(command);
+  for (auto& [id, load] : st.queues) {
+    for (const auto& command : load.spellings) {  // the D5 set is additive; heal a gap
+      if (commands_[load.tenant].insert(command).second) fix.Put(CommandKey(load.tenant, command), "");
+    }
+    auto q = std::make_unique<QueueIndex>(load.tenant, keys::LowerAscii(load.command), load.command);
+    for (int tier = 0; tier < 10; ++tier) {
+      auto& v = load.ready[tier];
+      if (v.empty()) continue;
+      std::sort(v.begin(), v.end());  // original FIFO order = seq order
+      std::deque<Uuid> ids;
+      for (const auto& [seq, uuid] : v) ids.push_back(uuid);
+      std::vector<std::pair<uint64_t, Uuid>>().swap(v);
+      q->LoadReady(tier, std::move(ids));
+    }
+    q->LoadDelayed(std::move(load.delayed));
+    for (const auto& l : load.leases) q->AddLease(l.deadline_ms, l.id);
+    for (int64_t i = 0; i < load.dead; ++i) q->AddDead();
+    queues_.emplace(id, std::move(q));
+  }
+  next_seq_ = st.max_seq + 1;
+  if (fix.Count() > 0) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    rocksdb::Status s = db_->Write(wo, &fix);
+    if (!s.ok()) return Internal("cannot open data directory " + dir + ": " + s.ToString());
+  }
+  return Status::Ok();
+}
+
+Engine::~Engine() {
+  if (!db_) return;
+  if (!recovered_) {
+    db_->Close();
+    return;
+  }
+  // Flushing the memtable makes the next start skip WAL replay; failures only cost that.
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  db_->Flush(fo);
+  db_->SyncWAL();
+  db_->Close();
+}
+
+}  // namespace codeq::embedded

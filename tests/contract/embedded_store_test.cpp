@@ -1,0 +1,505 @@
+// Embedded-only behaviour: recovery after reopen (FIFO per tier, delayed due times, lease
+// deadlines), crash recovery in both durability modes, ManualClock lease expiry, background
+// promotion and repair waking the ReadyListener, the data-directory lock.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "contract_fixture.h"
+#include "domain/clock.h"
+#include "embedded_test_util.h"
+
+namespace codeq::contract {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr int64_t kT0 = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
+
+class EmbeddedStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_FALSE(dir_.path().empty()); }
+
+  std::shared_ptr<EmbeddedStore> Open(bool sync = true, int64_t timer_ms = 0, const Clock* clock = nullptr) {
+    EmbeddedOptions o;
+    o.data_dir = dir_.path();
+    o.sync = sync;
+    o.timer_interval_ms = timer_ms;
+    o.clock = clock;
+    auto s = EmbeddedStore::Open(o);
+    EXPECT_TRUE(s.ok()) << s.status().message();
+    return s.ok() ? *s : nullptr;
+  }
+
+  static Task NewTask(const std::string& command, int priority = 0, int max_attempts = 5,
+                      const std::string& tenant = "", int64_t now_ms = kT0) {
+    Task t;
+    t.id = NewId();
+    t.command = command;
+    t.payload = R"({"n":1})";
+    t.priority = priority;
+    t.status = "PENDING";
+    t.max_attempts = max_attempts;
+    t.tenant_id = tenant;
+    t.created_at = t.updated_at = FormatTimestamp(now_ms);
+    return t;
+  }
+
+  static Task Create(Store& s, const std::string& command, int priority = 0, int64_t now_ms = kT0,
+                     int64_t visible_sec = 0, int max_attempts = 5, const std::string& tenant = "") {
+    CreateTaskInput in;
+    in.task = NewTask(command, priority, max_attempts, tenant, now_ms);
+    in.now = At(now_ms);
+    in.visible_at_sec = visible_sec > 0 ? visible_sec : now_ms / 1000;
+    auto r = Await(s.CreateTask(in));
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return in.task;
+  }
+
+  static std::optional<Task> Claim(Store& s, const std::string& command, int64_t now_ms,
+                                   int64_t lease = 30, const std::string& worker = "w",
+                                   const std::string& tenant = "") {
+    ClaimInput in;
+    in.worker_id = worker;
+    in.tenant = tenant;
+    in.commands = {command};
+    in.lease_seconds = lease;
+    in.now = At(now_ms);
+    auto r = Await(s.ClaimTask(in));
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? *r : std::nullopt;
+  }
+
+  static std::string ClaimId(Store& s, const std::string& command, int64_t now_ms, int64_t lease = 30) {
+    auto t = Claim(s, command, now_ms, lease);
+    return t ? t->id : "";
+  }
+
+  static RepairOutcome Repair(Store& s, const std::string& command, int64_t now_ms) {
+    RepairInput in;
+    in.commands = {command};
+    in.backoff = [](int) { return int64_t{0}; };
+    in.now = At(now_ms);
+    auto r = Await(s.RepairExpired(in));
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? *r : RepairOutcome{};
+  }
+
+  static QueueStats Stats(Store& s, const std::string& command, const std::string& tenant = "") {
+    auto r = Await(s.Stats(tenant, command));
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : QueueStats{};
+  }
+
+  TempDir dir_;
+};
+
+// --- recovery ----------------------------------------------------------------------------------
+
+TEST_F(EmbeddedStoreTest, ReopenRestoresFifoPerTierDelayedDueTimesAndLeases) {
+  std::vector<std::string> tier0, tier5;
+  std::string abandoned, short_lease, long_lease, due50, due100, dead, done;
+  {
+    auto s = Open();
+    ASSERT_TRUE(s);
+    for (int i = 0; i < 3; ++i) tier0.push_back(Create(*s, "order", 0).id);
+    for (int i = 0; i < 3; ++i) tier5.push_back(Create(*s, "order", 5).id);
+    // Abandon sends tier5[0] behind tier5[1], tier5[2].
+    abandoned = ClaimId(*s, "order", kT0);
+    ASSERT_EQ(abandoned, tier5[0]);
+    ASSERT_TRUE(Await(s->Abandon(TaskRef{"", abandoned, "w", At(kT0)})).ok());
+
+    Create(*s, "lease");
+    Create(*s, "lease");
+    short_lease = ClaimId(*s, "lease", kT0, 10);
+    long_lease = ClaimId(*s, "lease", kT0, 100);
+
+    due100 = Create(*s, "later", 0, kT0, kT0 / 1000 + 100).id;  // created first, due last
+    due50 = Create(*s, "later", 0, kT0, kT0 / 1000 + 50).id;
+
+    Create(*s, "dead", 0, kT0, 0, /*max_attempts=*/1);
+    dead = ClaimId(*s, "dead", kT0);
+    NackInput nack;
+    nack.task_id = dead;
+    nack.worker_id = "w";
+    nack.reason = "gave up";
+    nack.now = At(kT0);
+    auto n = Await(s->Nack(nack));
+    ASSERT_TRUE(n.ok() && n->dead_lettered);
+
+    Create(*s, "done");
+    done = ClaimId(*s, "done", kT0);
+    SubmitResultInput res;
+    res.task_id = done;
+    res.worker_id = "w";
+    res.now = At(kT0);
+    res.result.status = "COMPLETED";
+    res.result.result = boost::json::object{{"v", 7}};
+    ASSERT_TRUE(Await(s->SubmitResult(res)).ok());
+  }  // clean close
+
+  auto s = Open();
+  ASSERT_TRUE(s);
+  QueueStats order = Stats(*s, "order");
+  EXPECT_EQ(order.ready, 6);
+  EXPECT_EQ(order.in_progress, 0);
+  QueueStats lease = Stats(*s, "lease");
+  EXPECT_EQ(lease.in_progress, 2);
+  EXPECT_EQ(Stats(*s, "later").delayed, 2);
+  EXPECT_EQ(Stats(*s, "dead").dlq, 1);
+  auto cmds = Await(s->ListCommands(""));
+  ASSERT_TRUE(cmds.ok());
+  EXPECT_EQ(*cmds, (std::vector<std::string>{"dead", "done", "later", "lease", "order"}));
+
+  // Pending FIFO per tier, tier 9 first; the abandoned task behind those that waited.
+  std::vector<std::string> expected = {tier5[1], tier5[2], abandoned, tier0[0], tier0[1], tier0[2]};
+  for (const auto& id : expected) EXPECT_EQ(ClaimId(*s, "order", kT0), id);
+  EXPECT_EQ(ClaimId(*s, "order", kT0), "");
+
+  // Delayed due times survive exactly.
+  EXPECT_EQ(ClaimId(*s, "later", kT0 + 49'999), "");
+  EXPECT_EQ(ClaimId(*s, "later", kT0 + 50'000), due50);
+  EXPECT_EQ(ClaimId(*s, "later", kT0 + 99'999), "");
+  EXPECT_EQ(ClaimId(*s, "later", kT0 + 100'000), due100);
+
+  // Lease deadlines survive exactly.
+  EXPECT_TRUE(Repair(*s, "lease", kT0 + 9'999).expired_commands.empty());
+  EXPECT_EQ(Repair(*s, "lease", kT0 + 10'000).expired_commands.size(), 1u);
+  auto requeued = Await(s->GetTask("", short_lease));
+  ASSERT_TRUE(requeued.ok());
+  EXPECT_EQ(requeued->status, "PENDING");
+  EXPECT_TRUE(Repair(*s, "lease", kT0 + 99'999).expired_commands.empty());
+  HeartbeatInput hb{"", long_lease, "w", 60, At(kT0 + 99'999)};  // the owner still holds it
+  ASSERT_TRUE(Await(s->Heartbeat(hb)).ok());
+  EXPECT_TRUE(Repair(*s, "lease", kT0 + 150'000).expired_commands.empty());
+  EXPECT_EQ(Repair(*s, "lease", kT0 + 159'999).expired_commands.size(), 1u);
+
+  // Terminal records and results.
+  auto d = Await(s->GetResult("", dead));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->status, "FAILED");
+  EXPECT_EQ(d->error, "gave up");
+  auto r = Await(s->GetResult("", done));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, "COMPLETED");
+  ASSERT_TRUE(r->result.has_value());
+  EXPECT_EQ(r->result->at("v").as_int64(), 7);
+}
+
+TEST_F(EmbeddedStoreTest, ExpiredLeaseFoundAtStartupIsRepairedAsUsual) {
+  std::string id;
+  {
+    auto s = Open();
+    ASSERT_TRUE(s);
+    Create(*s, "exp");
+    id = ClaimId(*s, "exp", kT0, 5);
+  }
+  auto s = Open();
+  ASSERT_TRUE(s);
+  auto out = Repair(*s, "exp", kT0 + 60'000);
+  ASSERT_EQ(out.expired_commands.size(), 1u);
+  auto again = Claim(*s, "exp", kT0 + 60'000, 30, "w2");
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->id, id);
+  EXPECT_EQ(again->attempts, 2);
+}
+
+// A crash (no clean close, no memtable flush) loses nothing that was acknowledged, in both
+// durability modes: the WAL is written before every call returns (fsynced too with sync=true).
+TEST_F(EmbeddedStoreTest, CrashRecoveryKeepsEveryAcknowledgedChangeSyncAndAsync) {
+  CODEQ_SKIP_IF_FORK_UNSUPPORTED();
+  for (bool sync : {true, false}) {
+    SCOPED_TRACE(sync ? "sync" : "async");
+    TempDir dir;
+    std::vector<std::string> ids(20);
+    for (auto& id : ids) id = NewId();
+    int code = RunInChild([&]() -> int {
+      EmbeddedOptions o;
+      o.data_dir = dir.path();
+      o.sync = sync;
+      o.timer_interval_ms = 0;
+      auto s = EmbeddedStore::Open(o);
+      if (!s.ok()) return 1;
+      for (size_t i = 0; i < ids.size(); ++i) {
+        CreateTaskInput in;
+        in.task = NewTask("crash", static_cast<int>(i % 3));
+        in.task.id = ids[i];
+        in.now = At(kT0);
+        in.visible_at_sec = kT0 / 1000;
+        if (!Await((*s)->CreateTask(in)).ok()) return 2;
+      }
+      // Claim the first (priority 2) and complete it.
+      auto c = Claim(**s, "crash", kT0);
+      if (!c || c->id != ids[2]) return 3;
+      SubmitResultInput res{"", c->id, "w", {}, At(kT0)};
+      res.result.status = "COMPLETED";
+      if (!Await((*s)->SubmitResult(res)).ok()) return 4;
+      new std::shared_ptr<EmbeddedStore>(*s);  // never closed: the child _exits with it open
+      return 0;
+    });
+    ASSERT_EQ(code, 0);
+    EmbeddedOptions o;
+    o.data_dir = dir.path();
+    o.timer_interval_ms = 0;
+    auto s = EmbeddedStore::Open(o);
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    QueueStats st = Stats(**s, "crash");
+    EXPECT_EQ(st.ready, 19);
+    auto done = Await((*s)->GetResult("", ids[2]));
+    ASSERT_TRUE(done.ok()) << done.status().message();
+    EXPECT_EQ(done->status, "COMPLETED");
+    EXPECT_EQ(ClaimId(**s, "crash", kT0), ids[5]);  // tier 2 FIFO continues with the next one
+  }
+}
+
+// --- durability modes --------------------------------------------------------------------------
+
+TEST_F(EmbeddedStoreTest, SyncModeSharesFsyncsAcrossConcurrentWritersAsyncModeHasNone) {
+  auto run = [](Store& s, int threads, int per_thread) {
+    std::vector<std::thread> ts;
+    for (int t = 0; t < threads; ++t) {
+      ts.emplace_back([&s, per_thread] {
+        for (int i = 0; i < per_thread; ++i) Create(s, "gc");
+      });
+    }
+    for (auto& t : ts) t.join();
+  };
+  {
+    auto s = Open(/*sync=*/true);
+    ASSERT_TRUE(s);
+    run(*s, 16, 20);
+    EXPECT_EQ(Stats(*s, "gc").ready, 320);
+    const uint64_t syncs = s->WalSyncCount();
+    EXPECT_GT(syncs, 0u);
+    EXPECT_LT(syncs, 320u) << "concurrent creates should share fsyncs (group commit)";
+  }
+  TempDir other;
+  EmbeddedOptions o;
+  o.data_dir = other.path();
+  o.sync = false;
+  o.timer_interval_ms = 0;
+  auto s = EmbeddedStore::Open(o);
+  ASSERT_TRUE(s.ok());
+  run(**s, 4, 20);
+  EXPECT_EQ(Stats(**s, "gc").ready, 80);
+  EXPECT_EQ((*s)->WalSyncCount(), 0u);
+}
+
+// --- ManualClock leases and the background timer -------------------------------------------------
+
+TEST_F(EmbeddedStoreTest, ManualClockExpiresLeasesInstantlyForClaimTimeRepair) {
+  ManualClock clock(kT0);
+  auto s = Open(true, 0, &clock);
+  ASSERT_TRUE(s);
+  Create(*s, "mc", 0, clock.NowMs());
+  std::string id = ClaimId(*s, "mc", clock.NowMs(), 3600);
+  clock.Advance(3600 * 1000 - 1);
+  EXPECT_TRUE(Repair(*s, "mc", clock.NowMs()).expired_commands.empty());
+  clock.Advance(1);
+  EXPECT_EQ(Repair(*s, "mc", clock.NowMs()).expired_commands.size(), 1u);
+  EXPECT_EQ(ClaimId(*s, "mc", clock.NowMs()), id);
+}
+
+struct Recorder {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::pair<std::string, std::string>> calls;
+  std::vector<std::chrono::system_clock::time_point> at;
+  std::vector<RepairOutcome> repairs;
+
+  Store::ReadyListener Listener() {
+    return [this](const std::string& tenant, const std::string& command) {
+      std::lock_guard lock(mu);
+      calls.emplace_back(tenant, command);
+      at.push_back(std::chrono::system_clock::now());
+      cv.notify_all();
+    };
+  }
+  EmbeddedStore::RepairListener OnRepaired() {
+    return [this](const RepairOutcome& r) {
+      std::lock_guard lock(mu);
+      repairs.push_back(r);
+      cv.notify_all();
+    };
+  }
+  bool WaitCalls(size_t n, milliseconds timeout) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, timeout, [&] { return calls.size() >= n; });
+  }
+};
+
+TEST_F(EmbeddedStoreTest, BackgroundRepairRequeuesExpiredLeasesWithManualClockAndWakesListener) {
+  ManualClock clock(kT0);
+  auto s = Open(true, /*timer_ms=*/10, &clock);
+  ASSERT_TRUE(s);
+  Recorder rec;
+  s->SetReadyListener(rec.Listener());
+  Create(*s, "bg", 0, clock.NowMs(), 0, 5, "acme");
+  auto t = Claim(*s, "bg", clock.NowMs(), 30, "w", "acme");
+  ASSERT_TRUE(t.has_value());
+
+  clock.Advance(31'000);
+  std::this_thread::sleep_for(milliseconds(100));
+  EXPECT_TRUE(rec.calls.empty()) << "no repair in the background before SetBackgroundRepair";
+  EXPECT_EQ(Stats(*s, "bg", "acme").in_progress, 1);
+
+  s->SetBackgroundRepair([](int) { return int64_t{0}; }, 5, rec.OnRepaired());
+  ASSERT_TRUE(rec.WaitCalls(1, milliseconds(2000)));
+  {
+    std::unique_lock lock(rec.mu);
+    ASSERT_TRUE(rec.cv.wait_for(lock, milliseconds(2000), [&] { return !rec.repairs.empty(); }));
+    EXPECT_EQ(rec.calls[0], (std::pair<std::string, std::string>{"acme", "bg"}));
+    ASSERT_EQ(rec.repairs.size(), 1u);
+    EXPECT_EQ(rec.repairs[0].expired_commands, std::vector<std::string>{"bg"});
+  }
+  QueueStats st = Stats(*s, "bg", "acme");
+  EXPECT_EQ(st.in_progress, 0);
+  EXPECT_EQ(st.ready, 1);
+  auto again = Claim(*s, "bg", clock.NowMs(), 30, "w2", "acme");
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->id, t->id);
+  EXPECT_EQ(again->attempts, 2);
+}
+
+TEST_F(EmbeddedStoreTest, BackgroundRepairDeadLettersAtMaxAttempts) {
+  ManualClock clock(kT0);
+  auto s = Open(true, 10, &clock);
+  ASSERT_TRUE(s);
+  Recorder rec;
+  s->SetBackgroundRepair([](int) { return int64_t{0}; }, 5, rec.OnRepaired());
+  Create(*s, "bgdlq", 0, clock.NowMs(), 0, /*max_attempts=*/1);
+  std::string id = ClaimId(*s, "bgdlq", clock.NowMs(), 5);
+  clock.Advance(6'000);
+  {
+    std::unique_lock lock(rec.mu);
+    ASSERT_TRUE(rec.cv.wait_for(lock, milliseconds(2000), [&] { return !rec.repairs.empty(); }));
+    ASSERT_EQ(rec.repairs[0].dead_lettered.size(), 1u);
+    EXPECT_EQ(rec.repairs[0].dead_lettered[0].id, id);
+    EXPECT_EQ(rec.repairs[0].dead_lettered[0].error, "LEASE_EXPIRED");
+  }
+  EXPECT_EQ(Stats(*s, "bgdlq").dlq, 1);
+  auto res = Await(s->GetResult("", id));
+  ASSERT_TRUE(res.ok());
+  EXPECT_EQ(res->status, "FAILED");
+  EXPECT_EQ(res->error, "LEASE_EXPIRED");
+}
+
+TEST_F(EmbeddedStoreTest, BackgroundPromotionWakesReadyListenerWithin100ms) {
+  auto s = Open(true, /*timer_ms=*/200);  // system clock; the timer also wakes at due times
+  ASSERT_TRUE(s);
+  Recorder rec;
+  s->SetReadyListener(rec.Listener());
+  const int64_t now_ms = SystemClock().NowMs();
+  const int64_t visible_sec = now_ms / 1000 + 1;  // due at the next second boundary
+  Create(*s, "soon", 0, now_ms, visible_sec, 5, "acme");
+  ASSERT_TRUE(rec.WaitCalls(1, milliseconds(3000)));
+  std::lock_guard lock(rec.mu);
+  EXPECT_EQ(rec.calls[0], (std::pair<std::string, std::string>{"acme", "soon"}));
+  const int64_t called_ms =
+      std::chrono::duration_cast<milliseconds>(rec.at[0].time_since_epoch()).count();
+  EXPECT_GE(called_ms, visible_sec * 1000);
+  EXPECT_LE(called_ms - visible_sec * 1000, 100) << "listener called too late";
+  EXPECT_EQ(Stats(*s, "soon", "acme").ready, 1);
+}
+
+TEST_F(EmbeddedStoreTest, NackWithoutDelayIsPromotedInTheBackgroundAtOnce) {
+  auto s = Open(true, 200);
+  ASSERT_TRUE(s);
+  Recorder rec;
+  s->SetReadyListener(rec.Listener());
+  const int64_t now_ms = SystemClock().NowMs();
+  Create(*s, "nk", 0, now_ms);
+  std::string id = ClaimId(*s, "nk", now_ms);
+  NackInput nack;
+  nack.task_id = id;
+  nack.worker_id = "w";
+  nack.now = At(SystemClock().NowMs());
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(Await(s->Nack(nack)).ok());
+  ASSERT_TRUE(rec.WaitCalls(1, milliseconds(2000)));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(100));
+  EXPECT_EQ(Stats(*s, "nk").ready, 1);
+}
+
+TEST_F(EmbeddedStoreTest, DetachedListenerIsNotCalled) {
+  auto s = Open(true, 200);
+  ASSERT_TRUE(s);
+  Recorder rec;
+  s->SetReadyListener(rec.Listener());
+  s->SetReadyListener(nullptr);
+  const int64_t now_ms = SystemClock().NowMs();
+  Create(*s, "quiet", 0, now_ms, now_ms / 1000 + 1);
+  std::this_thread::sleep_for(milliseconds(1300));
+  EXPECT_EQ(Stats(*s, "quiet").ready, 1);  // promoted all the same
+  std::lock_guard lock(rec.mu);
+  EXPECT_TRUE(rec.calls.empty());
+}
+
+// --- the data directory lock ---------------------------------------------------------------------
+
+TEST_F(EmbeddedStoreTest, SecondOpenOnTheSameDirectoryFailsWithAClearMessage) {
+  auto first = Open();
+  ASSERT_TRUE(first);
+  EmbeddedOptions o;
+  o.data_dir = dir_.path();
+  o.timer_interval_ms = 0;
+  auto second = EmbeddedStore::Open(o);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(second.status().message(),
+            "data directory " + dir_.path() + " is in use by another codeq process");
+
+  // The lock is released on close.
+  first.reset();
+  auto third = EmbeddedStore::Open(o);
+  EXPECT_TRUE(third.ok()) << third.status().message();
+}
+
+TEST_F(EmbeddedStoreTest, AnotherProcessHoldingTheDirectoryIsRefused) {
+  CODEQ_SKIP_IF_FORK_UNSUPPORTED();
+  // The child opens the store and keeps it open until told to stop; this process then tries.
+  int ready[2], stop[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  ASSERT_EQ(::pipe(stop), 0);
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(ready[0]);
+    ::close(stop[1]);
+    EmbeddedOptions o;
+    o.data_dir = dir_.path();
+    o.timer_interval_ms = 0;
+    auto s = EmbeddedStore::Open(o);
+    char c = s.ok() ? 'y' : 'n';
+    (void)!::write(ready[1], &c, 1);
+    (void)!::read(stop[0], &c, 1);
+    ::_exit(0);
+  }
+  ::close(ready[1]);  // so a child that dies early gives EOF instead of a hang
+  ::close(stop[0]);
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ASSERT_EQ(c, 'y');
+  EmbeddedOptions o;
+  o.data_dir = dir_.path();
+  o.timer_interval_ms = 0;
+  auto mine = EmbeddedStore::Open(o);
+  EXPECT_FALSE(mine.ok());
+  EXPECT_EQ(mine.status().message(), "data directory " + dir_.path() + " is in use by another codeq process");
+  (void)!::write(stop[1], "x", 1);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::close(ready[0]);
+  ::close(stop[1]);
+  auto after = EmbeddedStore::Open(o);  // the child is gone: free again
+  EXPECT_TRUE(after.ok()) << after.status().message();
+}
+
+}  // namespace
+}  // namespace codeq::contract
