@@ -1,3 +1,4 @@
+#include <cstdlib>
 #include "integration/it_fixture.h"
 
 #include <cstdio>
@@ -70,6 +71,11 @@ int64_t MsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
 }
 
+bool IntegrationTest::EmbeddedBackend() {
+  const char* store = std::getenv("CODEQ_IT_STORE");
+  return store != nullptr && std::string(store) == "embedded";
+}
+
 void IntegrationTest::StartEnvironment(const EnvList& env) {
   redis_ = std::make_unique<test::RedisServer>();
   if (!redis_->Start()) {
@@ -78,7 +84,7 @@ void IntegrationTest::StartEnvironment(const EnvList& env) {
     GTEST_FAIL() << "redis-server did not start: " << log;
   }
   test::CodeqServerOptions o;
-  o.store_url = redis_->url();
+  o.store_url = EmbeddedBackend() ? std::string("embedded") : redis_->url();
   o.env = {{"MAX_BODY_BYTES", "65536"}};
   o.env.insert(o.env.end(), env.begin(), env.end());
   codeq_ = std::make_unique<test::CodeqServer>(o);

@@ -54,6 +54,9 @@ class IntegrationTest : public ::testing::Test {
   void TearDown() override;
 
   static test::RedisServer& redis() { return *redis_; }
+  /// True when the suite runs against the embedded store (env CODEQ_IT_STORE=embedded); a
+  /// redis-server is still started but the server does not use it.
+  static bool EmbeddedBackend();
   static test::CodeqServer& codeq() { return *codeq_; }
 
   /// A command name unique to the running test: "<Suite>_<Test>" plus `suffix`.

@@ -67,6 +67,7 @@ class Resilience : public IntegrationTest {
 };
 
 TEST_F(Resilience, ScriptFlushIsSurvived) {
+  if (EmbeddedBackend()) GTEST_SKIP() << "exercises the Redis backend itself";
   const std::string cmd = Cmd();
   ExpectWorkingLifecycle(cmd);  // scripts are loaded now
   CreateTask(cmd);
@@ -97,6 +98,7 @@ TEST_F(Resilience, ScriptFlushIsSurvived) {
 }
 
 TEST_F(Resilience, RedisDownGives503AndRecoversAfterRestart) {
+  if (EmbeddedBackend()) GTEST_SKIP() << "exercises the Redis backend itself";
   const std::string cmd = Cmd();
   ExpectWorkingLifecycle(cmd);
   auto before = CreateTask(cmd);
@@ -170,6 +172,7 @@ TEST_F(Resilience, RedisDownGives503AndRecoversAfterRestart) {
 }
 
 TEST_F(Resilience, FrozenRedisGives503WithinCommandTimeout) {
+  if (EmbeddedBackend()) GTEST_SKIP() << "exercises the Redis backend itself";
   const std::string cmd = Cmd();
   ExpectWorkingLifecycle(cmd);
   ASSERT_TRUE(redis().Pause());
@@ -195,6 +198,7 @@ TEST_F(Resilience, FrozenRedisGives503WithinCommandTimeout) {
 }
 
 TEST_F(Resilience, ParallelRequestsDuringOutageAllAnswer) {
+  if (EmbeddedBackend()) GTEST_SKIP() << "exercises the Redis backend itself";
   const std::string cmd = Cmd();
   ExpectWorkingLifecycle(cmd);
   ASSERT_TRUE(redis().Pause());
