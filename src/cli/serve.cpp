@@ -126,7 +126,7 @@ SchedulerOptions ToSchedulerOptions(const Config& c) {
 int RunServe(const ConfigFlags& flags) {
   auto loaded = LoadConfig(flags, ProcessEnv());
   if (!loaded.ok()) {
-    const std::string& m = loaded.status().message();
+    std::string m = loaded.status().message();
     // SPEC §8.1 wording: "[ERROR] load config: ..." / "[ERROR] invalid config: config validation failed: ..."
     std::cerr << "[ERROR] " << (m.rfind("config validation failed", 0) == 0 ? "invalid config: " : "") << m << "\n";
     return 2;
