@@ -37,6 +37,8 @@ class Api {
   Awaitable Abandon(const http::Request& req, const std::string& id);
   Awaitable Nack(const http::Request& req, const std::string& id);
   Awaitable SubmitResult(const http::Request& req, const std::string& id);
+  Awaitable CreateTasksBatch(const http::Request& req);    // batch_handlers.cpp
+  Awaitable SubmitResultsBatch(const http::Request& req);  // batch_handlers.cpp
   Awaitable AdminQueues(const http::Request& req, std::string_view query);
   Awaitable AdminQueueStats(const http::Request& req, const std::string& command, std::string_view query);
   Awaitable AdminCleanup(const http::Request& req, std::string_view query);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <spdlog/spdlog.h>
 
+#include "api/access_log.h"
 #include "api/api.h"
 
 namespace codeq::api {
@@ -87,8 +88,7 @@ boost::asio::awaitable<http::Response> Api::Handle(const http::Request& req) {
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::string method(req.method_string());
   metrics_.HttpRequest(method, route, res.status, seconds);
-  spdlog::info("request method={} route={} status={} duration_ms={:.3f} request_id={}", method, route,
-               res.status, seconds * 1000, request_id);
+  LogAccess(method, route, res.status, seconds * 1000, request_id);
   co_return res;
 }
 
@@ -120,6 +120,15 @@ boost::asio::awaitable<http::Response> Api::Dispatch(const http::Request& req,
     if (p.size() == 4 && p[3] == "claim" && post) {
       route = "/v1/codeq/tasks/claim";
       co_return co_await Claim(req);
+    }
+    if (p.size() == 4 && p[3] == "batch" && post) {
+      route = "/v1/codeq/tasks/batch";
+      co_return co_await CreateTasksBatch(req);
+    }
+    if (p.size() == 5 && p[3] == "results" && p[4] == "batch") {
+      route = "/v1/codeq/tasks/results/batch";
+      if (!post) co_return wrong_method();
+      co_return co_await SubmitResultsBatch(req);
     }
     if (p.size() == 4) {
       route = "/v1/codeq/tasks/:id";

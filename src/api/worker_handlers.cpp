@@ -4,6 +4,7 @@
 #include "api/api.h"
 #include "api/handler_util.h"
 #include "api/json_body.h"
+#include "api/request_decoding.h"
 
 namespace codeq::api {
 namespace json = boost::json;
@@ -21,10 +22,15 @@ Awaitable Api::Claim(const http::Request& req) {
   auto body = ParseObjectBody(req.body(), true, "invalid body");
   if (!body.ok()) co_return StatusResponse(body.status());
   std::optional<std::vector<std::string>> commands;
-  std::optional<int64_t> lease, wait;
+  std::optional<int64_t> lease, wait, max_tasks;
   if (!ReadStringArray(*body, "commands", commands) || !ReadInt(*body, "leaseSeconds", lease) ||
-      !ReadInt(*body, "waitSeconds", wait)) {
+      !ReadInt(*body, "waitSeconds", wait) || !ReadInt(*body, "maxTasks", max_tasks)) {
     co_return http::ErrorResponse(400, "invalid body");
+  }
+  // maxTasks (issue 7 batch claim): absent → the single-task response of SPEC §2.4; present →
+  // {"tasks":[…]} with up to maxTasks tasks, or 204.
+  if (max_tasks && (*max_tasks < 1 || *max_tasks > kMaxBatchSize)) {
+    co_return http::ErrorResponse(400, "invalid 'maxTasks' (1.." + std::to_string(kMaxBatchSize) + ")");
   }
   if (who->subject.empty()) co_return http::ErrorResponse(401, kNoWorkerId);
 
@@ -49,11 +55,16 @@ Awaitable Api::Claim(const http::Request& req) {
   }
   if (selected.empty()) co_return http::Response{204, ""};
 
-  auto claimed = co_await scheduler_.Claim(who->subject, who->tenant, std::move(selected),
-                                           lease.value_or(0), wait.value_or(0));
+  auto claimed = co_await scheduler_.ClaimBatch(who->subject, who->tenant, std::move(selected),
+                                                lease.value_or(0), wait.value_or(0),
+                                                static_cast<int>(max_tasks.value_or(1)));
   if (!claimed.ok()) co_return StatusResponse(claimed.status());
-  if (!claimed->has_value()) co_return http::Response{204, ""};
-  co_return JsonResponse(200, TaskToJson(**claimed));
+  if (claimed->empty()) co_return http::Response{204, ""};
+  if (!max_tasks) co_return JsonResponse(200, TaskToJson(claimed->front()));
+  json::array tasks;
+  tasks.reserve(claimed->size());
+  for (const Task& t : *claimed) tasks.push_back(TaskToJson(t));
+  co_return JsonResponse(200, json::object{{"tasks", std::move(tasks)}});
 }
 
 Awaitable Api::Heartbeat(const http::Request& req, const std::string& id) {
@@ -101,31 +112,9 @@ Awaitable Api::SubmitResult(const http::Request& req, const std::string& id) {
   constexpr std::string_view kBad = "invalid request body";
   auto body = ParseObjectBody(req.body(), false, kBad);
   if (!body.ok()) co_return StatusResponse(body.status());
-  const json::object& o = *body;
-  ResultRequest rr;
-  std::optional<std::string> status, error;
-  if (!ReadString(o, "status", status) || !ReadString(o, "error", error) || !status || status->empty()) {
-    co_return http::ErrorResponse(400, kBad);
-  }
-  rr.status = *status;
-  rr.error = error.value_or("");
-  if (auto it = o.find("result"); it != o.end() && !it->value().is_null()) {
-    if (!it->value().is_object()) co_return http::ErrorResponse(400, kBad);
-    rr.result = it->value().get_object();
-  }
-  if (auto it = o.find("artifacts"); it != o.end() && !it->value().is_null()) {
-    if (!it->value().is_array()) co_return http::ErrorResponse(400, kBad);
-    for (const auto& e : it->value().get_array()) {
-      if (!e.is_object()) co_return http::ErrorResponse(400, kBad);
-      std::optional<std::string> name, url, content, type;
-      if (!ReadString(e.get_object(), "name", name) || !ReadString(e.get_object(), "url", url) ||
-          !ReadString(e.get_object(), "contentBase64", content) ||
-          !ReadString(e.get_object(), "contentType", type)) {
-        co_return http::ErrorResponse(400, kBad);
-      }
-      rr.artifacts.push_back(ArtifactInput{name.value_or(""), url.value_or(""), content.value_or("")});
-    }
-  }
+  auto decoded = DecodeResultRequest(*body);
+  if (!decoded.ok()) co_return StatusResponse(decoded.status());
+  ResultRequest rr = std::move(*decoded);
   auto r = co_await scheduler_.SubmitResult(who->tenant, id, who->subject, std::move(rr));
   if (!r.ok()) co_return StatusResponse(r.status());
   co_return JsonResponse(200, TaskResultToJson(*r));

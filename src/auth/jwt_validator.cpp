@@ -71,7 +71,8 @@ JwtValidator::JwtValidator(JwtValidatorOptions options, const Clock& clock)
     : options_(std::move(options)),
       clock_(clock),
       cache_(options_.jwks_url, options_.http_timeout_ms, clock, options_.jwks_refresh_interval_ms,
-             options_.unknown_kid_refetch_interval_ms) {
+             options_.unknown_kid_refetch_interval_ms),
+      tokens_(options_.token_cache_size) {
   options_.clock_skew_seconds = std::clamp<int64_t>(options_.clock_skew_seconds, 0, kMaxSkewSeconds);
   // Keep only the RSA PKCS#1 algorithms we can verify; anything else can never be accepted.
   std::erase_if(options_.algorithms, [](const std::string& a) { return DigestForJwsAlg(a) == nullptr; });
@@ -79,7 +80,14 @@ JwtValidator::JwtValidator(JwtValidatorOptions options, const Clock& clock)
 
 Result<Claims> JwtValidator::Validate(std::string_view token) {
   try {
-    return ValidateImpl(token);
+    if (token.empty() || token.size() > kMaxTokenBytes) return Reject("invalid token");
+    const int64_t now = clock_.NowSeconds();
+    if (auto hit = tokens_.Get(token, now)) return std::move(*hit);
+    Result<Claims> claims = ValidateImpl(token);
+    // Valid while now - skew <= exp (the expiry rule of ValidateImpl); nbf and iat already passed
+    // and only become easier to pass as time moves on.
+    if (claims.ok()) tokens_.Put(token, *claims, claims->expires_at + options_.clock_skew_seconds);
+    return claims;
   } catch (...) {  // e.g. allocation failure inside the JSON parser; never let it escape
     return Reject("invalid token");
   }

@@ -10,6 +10,7 @@
 
 #include "auth/claims.h"
 #include "auth/jwks_cache.h"
+#include "auth/token_cache.h"
 #include "domain/clock.h"
 
 namespace codeq {
@@ -22,6 +23,7 @@ struct JwtValidatorOptions {
   std::vector<std::string> algorithms = {"RS256"};  // subset of RS256, RS384, RS512; others ignored
   int64_t jwks_refresh_interval_ms = 300000;         // D13: whole set refreshed every 5 min
   int64_t unknown_kid_refetch_interval_ms = 30000;   // D13: ≤ 1 unknown-kid refetch per 30 s
+  size_t token_cache_size = 10000;  // verified tokens kept until exp + skew; 0 disables the cache
 };
 
 /// Largest accepted token, in bytes; longer tokens are rejected before any decoding.
@@ -43,6 +45,8 @@ inline constexpr size_t kMaxTokenBytes = 16 * 1024;
 /// An empty configured issuer or audience rejects every token (fail closed).
 /// No reason echoes token content; no exception escapes. Thread-safe; a call may block on a JWKS
 /// fetch for up to http_timeout_ms.
+/// A token that passed every check is remembered (TokenCache, keyed by its exact text) until
+/// `exp + clock_skew_seconds`, so a repeated token costs a hash lookup instead of an RSA verify.
 class JwtValidator : public TokenValidator {
  public:
   /// `clock` must outlive the validator. Does not fetch; call Prefetch() to load keys early.
@@ -58,12 +62,16 @@ class JwtValidator : public TokenValidator {
 
   const JwtValidatorOptions& options() const { return options_; }
 
+  /// The verified-token cache (for tests).
+  const TokenCache& token_cache() const { return tokens_; }
+
  private:
   Result<Claims> ValidateImpl(std::string_view token);
 
   JwtValidatorOptions options_;
   const Clock& clock_;
   JwksCache cache_;
+  TokenCache tokens_;
 };
 
 }  // namespace codeq

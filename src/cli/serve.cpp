@@ -3,10 +3,15 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <iostream>
+#include <spdlog/formatter.h>
 #include <spdlog/spdlog.h>
 #include <thread>
 
+#include "api/access_log.h"
 #include "api/api.h"
 #include "auth/authenticator.h"
 #include "auth/jwt_validator.h"
@@ -37,14 +42,73 @@ void RegisterServeCommand(CLI::App& app, CommandRegistry& registry) {
 
 namespace {
 
+/// JSON lines: {"time","level","service","env","msg"} with the message escaped; access lines
+/// (logger api::kAccessLoggerName) carry their own members (method, route, status, duration_ms,
+/// request_id), spliced in as they are.
+class JsonLogFormatter final : public spdlog::formatter {
+ public:
+  explicit JsonLogFormatter(std::string env) : env_(std::move(env)) {}
+
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    using namespace std::chrono;
+    auto since = msg.time.time_since_epoch();
+    auto secs = duration_cast<seconds>(since);
+    int ms = static_cast<int>(duration_cast<milliseconds>(since - secs).count());
+    std::time_t t = secs.count();
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char stamp[40];
+    size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::snprintf(stamp + n, sizeof stamp - n, ".%03dZ", ms);
+
+    std::string line;
+    line.reserve(msg.payload.size() + 128);
+    line += "{\"time\":\"";
+    line += stamp;
+    line += "\",\"level\":\"";
+    auto level = spdlog::level::to_string_view(msg.level);
+    line.append(level.data(), level.size());
+    line += "\",\"service\":\"codeq\",\"env\":\"";
+    api::AppendJsonEscaped(line, env_);
+    line += "\",";
+    std::string_view payload(msg.payload.data(), msg.payload.size());
+    if (msg.logger_name == api::kAccessLoggerName) {
+      line += payload;
+    } else {
+      line += "\"msg\":\"";
+      api::AppendJsonEscaped(line, payload);
+      line += '"';
+    }
+    line += "}\n";
+    dest.append(line.data(), line.data() + line.size());
+  }
+
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JsonLogFormatter>(env_);
+  }
+
+ private:
+  std::string env_;
+};
+
 void SetUpLogging(const Config& config) {
   auto level = spdlog::level::from_str(config.log_level);
   spdlog::set_level(level == spdlog::level::off && config.log_level != "off" ? spdlog::level::info : level);
-  if (config.log_format == "text") {
+  // Access lines share the default logger's sinks under their own name, so the JSON formatter can
+  // tell them apart.
+  if (!spdlog::get(api::kAccessLoggerName)) {
+    auto def = spdlog::default_logger();
+    auto access = std::make_shared<spdlog::logger>(api::kAccessLoggerName, def->sinks().begin(),
+                                                   def->sinks().end());
+    access->set_level(def->level());
+    spdlog::register_logger(access);
+  }
+  const bool json = config.log_format != "text";
+  api::SetAccessLogJson(json);
+  if (!json) {
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
   } else {
-    spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","service":"codeq","env":")" +
-                        config.env + R"(","msg":"%v"})");
+    spdlog::set_formatter(std::make_unique<JsonLogFormatter>(config.env));
   }
 }
 

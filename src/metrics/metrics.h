@@ -36,10 +36,15 @@ class Metrics {
   /// codeq_webhook_deliveries_total{kind,command,outcome}; kind task_result|queue_ready,
   /// outcome success|failure.
   void WebhookDelivery(std::string_view kind, std::string_view command, std::string_view outcome);
-  /// codeq_http_requests_total{method,route,status} and codeq_http_request_duration_seconds{method,route}
-  /// (buckets 0.005 … 10 s and 30 s for long polls). `route` must be the route pattern, not the raw
+  /// codeq_http_requests_total{method,route,status} and
+  /// codeq_http_request_duration_seconds{method,route,status} (buckets 0.005 … 10 s and 30 s for
+  /// long polls). `route` must be the route pattern, not the raw
   /// path, to keep the series count bounded.
   void HttpRequest(std::string_view method, std::string_view route, int status, double seconds);
+
+  /// codeq_store_operation_duration_seconds{op}: one Store call made by the Scheduler (buckets
+  /// 0.0001 … 5 s). `op` is a fixed operation name (create, claim, repair, …).
+  void StoreOperation(std::string_view op, double seconds);
 
   /// Queue depths of one command, read from the store at scrape time (§7, D5).
   struct QueueGauge {

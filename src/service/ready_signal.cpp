@@ -36,15 +36,31 @@ void ReadySignal::Unregister(Waiter* w) {
   }
 }
 
+// Waiters are woken outside the registry lock: the reference taken here may turn out to be the
+// last one (the claim finished meanwhile), and the Waiter destructor takes the lock to unregister.
+// Dropping it while holding the lock deadlocked the server under load (found by codeq-bench).
 void ReadySignal::Notify(const std::string& tenant, const std::string& command) {
-  std::lock_guard lock(mu_);
-  auto [b, e] = waiters_.equal_range(SignalKey(tenant, command));
-  for (auto it = b; it != e; ++it) it->second->Wake();
+  std::vector<std::shared_ptr<Waiter>> wake;
+  {
+    std::lock_guard lock(mu_);
+    auto [b, e] = waiters_.equal_range(SignalKey(tenant, command));
+    for (auto it = b; it != e; ++it) {
+      // Null when the destructor already runs (and waits for the lock): nobody left to wake.
+      if (auto w = it->second->weak_from_this().lock()) wake.push_back(std::move(w));
+    }
+  }
+  for (auto& w : wake) w->Wake();
 }
 
 void ReadySignal::NotifyAll() {
-  std::lock_guard lock(mu_);
-  for (auto& [key, w] : waiters_) w->Wake();
+  std::vector<std::shared_ptr<Waiter>> wake;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [key, w] : waiters_) {
+      if (auto s = w->weak_from_this().lock()) wake.push_back(std::move(s));
+    }
+  }
+  for (auto& w : wake) w->Wake();
 }
 
 size_t ReadySignal::WaiterCount() const {
@@ -57,14 +73,12 @@ ReadySignal::Waiter::Waiter(ReadySignal& owner, asio::any_io_executor ex, std::v
 
 ReadySignal::Waiter::~Waiter() { owner_.Unregister(this); }
 
-// Called with the registry lock held, from any thread: the flag is set first, then the cancel is
-// posted to the waiter's own executor, so a wake-up is never lost between check and wait.
+// Called from any thread by someone holding a reference (not the registry lock): the flag is set
+// first, then the cancel is posted to the waiter's own executor, so a wake-up is never lost
+// between check and wait.
 void ReadySignal::Waiter::Wake() {
   notified_.store(true);
-  // The destructor may be waiting for the registry lock; then there is nobody left to wake.
-  if (auto self = weak_from_this().lock()) {
-    asio::post(timer_.get_executor(), [self] { self->timer_.cancel(); });
-  }
+  asio::post(timer_.get_executor(), [self = shared_from_this()] { self->timer_.cancel(); });
 }
 
 asio::awaitable<bool> ReadySignal::Waiter::Wait(std::chrono::milliseconds timeout) {

@@ -48,6 +48,10 @@ Now Scheduler::CurrentTime() const {
   return Now{ms, FormatTimestamp(ms)};
 }
 
+void Scheduler::ObserveStore(std::string_view op, std::chrono::steady_clock::time_point start) {
+  metrics_.StoreOperation(op, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
 int64_t Scheduler::Backoff(int attempts) const {
   return ComputeBackoffSeconds(opts_.backoff, attempts, random_);
 }
@@ -81,7 +85,9 @@ Async<Result<CreateOutcome>> Scheduler::CreateTask(const std::string& tenant, Cr
     in.visible_at_sec = now.seconds();
   }
   bool immediate = in.visible_at_sec <= now.seconds();
+  auto start = std::chrono::steady_clock::now();
   auto out = co_await store_->CreateTask(std::move(in));
+  ObserveStore("create", start);
   if (!out.ok()) co_return out;
   if (!out->replayed) {
     metrics_.TaskCreated(out->task.command);
@@ -94,34 +100,58 @@ Async<Result<std::optional<Task>>> Scheduler::Claim(const std::string& worker_id
                                                     const std::string& tenant,
                                                     std::vector<std::string> commands,
                                                     int64_t lease_seconds, int64_t wait_seconds) {
+  auto many = co_await ClaimBatch(worker_id, tenant, std::move(commands), lease_seconds, wait_seconds, 1);
+  if (!many.ok()) co_return many.status();
+  if (many->empty()) co_return std::optional<Task>{};
+  co_return std::optional<Task>(std::move(many->front()));
+}
+
+Async<Result<std::vector<Task>>> Scheduler::ClaimBatch(const std::string& worker_id,
+                                                       const std::string& tenant,
+                                                       std::vector<std::string> commands,
+                                                       int64_t lease_seconds, int64_t wait_seconds,
+                                                       int max_tasks) {
   if (lease_seconds <= 0) lease_seconds = opts_.default_lease_seconds;
   lease_seconds = std::min(lease_seconds, opts_.max_lease_seconds);
   wait_seconds = std::clamp<int64_t>(wait_seconds, 0, opts_.max_wait_seconds);
+  max_tasks = std::clamp(max_tasks, 1, kMaxBatchSize);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_seconds);
 
   std::shared_ptr<ReadySignal::Waiter> waiter;
   if (wait_seconds > 0) {
     waiter = ready_.Register(co_await asio::this_coro::executor, tenant, commands);
   }
+  std::vector<Task> out;
   for (;;) {
     Now now = CurrentTime();
     RepairInput repair{tenant, commands, opts_.inspect_limit, opts_.max_attempts_default,
                        [this](int a) { return Backoff(a); }, now};
+    auto start = std::chrono::steady_clock::now();
     auto repaired = co_await store_->RepairExpired(std::move(repair));
+    ObserveStore("repair", start);
     if (!repaired.ok()) co_return repaired.status();
     for (const auto& cmd : repaired->expired_commands) metrics_.LeaseExpired(cmd);
     for (const auto& t : repaired->dead_lettered) RecordDeadLetter(t, now);
 
-    ClaimInput in{worker_id, tenant, commands, lease_seconds, opts_.inspect_limit, now};
-    auto claimed = co_await store_->ClaimTask(std::move(in));
-    if (!claimed.ok()) co_return claimed.status();
-    if (claimed->has_value()) {
+    // One repair per attempt, then up to max_tasks atomic claims (each one store unit, D3).
+    while (static_cast<int>(out.size()) < max_tasks) {
+      ClaimInput in{worker_id, tenant, commands, lease_seconds, opts_.inspect_limit, now};
+      start = std::chrono::steady_clock::now();
+      auto claimed = co_await store_->ClaimTask(std::move(in));
+      ObserveStore("claim", start);
+      if (!claimed.ok()) {
+        if (out.empty()) co_return claimed.status();
+        break;  // the tasks already claimed are leased to this worker: hand them over
+      }
+      if (!claimed->has_value()) break;
       metrics_.TaskClaimed((*claimed)->command);
-      co_return claimed;
+      out.push_back(std::move(**claimed));
+      if (static_cast<int>(out.size()) < max_tasks) now = CurrentTime();
     }
+    if (!out.empty()) co_return out;
     auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    if (!waiter || remaining.count() <= 0 || shutting_down_.load()) co_return std::optional<Task>{};
+    if (!waiter || remaining.count() <= 0 || shutting_down_.load()) co_return out;
     co_await waiter->Wait(std::min(remaining, opts_.poll_interval));
   }
 }
@@ -132,13 +162,18 @@ Async<Result<Task>> Scheduler::Heartbeat(const std::string& tenant, const std::s
   extend_seconds = std::min(extend_seconds, opts_.max_lease_seconds);
   // Named locals, not braced temporaries, around co_await: GCC 12 miscompiles the latter.
   HeartbeatInput in{tenant, id, worker_id, extend_seconds, CurrentTime()};
-  co_return co_await store_->Heartbeat(std::move(in));
+  auto start = std::chrono::steady_clock::now();
+  auto out = co_await store_->Heartbeat(std::move(in));
+  ObserveStore("heartbeat", start);
+  co_return out;
 }
 
 Async<Result<Task>> Scheduler::Abandon(const std::string& tenant, const std::string& id,
                                        const std::string& worker_id) {
   TaskRef in{tenant, id, worker_id, CurrentTime()};
+  auto start = std::chrono::steady_clock::now();
   auto out = co_await store_->Abandon(std::move(in));
+  ObserveStore("abandon", start);
   if (out.ok()) ready_.Notify(out->tenant_id, out->command);
   co_return out;
 }
@@ -157,7 +192,9 @@ Async<Result<NackOutcome>> Scheduler::Nack(const std::string& tenant, const std:
   in.reason = std::move(reason);
   in.max_attempts_default = opts_.max_attempts_default;
   in.now = now;
+  auto start = std::chrono::steady_clock::now();
   auto out = co_await store_->Nack(std::move(in));
+  ObserveStore("nack", start);
   if (out.ok() && out->dead_lettered) RecordDeadLetter(out->task, now);
   co_return out;
 }
@@ -165,7 +202,9 @@ Async<Result<NackOutcome>> Scheduler::Nack(const std::string& tenant, const std:
 Async<Result<TaskResult>> Scheduler::SubmitResult(const std::string& tenant, const std::string& id,
                                                   const std::string& worker_id, ResultRequest req) {
   // Fail fast on identity and state before touching the file system; the store re-checks atomically.
+  auto start = std::chrono::steady_clock::now();
   auto current = co_await store_->GetTask(tenant, id);
+  ObserveStore("get_task", start);
   if (!current.ok()) {
     if (current.status().code() == StatusCode::kNotFound) co_return NotFound("task not found");
     co_return current.status();
@@ -194,7 +233,9 @@ Async<Result<TaskResult>> Scheduler::SubmitResult(const std::string& tenant, con
   record.artifacts = std::move(*artifacts);
   record.completed_at = now.text;
   SubmitResultInput in{tenant, id, worker_id, record, now};
+  start = std::chrono::steady_clock::now();
   auto done = co_await store_->SubmitResult(std::move(in));
+  ObserveStore("submit_result", start);
   if (!done.ok()) co_return done.status();
   metrics_.TaskCompleted(done->command, record.status, SecondsSince(done->created_at, now.ms));
   co_return record;
@@ -232,19 +273,25 @@ Result<std::vector<Artifact>> Scheduler::WriteArtifacts(const std::string& task_
 }
 
 Async<Result<Task>> Scheduler::GetTask(const std::string& tenant, const std::string& id) {
+  auto start = std::chrono::steady_clock::now();
   auto t = co_await store_->GetTask(tenant, id);
+  ObserveStore("get_task", start);
   if (!t.ok() && t.status().code() == StatusCode::kNotFound) co_return NotFound("not found");
   co_return t;
 }
 
 Async<Result<std::pair<Task, TaskResult>>> Scheduler::GetResult(const std::string& tenant,
                                                                 const std::string& id) {
+  auto start = std::chrono::steady_clock::now();
   auto t = co_await store_->GetTask(tenant, id);
+  ObserveStore("get_task", start);
   if (!t.ok()) {
     if (t.status().code() == StatusCode::kNotFound) co_return NotFound("task not found");
     co_return t.status();
   }
+  start = std::chrono::steady_clock::now();
   auto r = co_await store_->GetResult(tenant, id);
+  ObserveStore("get_result", start);
   if (!r.ok()) {
     if (r.status().code() == StatusCode::kNotFound) co_return NotFound("result not found");
     co_return r.status();
@@ -253,11 +300,15 @@ Async<Result<std::pair<Task, TaskResult>>> Scheduler::GetResult(const std::strin
 }
 
 Async<Result<std::vector<QueueStats>>> Scheduler::ListQueues(const std::string& tenant) {
+  auto start = std::chrono::steady_clock::now();
   auto commands = co_await store_->ListCommands(tenant);
+  ObserveStore("list_commands", start);
   if (!commands.ok()) co_return commands.status();
   std::vector<QueueStats> out;
   for (const auto& c : *commands) {
+    start = std::chrono::steady_clock::now();
     auto s = co_await store_->Stats(tenant, c);
+    ObserveStore("stats", start);
     if (!s.ok()) co_return s.status();
     out.push_back(std::move(*s));
   }
@@ -266,7 +317,10 @@ Async<Result<std::vector<QueueStats>>> Scheduler::ListQueues(const std::string& 
 }
 
 Async<Result<QueueStats>> Scheduler::Stats(const std::string& tenant, const std::string& command) {
-  co_return co_await store_->Stats(tenant, command);
+  auto start = std::chrono::steady_clock::now();
+  auto out = co_await store_->Stats(tenant, command);
+  ObserveStore("stats", start);
+  co_return out;
 }
 
 Async<Result<int64_t>> Scheduler::Cleanup(std::optional<std::string> tenant, int64_t before_ms,
@@ -277,9 +331,17 @@ Async<Result<int64_t>> Scheduler::Cleanup(std::optional<std::string> tenant, int
   in.include_active = include_active;
   in.tenant = std::move(tenant);
   in.now = CurrentTime();
-  co_return co_await store_->Cleanup(std::move(in));
+  auto start = std::chrono::steady_clock::now();
+  auto out = co_await store_->Cleanup(std::move(in));
+  ObserveStore("cleanup", start);
+  co_return out;
 }
 
-Async<VoidResult> Scheduler::Health() { co_return co_await store_->Ping(); }
+Async<VoidResult> Scheduler::Health() {
+  auto start = std::chrono::steady_clock::now();
+  auto out = co_await store_->Ping();
+  ObserveStore("ping", start);
+  co_return out;
+}
 
 }  // namespace codeq

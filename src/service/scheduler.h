@@ -16,6 +16,9 @@
 
 namespace codeq {
 
+/// Largest batch of the batch endpoints and of a multi-task claim (D15).
+inline constexpr int kMaxBatchSize = 1000;
+
 /// Knobs of the queue semantics, taken from the Config (SPEC §8.2 names in comments).
 struct SchedulerOptions {
   int64_t default_lease_seconds = 300;  // defaultLeaseSeconds
@@ -74,6 +77,14 @@ class Scheduler {
                                            std::vector<std::string> commands, int64_t lease_seconds,
                                            int64_t wait_seconds);
 
+  /// Claim of up to `max_tasks` (clamped to 1..kMaxBatchSize) tasks in one request: the same
+  /// repair and wait as Claim (Claim is ClaimBatch with 1), then repeated atomic claims until
+  /// max_tasks or the queues run dry. Empty when nothing could be claimed within the wait.
+  /// O(max_tasks) store claims, one repair per attempt.
+  Async<Result<std::vector<Task>>> ClaimBatch(const std::string& worker_id, const std::string& tenant,
+                                              std::vector<std::string> commands, int64_t lease_seconds,
+                                              int64_t wait_seconds, int max_tasks);
+
   Async<Result<Task>> Heartbeat(const std::string& tenant, const std::string& id,
                                 const std::string& worker_id, int64_t extend_seconds);
   Async<Result<Task>> Abandon(const std::string& tenant, const std::string& id,
@@ -105,6 +116,8 @@ class Scheduler {
 
  private:
   int64_t Backoff(int attempts) const;
+  /// codeq_store_operation_duration_seconds{op} for a store call that began at `start`.
+  void ObserveStore(std::string_view op, std::chrono::steady_clock::time_point start);
   void RecordDeadLetter(const Task& t, const Now& now);
   Result<std::vector<Artifact>> WriteArtifacts(const std::string& task_id,
                                                const std::vector<ArtifactInput>& in);

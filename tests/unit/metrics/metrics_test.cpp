@@ -133,13 +133,33 @@ TEST(MetricsTest, HttpRequestSeries) {
   EXPECT_TRUE(Contains(
       text, "codeq_http_requests_total{method=\"GET\",route=\"/v1/codeq/tasks/:id\",status=\"404\"} 1\n"));
   EXPECT_TRUE(Contains(text, "# TYPE codeq_http_request_duration_seconds histogram\n"));
-  const std::string claim = "codeq_http_request_duration_seconds_bucket{method=\"POST\",route=\"/v1/codeq/tasks/claim\",";
-  EXPECT_TRUE(Contains(text, claim + "le=\"0.005\"} 1\n"));
-  EXPECT_TRUE(Contains(text, claim + "le=\"10\"} 1\n"));
-  EXPECT_TRUE(Contains(text, claim + "le=\"30\"} 2\n"));
-  EXPECT_TRUE(Contains(text, claim + "le=\"+Inf\"} 2\n"));
+  // Latency is split by status too (issue 7: "latency histograms by route and status").
+  const std::string slow =
+      "codeq_http_request_duration_seconds_bucket{method=\"POST\",route=\"/v1/codeq/tasks/claim\",status=\"204\",";
+  const std::string fast =
+      "codeq_http_request_duration_seconds_bucket{method=\"POST\",route=\"/v1/codeq/tasks/claim\",status=\"200\",";
+  EXPECT_TRUE(Contains(text, fast + "le=\"0.005\"} 1\n"));
+  EXPECT_TRUE(Contains(text, slow + "le=\"10\"} 0\n"));
+  EXPECT_TRUE(Contains(text, slow + "le=\"30\"} 1\n"));
+  EXPECT_TRUE(Contains(text, slow + "le=\"+Inf\"} 1\n"));
   EXPECT_TRUE(Contains(
-      text, "codeq_http_request_duration_seconds_count{method=\"POST\",route=\"/v1/codeq/tasks/claim\"} 2\n"));
+      text,
+      "codeq_http_request_duration_seconds_count{method=\"POST\",route=\"/v1/codeq/tasks/claim\",status=\"204\"} 1\n"));
+}
+
+TEST(MetricsTest, StoreOperationHistogram) {
+  Metrics m;
+  EXPECT_FALSE(Contains(m.Render(std::nullopt), "codeq_store_operation_duration_seconds"));
+  m.StoreOperation("claim", 0.0002);
+  m.StoreOperation("claim", 0.002);
+  m.StoreOperation("create", 7.0);
+  const std::string text = m.Render(std::nullopt);
+  EXPECT_TRUE(Contains(text, "# TYPE codeq_store_operation_duration_seconds histogram\n"));
+  EXPECT_TRUE(Contains(text, "codeq_store_operation_duration_seconds_bucket{op=\"claim\",le=\"0.00025\"} 1\n"));
+  EXPECT_TRUE(Contains(text, "codeq_store_operation_duration_seconds_bucket{op=\"claim\",le=\"0.0025\"} 2\n"));
+  EXPECT_TRUE(Contains(text, "codeq_store_operation_duration_seconds_bucket{op=\"create\",le=\"5\"} 0\n"));
+  EXPECT_TRUE(Contains(text, "codeq_store_operation_duration_seconds_bucket{op=\"create\",le=\"+Inf\"} 1\n"));
+  EXPECT_TRUE(Contains(text, "codeq_store_operation_duration_seconds_count{op=\"claim\"} 2\n"));
 }
 
 TEST(MetricsTest, ConcurrentObservationsAreAllCounted) {
@@ -171,6 +191,7 @@ TEST(MetricsTest, PromtoolAcceptsTheExposition) {
   m.LeaseExpired("render");
   m.WebhookDelivery("task_result", "render", "success");
   m.HttpRequest("GET", "/healthz", 200, 0.001);
+  m.StoreOperation("claim", 0.001);
   std::vector<Metrics::QueueGauge> gauges = {{"render", 1, 2, 3, 4, 5}};
   auto path = std::filesystem::temp_directory_path() /
               ("codeq-metrics-" + std::to_string(::getpid()) + ".txt");

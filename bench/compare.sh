@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# bench/compare.sh: one run, one machine, each system started fresh (issue 7).
+#
+#   codeQ embedded (sync), codeQ embedded (async), codeQ on Redis (single-task and batch),
+#   BullMQ 5 on the same Redis, and two HTTP floors measured with wrk: codeQ's /healthz and an
+#   nginx location returning a fixed 200.
+#
+# Every codeQ figure is printed as a ratio to BullMQ's cycles/s and as a fraction of nginx's
+# requests/s ÷ 3 (a full cycle is 3 HTTP requests: create, claim, result).
+#
+# Usage: bench/compare.sh [--tasks N] [--producers P] [--workers W] [--batch B] [--build-dir DIR]
+#                         [--wrk-seconds S]
+# Installs wrk and nginx-light (apt) and bullmq (npm, into bench/node_modules) when missing.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+TASKS=20000
+PRODUCERS=4
+WORKERS=8
+BATCH=100
+BUILD="$ROOT/build-perf"
+WRK_SECONDS=10
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --tasks) TASKS="$2"; shift 2 ;;
+    --producers) PRODUCERS="$2"; shift 2 ;;
+    --workers) WORKERS="$2"; shift 2 ;;
+    --batch) BATCH="$2"; shift 2 ;;
+    --build-dir) BUILD="$2"; shift 2 ;;
+    --wrk-seconds) WRK_SECONDS="$2"; shift 2 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+need_apt=()
+command -v wrk >/dev/null || need_apt+=(wrk)
+[ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "compare: installing ${need_apt[*]}" >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >&2
+fi
+if [ ! -d "$HERE/node_modules/bullmq" ]; then
+  echo "compare: installing bullmq 5 into bench/node_modules" >&2
+  npm install --prefix "$HERE" --no-save --no-audit --no-fund "bullmq@5" >&2
+fi
+if [ ! -f "$BUILD/build.ninja" ]; then
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >&2
+fi
+cmake --build "$BUILD" --target codeq codeq-bench >&2
+CODEQ="$BUILD/codeq"
+BENCH="$BUILD/codeq-bench"
+
+WORK="$(mktemp -d /tmp/codeq-compare-XXXXXX)"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_http() {  # url
+  for _ in $(seq 1 400); do
+    curl -m 2 -fs -o /dev/null "$1" && return 0
+    sleep 0.05
+  done
+  echo "compare: $1 did not come up" >&2
+  return 1
+}
+field() {  # "RESULT ..." line, key
+  sed -n "s/.*[ ]$2=\([^ ]*\).*/\1/p" <<<"$1"
+}
+
+declare -A CYC CRE P99 NOTE
+
+start_redis() {
+  REDIS_PORT=$(free_port)
+  redis-server --port "$REDIS_PORT" --save "" --appendonly no --daemonize no \
+    --dir "$WORK" >"$WORK/redis.log" 2>&1 &
+  REDIS_PID=$!
+  PIDS+=("$REDIS_PID")
+  for _ in $(seq 1 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.05; done
+}
+stop_pid() {  # SIGTERM, then SIGKILL after 15 s
+  kill "$1" 2>/dev/null || true
+  for _ in $(seq 1 150); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+# start_codeq <name> <store> [ENV=VALUE...]: a fresh server with its own data dir.
+start_codeq() {
+  local name store="$2"
+  name=$(tr -c 'A-Za-z0-9\n' '-' <<<"$1")  # no spaces: the data dir ends up in a file:// JWKS URL
+  shift 2
+  CODEQ_PORT=$(free_port)
+  CODEQ_DATA="$WORK/data-$name"
+  mkdir -p "$CODEQ_DATA"
+  env LOG_LEVEL=warn "$@" "$CODEQ" serve --dev --store "$store" --port "$CODEQ_PORT" \
+    --data-dir "$CODEQ_DATA" >"$WORK/codeq-$name.log" 2>&1 &
+  CODEQ_PID=$!
+  PIDS+=("$CODEQ_PID")
+  if ! wait_http "http://127.0.0.1:$CODEQ_PORT/healthz"; then
+    tail -5 "$WORK/codeq-$name.log" >&2
+    stop_pid "$CODEQ_PID"
+    return 1
+  fi
+  for _ in $(seq 1 100); do [ -s "$CODEQ_DATA/dev/worker.token" ] && break; sleep 0.05; done
+}
+
+# run_bench <label> <scenario> [extra codeq-bench args]
+run_bench() {
+  local label="$1" scenario="$2"; shift 2
+  local out
+  out=$("$BENCH" --port "$CODEQ_PORT" --token-dir "$CODEQ_DATA/dev" --scenario "$scenario" \
+        --tasks "$TASKS" --producers "$PRODUCERS" --workers "$WORKERS" --batch "$BATCH" --command "cmp$RANDOM" "$@" 2>&1) || true
+  echo "$out" | sed "s/^/  [$label] /" >&2
+  local r; r=$(grep '^RESULT' <<<"$out" || true)
+  CYC[$label]=$(field "$r" cycles_per_s); CRE[$label]=$(field "$r" created_per_s); P99[$label]=$(field "$r" claim_p99_ms)
+}
+
+codeq_system() {  # <label> <store> [env...]
+  local label="$1" store="$2"; shift 2
+  echo "== $label" >&2
+  if start_codeq "$label" "$store" "$@"; then
+    run_bench "$label" sustained
+    run_bench "$label (batch)" batch
+    stop_pid "$CODEQ_PID"
+  else
+    NOTE[$label]="did not start (see log above)"
+  fi
+}
+
+# --- codeQ embedded, sync and async -------------------------------------------------------------
+codeq_system "codeQ embedded (sync)" embedded DURABILITY=sync
+codeq_system "codeQ embedded (async)" embedded DURABILITY=async
+
+# --- codeQ on Redis -------------------------------------------------------------------------------
+start_redis
+codeq_system "codeQ on Redis" "redis://127.0.0.1:$REDIS_PORT"
+stop_pid "$REDIS_PID"
+
+# --- BullMQ on a fresh Redis, same counts ---------------------------------------------------------
+echo "== BullMQ" >&2
+start_redis
+out=$(node "$HERE/bullmq/bench.js" --port "$REDIS_PORT" --tasks "$TASKS" --producers "$PRODUCERS" --workers "$WORKERS" 2>&1) || true
+echo "$out" | sed 's/^/  [BullMQ] /' >&2
+r=$(grep '^RESULT' <<<"$out" || true)
+CYC[BullMQ]=$(field "$r" cycles_per_s); CRE[BullMQ]=$(field "$r" created_per_s)
+stop_pid "$REDIS_PID"
+
+# --- HTTP floors: wrk on codeQ /healthz and on nginx ----------------------------------------------
+echo "== wrk" >&2
+wrk_rps() { wrk -t2 -c64 -d"${WRK_SECONDS}s" "$1" 2>&1 | tee -a "$WORK/wrk.log" | awk '/Requests\/sec/ {print int($2)}'; }
+if start_codeq healthz embedded DURABILITY=async || { start_redis; start_codeq healthz "redis://127.0.0.1:$REDIS_PORT"; }; then
+  HEALTHZ_RPS=$(wrk_rps "http://127.0.0.1:$CODEQ_PORT/healthz")
+  stop_pid "$CODEQ_PID"
+fi
+NGINX_PORT=$(free_port)
+mkdir -p "$WORK/nginx"
+cat >"$WORK/nginx/nginx.conf" <<EOF
+worker_processes auto;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx;
+  proxy_temp_path $WORK/nginx;
+  fastcgi_temp_path $WORK/nginx;
+  uwsgi_temp_path $WORK/nginx;
+  scgi_temp_path $WORK/nginx;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / { return 200 'ok'; }
+  }
+}
+EOF
+/usr/sbin/nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
+NGINX_PID=$!
+PIDS+=("$NGINX_PID")
+wait_http "http://127.0.0.1:$NGINX_PORT/"
+NGINX_RPS=$(wrk_rps "http://127.0.0.1:$NGINX_PORT/")
+stop_pid "$NGINX_PID"
+
+# --- table ----------------------------------------------------------------------------------------
+BULL=${CYC[BullMQ]:-0}
+FLOOR=$(( ${NGINX_RPS:-0} / 3 ))
+echo
+echo "tasks=$TASKS producers=$PRODUCERS workers=$WORKERS batch=$BATCH cores=$(nproc)"
+printf '| %-32s | %10s | %10s | %9s | %12s | %13s |\n' system "created/s" "cycles/s" "x BullMQ" "of nginx/3" "claim p99 ms"
+printf '|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..34})" "$(printf -- '-%.0s' {1..12})" "$(printf -- '-%.0s' {1..12})" "$(printf -- '-%.0s' {1..11})" "$(printf -- '-%.0s' {1..14})" "$(printf -- '-%.0s' {1..15})"
+ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (a == "" || b == 0) print "n/a"; else printf "%.2f", a / b }'; }
+for label in "codeQ embedded (sync)" "codeQ embedded (sync) (batch)" "codeQ embedded (async)" \
+             "codeQ embedded (async) (batch)" "codeQ on Redis" "codeQ on Redis (batch)"; do
+  base="${label% (batch)}"
+  if [ -n "${NOTE[$base]:-}" ]; then
+    printf '| %-32s | %10s | %10s | %9s | %12s | %13s |\n' "$label" n/a n/a n/a n/a "${NOTE[$base]}"
+    continue
+  fi
+  c=${CYC[$label]:-}
+  printf '| %-32s | %10s | %10s | %9s | %12s | %13s |\n' "$label" "${CRE[$label]:-n/a}" "${c:-n/a}" \
+    "$(ratio "$c" "$BULL")" "$(ratio "$c" "$FLOOR")" "${P99[$label]:-n/a}"
+done
+printf '| %-32s | %10s | %10s | %9s | %12s | %13s |\n' "BullMQ 5 (same Redis)" "${CRE[BullMQ]:-n/a}" "${BULL}" "1.00" "$(ratio "$BULL" "$FLOOR")" "-"
+printf '| %-32s | %10s | %10s | %9s | %12s | %13s |\n' "wrk codeQ /healthz (req/s)" "-" "${HEALTHZ_RPS:-n/a}" "-" "-" "-"
+printf '| %-32s | %10s | %10s | %9s | %12s | %13s |\n' "wrk nginx fixed 200 (req/s)" "-" "${NGINX_RPS:-n/a}" "-" "-" "-"
+echo "nginx/3 = $FLOOR cycles/s equivalent"
