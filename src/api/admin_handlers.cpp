@@ -120,7 +120,10 @@ Awaitable Api::MetricsText() {
   if (queues.ok()) {
     gauges.emplace();
     for (const auto& q : *queues) {
-      gauges->push_back(Metrics::QueueGauge{q.command, q.ready, q.delayed, q.in_progress, q.dlq});
+      Metrics::QueueGauge g{q.command, q.ready, q.delayed, q.in_progress, q.dlq};
+      auto subs = co_await scheduler_.CountActiveSubscriptions(q.command);
+      if (subs.ok()) g.subscriptions_active = *subs;
+      gauges->push_back(std::move(g));
     }
   }
   http::Response r{200, metrics_.Render(gauges), "text/plain; version=0.0.4; charset=utf-8", {}};

@@ -9,6 +9,7 @@
 #include "http/server.h"
 #include "metrics/metrics.h"
 #include "service/scheduler.h"
+#include "webhooks/url_policy.h"
 
 namespace codeq::api {
 
@@ -19,7 +20,10 @@ http::Response StatusResponse(const Status& s);
 /// The request handler behind http::HttpServer. One instance per server; thread-safe.
 class Api {
  public:
-  Api(Scheduler& scheduler, const Authenticator& auth, Metrics& metrics);
+  /// `url_policy` (may be null = any http/https URL) decides which webhook and callbackUrl hosts
+  /// are accepted at create time (issue 5); it must outlive the Api.
+  Api(Scheduler& scheduler, const Authenticator& auth, Metrics& metrics,
+      const webhooks::UrlPolicy* url_policy = nullptr);
 
   /// Routes one request, echoes or generates X-Request-Id, records metrics and an access log line.
   boost::asio::awaitable<http::Response> Handle(const http::Request& req);
@@ -39,6 +43,8 @@ class Api {
   Awaitable SubmitResult(const http::Request& req, const std::string& id);
   Awaitable CreateTasksBatch(const http::Request& req);    // batch_handlers.cpp
   Awaitable SubmitResultsBatch(const http::Request& req);  // batch_handlers.cpp
+  Awaitable CreateSubscription(const http::Request& req);                    // subscription_handlers.cpp
+  Awaitable RenewSubscription(const http::Request& req, const std::string& id);  // subscription_handlers.cpp
   Awaitable AdminQueues(const http::Request& req, std::string_view query);
   Awaitable AdminQueueStats(const http::Request& req, const std::string& command, std::string_view query);
   Awaitable AdminCleanup(const http::Request& req, std::string_view query);
@@ -49,9 +55,13 @@ class Api {
   /// admin token has no tenant).
   Result<std::string> AdminTenant(const http::Request& req, std::string_view query, bool& all_tenants);
 
+  /// InvalidArgument("<what> url not allowed") when `url` is non-empty and the UrlPolicy denies it.
+  Status CheckUrlAllowed(std::string_view url, std::string_view what) const;
+
   Scheduler& scheduler_;
   const Authenticator& auth_;
   Metrics& metrics_;
+  const webhooks::UrlPolicy* url_policy_;
 };
 
 }  // namespace codeq::api

@@ -50,8 +50,9 @@ Awaitable Api::CreateTasksBatch(const http::Request& req) {
       continue;
     }
     auto decoded = DecodeCreateRequest(v.get_object());
-    if (!decoded.ok()) {
-      items.push_back(ItemError(decoded.status()));
+    Status allowed = decoded.ok() ? CheckUrlAllowed(decoded->webhook, "webhook") : decoded.status();
+    if (!allowed.ok()) {
+      items.push_back(ItemError(allowed));
       continue;
     }
     auto out = co_await scheduler_.CreateTask(who->tenant, std::move(*decoded));

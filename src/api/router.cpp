@@ -37,8 +37,15 @@ http::Response StatusResponse(const Status& s) {
   return http::ErrorResponse(500, s.message());
 }
 
-Api::Api(Scheduler& scheduler, const Authenticator& auth, Metrics& metrics)
-    : scheduler_(scheduler), auth_(auth), metrics_(metrics) {}
+Api::Api(Scheduler& scheduler, const Authenticator& auth, Metrics& metrics,
+         const webhooks::UrlPolicy* url_policy)
+    : scheduler_(scheduler), auth_(auth), metrics_(metrics), url_policy_(url_policy) {}
+
+Status Api::CheckUrlAllowed(std::string_view url, std::string_view what) const {
+  if (url_policy_ == nullptr || url.empty()) return Status::Ok();
+  if (url_policy_->CheckUrl(url).ok()) return Status::Ok();
+  return InvalidArgument(std::string(what) + " url not allowed");
+}
 
 namespace {
 
@@ -151,6 +158,17 @@ boost::asio::awaitable<http::Response> Api::Dispatch(const http::Request& req,
         if (action == "abandon") co_return co_await Abandon(req, id);
         co_return co_await Nack(req, id);
       }
+    }
+  } else if (p[2] == "workers" && p.size() >= 4 && p[3] == "subscriptions") {
+    if (p.size() == 4) {
+      route = "/v1/codeq/workers/subscriptions";
+      if (!post) co_return wrong_method();
+      co_return co_await CreateSubscription(req);
+    }
+    if (p.size() == 6 && p[5] == "heartbeat") {
+      route = "/v1/codeq/workers/subscriptions/:id/heartbeat";
+      if (!post) co_return wrong_method();
+      co_return co_await RenewSubscription(req, p[4]);
     }
   } else if (p[2] == "admin" && p.size() >= 4) {
     if (p[3] == "queues" && p.size() == 4) {

@@ -19,6 +19,7 @@ boost::asio::awaitable<http::Response> Api::CreateTask(const http::Request& req)
   auto decoded = DecodeCreateRequest(*body);
   if (!decoded.ok()) co_return StatusResponse(decoded.status());
   CreateRequest cr = std::move(*decoded);
+  if (auto s = CheckUrlAllowed(cr.webhook, "webhook"); !s.ok()) co_return StatusResponse(s);
 
   auto out = co_await scheduler_.CreateTask(who->tenant, std::move(cr));
   if (!out.ok()) co_return StatusResponse(out.status());

@@ -24,6 +24,9 @@
 #include "service/scheduler.h"
 #include "store/embedded/embedded_store.h"
 #include "store/redis/redis_store.h"
+#include "webhooks/notifier.h"
+#include "webhooks/result_callbacks.h"
+#include "webhooks/sender.h"
 
 namespace codeq::cli {
 namespace asio = boost::asio;
@@ -135,13 +138,11 @@ Result<std::shared_ptr<Store>> OpenStore(const Config& config, const Clock& cloc
 }
 
 // The embedded store repairs expired leases on a timer too (issue 3): give it the backoff policy
-// and let its repairs feed the same metrics as claim-time repair.
+// and let its repairs feed the same metrics as claim-time repair. A no-op on Redis.
 void EnableBackgroundRepair(Store& store, const Config& config, Metrics& metrics) {
-  auto* embedded = dynamic_cast<EmbeddedStore*>(&store);
-  if (embedded == nullptr) return;
   BackoffPolicy policy{config.backoff_policy, config.backoff_base_seconds, config.backoff_max_seconds};
   auto random = DefaultRandom();
-  embedded->SetBackgroundRepair(
+  store.SetBackgroundRepair(
       [policy, random](int attempts) { return ComputeBackoffSeconds(policy, attempts, random); },
       config.max_attempts_default, [&metrics](const RepairOutcome& out) {
         for (const auto& cmd : out.expired_commands) metrics.LeaseExpired(cmd);
@@ -152,6 +153,78 @@ void EnableBackgroundRepair(Store& store, const Config& config, Metrics& metrics
           metrics.TaskCompleted(t.command, kFailed, seconds);
         }
       });
+}
+
+// Result callbacks and worker-availability notifications (SPEC §6, issue 5): one Sender shared by
+// both, started on the server's io_context once it exists.
+struct Webhooks {
+  webhooks::Sender sender;
+  webhooks::ResultCallbacks callbacks;
+  webhooks::Notifier notifier;
+
+  Webhooks(webhooks::UrlPolicy policy, const Config& c, std::shared_ptr<Store> store, Metrics& metrics,
+           const Clock& clock)
+      : sender(std::move(policy), SenderOptionsOf(c), clock),
+        callbacks(store, sender, metrics, clock, CallbackOptionsOf(c)),
+        notifier(store, sender, metrics, clock, NotifierOptionsOf(c)) {}
+
+  static webhooks::SenderOptions SenderOptionsOf(const Config& c) {
+    webhooks::SenderOptions o;
+    o.hmac_secret = c.webhook_hmac_secret;
+    o.concurrency = c.webhook_concurrency;
+    o.timeout_ms = int64_t{c.webhook_timeout_seconds} * 1000;
+    return o;
+  }
+  static webhooks::CallbackOptions CallbackOptionsOf(const Config& c) {
+    webhooks::CallbackOptions o;
+    o.max_attempts = c.result_webhook_max_attempts;
+    o.base_backoff_seconds = c.result_webhook_base_backoff_seconds;
+    o.max_backoff_seconds = c.result_webhook_max_backoff_seconds;
+    return o;
+  }
+  static webhooks::NotifierOptions NotifierOptionsOf(const Config& c) {
+    webhooks::NotifierOptions o;
+    o.cleanup_interval_seconds = c.subscription_cleanup_interval_seconds;
+    o.promote_limit = c.requeue_inspect_limit;
+    return o;
+  }
+
+  /// Connects the scheduler's events to the loops. Before serving.
+  void Attach(Scheduler& scheduler) {
+    SchedulerHooks hooks;
+    hooks.on_ready = [this](const std::string& tenant, const std::string& command, int64_t added,
+                            int64_t depth) { notifier.OnReady(tenant, command, added, depth); };
+    hooks.on_callback_enqueued = [this] { callbacks.Wake(); };
+    hooks.on_subscriptions_changed = [this] { notifier.Refresh(); };
+    scheduler.SetHooks(std::move(hooks));
+    notifier.SetPromotedListener([&scheduler](const std::string& tenant, const std::string& command) {
+      scheduler.ready_signal().Notify(tenant, command);
+    });
+  }
+  void Start(asio::any_io_executor executor) {
+    callbacks.Start(executor);
+    notifier.Start(executor);
+  }
+  /// Graceful shutdown, step 1: no new deliveries; POSTs in flight are aborted and their
+  /// callbacks stay in the outbox (redelivered after the lease, i.e. after a restart).
+  void BeginStop() {
+    callbacks.Stop();
+    notifier.Stop();
+    sender.BeginStop();
+  }
+  /// True once no delivery still has to record its outcome in the store.
+  bool Idle() const { return callbacks.in_flight() == 0; }
+  /// Step 2, after the io_context stopped: joins the sender's threads.
+  void Stop() {
+    BeginStop();
+    sender.Stop();
+  }
+};
+
+// webhookAllowedHosts / webhookDeniedHosts; "none" clears the (non-empty by default) deny list.
+Result<webhooks::UrlPolicy> WebhookPolicy(const Config& c) {
+  std::string denied = c.webhook_denied_hosts == "none" ? "" : c.webhook_denied_hosts;
+  return webhooks::UrlPolicy::Make(c.webhook_allowed_hosts, denied);
 }
 
 // SPEC §3.1 auto-configuration: a side without an explicit provider becomes `jwks` when its JWKS URL
@@ -182,6 +255,7 @@ SchedulerOptions ToSchedulerOptions(const Config& c) {
   o.max_attempts_default = c.max_attempts_default;
   o.backoff = BackoffPolicy{c.backoff_policy, c.backoff_base_seconds, c.backoff_max_seconds};
   o.artifacts_dir = c.local_artifacts_dir;
+  o.subscription_min_interval_seconds = c.subscription_min_interval_seconds;
   return o;
 }
 
@@ -237,21 +311,29 @@ int RunServe(const ConfigFlags& flags) {
     spdlog::warn("env=dev: development mode, X-Role: ADMIN is honoured; never use this in production");
   }
 
+  auto policy = WebhookPolicy(config);
+  if (!policy.ok()) {
+    std::cerr << "[ERROR] invalid config: " << policy.status().message() << "\n";
+    return 2;
+  }
   auto store = OpenStore(config, clock);
   if (!store.ok()) {
     std::cerr << "[ERROR] " << store.status().message() << "\n";
     return store.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
   }
   Metrics metrics;
+  // Declared before the scheduler so that it outlives it (the scheduler's store listener calls it).
+  Webhooks hooks(*policy, config, *store, metrics, clock);
   Scheduler scheduler(*store, clock, metrics, ToSchedulerOptions(config));
   EnableBackgroundRepair(**store, config, metrics);
+  hooks.Attach(scheduler);
   AuthOptions auth_options;
   auth_options.dev_mode = config.IsDevMode();
   auth_options.allow_producer_as_worker = config.allow_producer_as_worker;
   auth_options.tenant_fallback_to_subject = config.tenant_fallback_to_subject;
   auth_options.worker_audience = config.worker_audience;
   Authenticator auth(auth_options, producer, worker);
-  api::Api api(scheduler, auth, metrics);
+  api::Api api(scheduler, auth, metrics, &hooks.sender.policy());
 
   asio::io_context ioc;
   http::ServerOptions so;
@@ -263,6 +345,7 @@ int RunServe(const ConfigFlags& flags) {
     std::cerr << "[ERROR] " << s.message() << "\n";
     return 1;
   }
+  hooks.Start(ioc.get_executor());
   spdlog::info("codeq {} listening on {}:{} store={} timezone={} defaultLeaseSeconds={} requeueInspectLimit={}",
                CODEQ_VERSION, config.listen_address, server.port(),
                config.store.rfind("redis://", 0) == 0 ? "redis" : config.store + " (" + config.durability + ")", config.timezone,
@@ -283,7 +366,8 @@ int RunServe(const ConfigFlags& flags) {
   asio::steady_timer drain(ioc);
   auto deadline = std::chrono::steady_clock::now();
   std::function<void()> poll = [&] {
-    if (server.active_requests() == 0 || std::chrono::steady_clock::now() >= deadline) {
+    bool idle = server.active_requests() == 0 && hooks.Idle();
+    if (idle || std::chrono::steady_clock::now() >= deadline) {
       ioc.stop();
       return;
     }
@@ -295,6 +379,7 @@ int RunServe(const ConfigFlags& flags) {
     spdlog::info("signal {} received: shutting down", sig);
     server.StopAccepting();
     scheduler.BeginShutdown();  // waiting long-poll claims answer 204 now
+    hooks.BeginStop();
     deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     poll();
   });
@@ -304,6 +389,7 @@ int RunServe(const ConfigFlags& flags) {
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
   ioc.run();
   for (auto& t : pool) t.join();
+  hooks.Stop();
   spdlog::info("stopped");
   return 0;
 }

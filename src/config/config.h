@@ -59,6 +59,12 @@ struct Config {
   int result_webhook_max_attempts = 5;             // resultWebhookMaxAttempts / RESULT_WEBHOOK_MAX_ATTEMPTS
   int result_webhook_base_backoff_seconds = 2;     // resultWebhookBaseBackoffSeconds / RESULT_WEBHOOK_BASE_BACKOFF_SECONDS
   int result_webhook_max_backoff_seconds = 60;     // resultWebhookMaxBackoffSeconds / RESULT_WEBHOOK_MAX_BACKOFF_SECONDS
+  // Webhook safety and throughput (issue 5): comma/space-separated host names, "*.suffix",
+  // IPs or CIDR networks; deny wins; an empty allow list allows every host not denied.
+  std::string webhook_allowed_hosts;               // webhookAllowedHosts / WEBHOOK_ALLOWED_HOSTS
+  std::string webhook_denied_hosts = "169.254.0.0/16,fe80::/10,0.0.0.0/8";  // webhookDeniedHosts / WEBHOOK_DENIED_HOSTS (link-local: cloud metadata)
+  int webhook_concurrency = 8;                     // webhookConcurrency / WEBHOOK_CONCURRENCY: POSTs in flight
+  int webhook_timeout_seconds = 10;                // webhookTimeoutSeconds / WEBHOOK_TIMEOUT_SECONDS (D16)
   int64_t max_body_bytes = 1048576;                // maxBodyBytes / MAX_BODY_BYTES (D9)
   int max_lease_seconds = 86400;                   // maxLeaseSeconds / MAX_LEASE_SECONDS (D15)
   std::string durability = "sync";                 // durability / DURABILITY: sync|async (embedded store)

@@ -57,6 +57,10 @@ const std::array kKeys = {
     Key{"listenAddress", "LISTEN_ADDRESS", "", &C::listen_address},
     Key{"maxBodyBytes", "MAX_BODY_BYTES", "", &C::max_body_bytes},
     Key{"maxLeaseSeconds", "MAX_LEASE_SECONDS", "", &C::max_lease_seconds},
+    Key{"webhookAllowedHosts", "WEBHOOK_ALLOWED_HOSTS", "", &C::webhook_allowed_hosts},
+    Key{"webhookDeniedHosts", "WEBHOOK_DENIED_HOSTS", "", &C::webhook_denied_hosts},
+    Key{"webhookConcurrency", "WEBHOOK_CONCURRENCY", "", &C::webhook_concurrency},
+    Key{"webhookTimeoutSeconds", "WEBHOOK_TIMEOUT_SECONDS", "", &C::webhook_timeout_seconds},
 };
 
 }  // namespace

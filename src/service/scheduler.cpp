@@ -25,6 +25,12 @@ double SecondsSince(const std::string& created_at, int64_t now_ms) {
   return std::max<int64_t>(0, now_ms - *created) / 1000.0;
 }
 
+// Subscription TTL (SPEC §2.11, §2.12): ≤ 0 → 300 s; capped at a year so expiry stays representable.
+int64_t SubscriptionTtl(int64_t requested) {
+  constexpr int64_t kDefaultTtlSeconds = 300, kMaxTtlSeconds = 365 * 86400;
+  return requested <= 0 ? kDefaultTtlSeconds : std::min(requested, kMaxTtlSeconds);
+}
+
 }  // namespace
 
 Scheduler::Scheduler(std::shared_ptr<Store> store, const Clock& clock, Metrics& metrics,
@@ -33,6 +39,7 @@ Scheduler::Scheduler(std::shared_ptr<Store> store, const Clock& clock, Metrics& 
       random_(std::move(random)) {
   store_->SetReadyListener([this](const std::string& tenant, const std::string& command) {
     ready_.Notify(tenant, command);
+    if (hooks_.on_ready) hooks_.on_ready(tenant, command, 0, -1);
   });
 }
 
@@ -58,6 +65,11 @@ int64_t Scheduler::Backoff(int attempts) const {
 
 void Scheduler::RecordDeadLetter(const Task& t, const Now& now) {
   metrics_.TaskCompleted(t.command, kFailed, SecondsSince(t.created_at, now.ms));
+  CallbackEnqueued(t);
+}
+
+void Scheduler::CallbackEnqueued(const Task& t) {
+  if (!t.webhook.empty() && hooks_.on_callback_enqueued) hooks_.on_callback_enqueued();
 }
 
 Async<Result<CreateOutcome>> Scheduler::CreateTask(const std::string& tenant, CreateRequest req) {
@@ -91,7 +103,10 @@ Async<Result<CreateOutcome>> Scheduler::CreateTask(const std::string& tenant, Cr
   if (!out.ok()) co_return out;
   if (!out->replayed) {
     metrics_.TaskCreated(out->task.command);
-    if (immediate) ready_.Notify(tenant, out->task.command);
+    if (immediate) {
+      ready_.Notify(tenant, out->task.command);
+      if (hooks_.on_ready) hooks_.on_ready(tenant, out->task.command, 1, out->ready_depth);
+    }
   }
   co_return out;
 }
@@ -174,7 +189,10 @@ Async<Result<Task>> Scheduler::Abandon(const std::string& tenant, const std::str
   auto start = std::chrono::steady_clock::now();
   auto out = co_await store_->Abandon(std::move(in));
   ObserveStore("abandon", start);
-  if (out.ok()) ready_.Notify(out->tenant_id, out->command);
+  if (out.ok()) {
+    ready_.Notify(out->tenant_id, out->command);
+    if (hooks_.on_ready) hooks_.on_ready(out->tenant_id, out->command, 1, -1);
+  }
   co_return out;
 }
 
@@ -238,6 +256,7 @@ Async<Result<TaskResult>> Scheduler::SubmitResult(const std::string& tenant, con
   ObserveStore("submit_result", start);
   if (!done.ok()) co_return done.status();
   metrics_.TaskCompleted(done->command, record.status, SecondsSince(done->created_at, now.ms));
+  CallbackEnqueued(*done);
   co_return record;
 }
 
@@ -334,6 +353,49 @@ Async<Result<int64_t>> Scheduler::Cleanup(std::optional<std::string> tenant, int
   auto start = std::chrono::steady_clock::now();
   auto out = co_await store_->Cleanup(std::move(in));
   ObserveStore("cleanup", start);
+  co_return out;
+}
+
+Async<Result<Subscription>> Scheduler::CreateSubscription(SubscriptionRequest req) {
+  Now now = CurrentTime();
+  int64_t ttl = SubscriptionTtl(req.ttl_seconds);
+  Subscription sub;
+  sub.id = NewUuid();
+  sub.callback_url = std::move(req.callback_url);
+  sub.event_types = std::move(req.event_types);
+  sub.delivery_mode = req.delivery_mode.empty() ? std::string(kDeliveryFanout) : std::move(req.delivery_mode);
+  sub.group_id = std::move(req.group_id);
+  int64_t interval = req.min_interval_seconds <= 0 ? opts_.subscription_min_interval_seconds
+                                                   : std::min<int64_t>(req.min_interval_seconds, 86400);
+  sub.min_interval_seconds = static_cast<int>(std::max<int64_t>(1, interval));
+  sub.created_at = now.text;
+  sub.expires_at_sec = now.seconds() + ttl;
+  sub.expires_at = FormatTimestamp(sub.expires_at_sec * 1000);
+  sub.tenant_id = std::move(req.tenant);
+  sub.worker_id = std::move(req.worker_id);
+  auto start = std::chrono::steady_clock::now();
+  auto stored = co_await store_->CreateSubscription(sub);
+  ObserveStore("create_subscription", start);
+  if (!stored.ok()) co_return stored.status();
+  if (hooks_.on_subscriptions_changed) hooks_.on_subscriptions_changed();
+  co_return sub;
+}
+
+Async<Result<Subscription>> Scheduler::RenewSubscription(const std::string& tenant, const std::string& id,
+                                                         int64_t ttl_seconds) {
+  int64_t expires = CurrentTime().seconds() + SubscriptionTtl(ttl_seconds);
+  std::string text = FormatTimestamp(expires * 1000);
+  auto start = std::chrono::steady_clock::now();
+  auto out = co_await store_->RenewSubscription(tenant, id, expires, text);
+  ObserveStore("renew_subscription", start);
+  if (out.ok() && hooks_.on_subscriptions_changed) hooks_.on_subscriptions_changed();
+  co_return out;
+}
+
+Async<Result<int64_t>> Scheduler::CountActiveSubscriptions(const std::string& command) {
+  auto start = std::chrono::steady_clock::now();
+  auto out = co_await store_->CountActiveSubscriptions(command, CurrentTime().seconds());
+  ObserveStore("count_subscriptions", start);
   co_return out;
 }
 

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +31,31 @@ struct SchedulerOptions {
   std::string artifacts_dir = "/tmp/codeq-artifacts";  // localArtifactsDir
   std::chrono::milliseconds poll_interval{250};        // SPEC §2.4 re-check interval
   int64_t max_wait_seconds = 30;                       // SPEC §2.4 / D15
+  int subscription_min_interval_seconds = 5;  // subscriptionMinIntervalSeconds (D16 default)
+};
+
+/// Observers of queue events that drive webhooks (webhooks/), set once before serving. Each is
+/// called on the request's thread right after the store change and must not block.
+struct SchedulerHooks {
+  /// A (tenant, command) queue got `added` ready tasks (0 = unknown) and has `depth` ready tasks
+  /// now (-1 = unknown): create, abandon, background promotion (SPEC §6.2, D16).
+  std::function<void(const std::string& tenant, const std::string& command, int64_t added, int64_t depth)>
+      on_ready;
+  /// A result callback entered the durable outbox (SPEC §6.1, D11).
+  std::function<void()> on_callback_enqueued;
+  /// Subscriptions were created or renewed.
+  std::function<void()> on_subscriptions_changed;
+};
+
+/// A subscription request after decoding and token checks by api/ (SPEC §2.11).
+struct SubscriptionRequest {
+  std::string tenant, worker_id;
+  std::string callback_url;
+  std::vector<std::string> event_types;  // non-empty, valid commands
+  int64_t ttl_seconds = 0;               // ≤ 0 → 300
+  std::string delivery_mode;             // fanout|group|hash
+  std::string group_id;
+  int64_t min_interval_seconds = 0;      // ≤ 0 → subscription_min_interval_seconds
 };
 
 /// A create request after decoding and validation by api/ (SPEC §2.3).
@@ -106,6 +132,19 @@ class Scheduler {
                                  bool include_active);
   Async<VoidResult> Health();
 
+  /// SPEC §2.11 with D16: stores a new subscription (fresh UUID, createdAt = now, expiresAt =
+  /// now + ttl). Returns the record.
+  Async<Result<Subscription>> CreateSubscription(SubscriptionRequest req);
+  /// SPEC §2.12: expiresAt = now + ttl (≤ 0 → 300). NotFound("not-found") for an unknown id or one
+  /// of another tenant (D6).
+  Async<Result<Subscription>> RenewSubscription(const std::string& tenant, const std::string& id,
+                                                int64_t ttl_seconds);
+  /// Subscriptions of `command` that have not expired (gauge codeq_subscriptions_active, §7).
+  Async<Result<int64_t>> CountActiveSubscriptions(const std::string& command);
+
+  /// Installs the webhook observers. Call once, before serving.
+  void SetHooks(SchedulerHooks hooks) { hooks_ = std::move(hooks); }
+
   /// Graceful shutdown: waiting claims return "nothing" (204) at once and new claims do not wait.
   void BeginShutdown();
 
@@ -119,6 +158,8 @@ class Scheduler {
   /// codeq_store_operation_duration_seconds{op} for a store call that began at `start`.
   void ObserveStore(std::string_view op, std::chrono::steady_clock::time_point start);
   void RecordDeadLetter(const Task& t, const Now& now);
+  /// Wakes the result-callback loop when `t` (just finished or dead-lettered) has a webhook.
+  void CallbackEnqueued(const Task& t);
   Result<std::vector<Artifact>> WriteArtifacts(const std::string& task_id,
                                                const std::vector<ArtifactInput>& in);
 
@@ -129,6 +170,7 @@ class Scheduler {
   RandomInt random_;
   ReadySignal ready_;
   std::atomic<bool> shutting_down_{false};
+  SchedulerHooks hooks_;
 };
 
 }  // namespace codeq

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "domain/status.h"
+#include "domain/subscription.h"
 #include "domain/task.h"
 
 namespace codeq {
@@ -52,6 +53,9 @@ struct CreateTaskInput {
 struct CreateOutcome {
   Task task;              // the new task, or the existing one on an idempotent replay
   bool replayed = false;  // true when the idempotency key matched an existing task (SPEC D18)
+  /// Ready depth (all 10 tiers) of the task's own (tenant, command) queue right after the push;
+  /// 0 for a delayed task and for a replay. 1 = the queue went from empty to ready (SPEC §6.2, D16).
+  int64_t ready_depth = 0;
 };
 
 struct ClaimInput {
@@ -123,6 +127,24 @@ struct CleanupInput {
   Now now;
 };
 
+/// A pending result callback in the durable outbox (SPEC §6.1, D16). One per task: it is written
+/// in the same atomic unit as the task's terminal transition (result submission, or a dead-letter
+/// move by nack/repair/background timer, D11) whenever the task has a non-empty `webhook`, and
+/// removed when delivered or given up. The callback body is built at delivery time from the task
+/// and its result record.
+///
+/// Redis keys (our addition to SPEC §4.1): zset `codeq:webhooks:outbox` (member = task id,
+/// score = due epoch ms) and hash `codeq:webhooks:outbox:data` (task id -> JSON
+/// {"url","tenantId","command","attempts"}).
+struct OutboxEntry {
+  std::string task_id;
+  std::string url;      // the task's webhook
+  std::string tenant;   // the task's tenantId ("" = unscoped), for GetTask/GetResult
+  std::string command;  // the task's command as created (metrics label)
+  int attempts = 0;     // delivery attempts already made
+  int64_t due_ms = 0;   // next attempt not before this epoch ms
+};
+
 /// A backend. Implementations are thread-safe; every method may be awaited from any executor and
 /// resumes on an executor of the caller's choosing (the one it was awaited from).
 class Store {
@@ -176,6 +198,73 @@ class Store {
 
   /// Whether the backend answers (for /healthz). Unavailable when it does not.
   virtual Async<VoidResult> Ping() = 0;
+
+  // --- Durable outbox of result callbacks (SPEC §6.1, D16) ---
+
+  /// Up to `limit` outbox entries due at or before `now_ms`, oldest due first. Each returned entry
+  /// is leased: its due time is moved to now_ms + lease_ms, so a crash mid-delivery retries it after
+  /// the lease and a second server does not deliver it concurrently. O(limit log N).
+  virtual Async<Result<std::vector<OutboxEntry>>> ClaimDueCallbacks(int64_t now_ms, int64_t lease_ms,
+                                                                    int limit) = 0;
+  /// Removes an entry (delivered, or given up after the last attempt). Unknown ids are not an error.
+  virtual Async<VoidResult> FinishCallback(std::string task_id) = 0;
+  /// Records a failed attempt: stores `attempts` and the next due time (epoch ms). Unknown ids are
+  /// not an error (a concurrent finish won).
+  virtual Async<VoidResult> RetryCallback(std::string task_id, int attempts, int64_t due_ms) = 0;
+
+  // --- Worker-availability subscriptions (SPEC §2.11, §2.12, §6.2, D16) ---
+
+  /// Stores a new subscription (fully built: id, times, defaults applied) and indexes it under
+  /// each of its event types (lower-cased command) with score expires_at_sec. One atomic unit.
+  virtual Async<VoidResult> CreateSubscription(Subscription sub) = 0;
+  /// Renewal (SPEC §2.12): sets expires_at/expires_at_sec and re-scores every event type.
+  /// NotFound("not-found") when unknown or of another tenant (D6). Returns the updated record.
+  virtual Async<Result<Subscription>> RenewSubscription(std::string tenant, std::string id,
+                                                        int64_t expires_at_sec,
+                                                        std::string expires_at_text) = 0;
+  /// Subscriptions indexed under `command` (any case; lower-cased for the index) with expiry
+  /// >= now_sec, ascending expiry, at most `limit` (SPEC §6.2 step 1). Missing or expired entries
+  /// met on the way are removed from the index. All tenants: callers filter by tenant_id.
+  virtual Async<Result<std::vector<Subscription>>> ActiveSubscriptions(std::string command,
+                                                                       int64_t now_sec,
+                                                                       int limit) = 0;
+  /// Every active (expiry >= now_sec) subscription, any command, at most `limit`: lets the notifier
+  /// learn which (tenant, command) pairs are watched. O(subscriptions).
+  virtual Async<Result<std::vector<Subscription>>> ListSubscriptions(int64_t now_sec, int limit) = 0;
+  /// Per-subscription rate limit (SPEC §6.2 step 6): true when no notification was sent to `sub_id`
+  /// within the last `interval_seconds` (and marks one now). Redis: SET codeq:subs:last:<id> 1 NX EX.
+  /// Embedded: in memory (lost on restart, which only allows one early notification).
+  virtual Async<Result<bool>> TryThrottle(std::string sub_id, int interval_seconds, int64_t now_ms) = 0;
+  /// Round-robin counter of a group (SPEC §6.2 step 4): INCR codeq:subs:rr:<cmd lower>:<groupId>.
+  /// Returns the value after the increment (first call 1). Embedded: in memory.
+  virtual Async<Result<int64_t>> NextRoundRobin(std::string command, std::string group_id) = 0;
+  /// Removes subscriptions expired before now_sec (record, every index entry, throttle key), at
+  /// most `limit`; fixes stale index scores (SPEC §6.2 cleanup loop, over every command, D5).
+  /// Returns the number removed.
+  virtual Async<Result<int64_t>> CleanupSubscriptions(int64_t now_sec, int limit) = 0;
+  /// Number of subscriptions indexed under `command` with expiry >= now_sec (gauge
+  /// codeq_subscriptions_active, SPEC §7). O(log N).
+  virtual Async<Result<int64_t>> CountActiveSubscriptions(std::string command, int64_t now_sec) = 0;
+
+  /// Moves due delayed tasks (visible time <= now) of one (tenant, command) queue to their ready
+  /// tiers, at most `limit` (SPEC §4.8 promotion). Returns {moved, ready depth after}. Lets the
+  /// service notify subscribers of due work when no worker is polling. The embedded store also
+  /// does this on its own timer (then usually 0 moved).
+  struct PromoteOutcome {
+    int64_t moved = 0;
+    int64_t ready_depth = 0;
+  };
+  virtual Async<Result<PromoteOutcome>> PromoteDue(std::string tenant, std::string command,
+                                                   int64_t now_sec, int limit) = 0;
+
+  /// Observer of background lease repairs (commands whose leases expired, tasks dead-lettered), for
+  /// metrics. Called from a backend thread.
+  using RepairListener = std::function<void(const RepairOutcome&)>;
+  /// Lets a backend with its own timer (embedded) repair expired leases in the background with
+  /// this backoff (see EmbeddedStore). A no-op for backends without one (Redis repairs at claim
+  /// time only). Set before serving.
+  virtual void SetBackgroundRepair(BackoffFn backoff, int max_attempts_default,
+                                   RepairListener on_repaired = nullptr) {}
 
   /// Called (from any thread) when a backend-internal event makes work ready without a request:
   /// a delayed task promoted or an expired lease requeued by a background timer. Lets the service

@@ -13,6 +13,11 @@ class RedisBackend final : public Backend {
     store_ = RedisStore::Create(TestRedisOptions(server));
   }
   Store& store() override { return *store_; }
+  bool Reopen() override {
+    store_.reset();
+    store_ = RedisStore::Create(TestRedisOptions(server_));
+    return true;
+  }
 
   std::optional<int64_t> KeySize(const std::string& key) override {
     auto type = server_.Call({"TYPE", key});

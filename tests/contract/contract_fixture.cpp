@@ -135,4 +135,61 @@ Result<Task> StoreContract::Complete(const std::string& tenant, const std::strin
   return Await(store().SubmitResult(in));
 }
 
+CreateOutcome StoreContract::CreateWith(const std::string& command, const std::string& tenant,
+                                        int64_t delay_seconds, const std::string& webhook,
+                                        const std::string& idempotency_key, int max_attempts) {
+  CreateTaskInput in;
+  in.task = MakeTask(command, tenant, 0, max_attempts);
+  in.task.webhook = webhook;
+  in.idempotency_key = idempotency_key;
+  in.now = RealNow();
+  in.visible_at_sec = in.now.seconds() + delay_seconds;
+  auto r = Await(store().CreateTask(in));
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  if (!r.ok()) return CreateOutcome{in.task};
+  return *r;
+}
+
+Task StoreContract::ClaimedWithWebhook(const std::string& command, const std::string& tenant,
+                                       int max_attempts, int64_t lease_seconds) {
+  CreateWith(command, tenant, 0, kTestWebhook, "", max_attempts);
+  return ClaimOne("w", tenant, {command}, lease_seconds);
+}
+
+std::vector<OutboxEntry> StoreContract::ClaimCallbacks(int64_t now_ms, int64_t lease_ms, int limit) {
+  auto r = Await(store().ClaimDueCallbacks(now_ms, lease_ms, limit));
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  if (!r.ok()) return {};
+  return *r;
+}
+
+Subscription StoreContract::MakeSubscription(std::vector<std::string> event_types, int64_t expires_at_sec,
+                                             const std::string& tenant) {
+  Subscription s;
+  s.id = NewId();
+  s.callback_url = "https://worker.example/ready";
+  s.event_types = std::move(event_types);
+  s.min_interval_seconds = 5;
+  s.expires_at_sec = expires_at_sec;
+  s.expires_at = FormatTimestamp(expires_at_sec * 1000);
+  s.created_at = RealNow().text;
+  s.tenant_id = tenant;
+  return s;
+}
+
+void StoreContract::CreateSubscription(const Subscription& s) {
+  auto r = Await(store().CreateSubscription(s));
+  EXPECT_TRUE(r.ok()) << r.status().message();
+}
+
+std::vector<std::string> StoreContract::ActiveIds(const std::string& command, int64_t now_sec, int limit) {
+  auto r = Await(store().ActiveSubscriptions(command, now_sec, limit));
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  std::vector<std::string> ids;
+  if (r.ok()) {
+    for (const auto& s : *r) ids.push_back(s.id);
+  }
+  return ids;
+}
+
 }  // namespace codeq::contract

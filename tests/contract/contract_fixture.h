@@ -27,6 +27,9 @@ class Backend {
   /// Raw length of a list/zset/set key when the backend has a Redis keyspace (for layout checks);
   /// nullopt otherwise.
   virtual std::optional<int64_t> KeySize(const std::string& key) { return std::nullopt; }
+  /// Replaces the Store by a new one over the same data (embedded: close, then open the same
+  /// directory; Redis: a new store object). False when that failed.
+  virtual bool Reopen() = 0;
 };
 
 /// How to make a Backend; `name` becomes the test-name suffix.
@@ -58,6 +61,9 @@ Now RealNow();
 /// RealNow() shifted by `seconds`.
 Now NowPlus(int64_t seconds);
 
+/// The webhook URL of ClaimedWithWebhook.
+inline constexpr const char* kTestWebhook = "https://hooks.example/done?x=1";
+
 /// Fixture with helpers that build inputs with sensible defaults.
 class StoreContract : public ::testing::TestWithParam<BackendFactory> {
  protected:
@@ -86,6 +92,24 @@ class StoreContract : public ::testing::TestWithParam<BackendFactory> {
                            std::string reason = "");
   Result<Task> Complete(const std::string& tenant, const std::string& id, const std::string& worker,
                         const std::string& status = "COMPLETED", const std::string& error = "");
+
+  // --- webhooks (SPEC §6, D16) ---
+  /// Creates a task with the given options and returns the whole outcome; fails the test on error.
+  CreateOutcome CreateWith(const std::string& command, const std::string& tenant = "",
+                           int64_t delay_seconds = 0, const std::string& webhook = "",
+                           const std::string& idempotency_key = "", int max_attempts = 5);
+  /// Creates a task with webhook kTestWebhook and claims it as worker "w".
+  Task ClaimedWithWebhook(const std::string& command, const std::string& tenant = "",
+                          int max_attempts = 5, int64_t lease_seconds = 30);
+  /// ClaimDueCallbacks; fails the test on error.
+  std::vector<OutboxEntry> ClaimCallbacks(int64_t now_ms, int64_t lease_ms = 10000, int limit = 10);
+  /// A subscription record as the service builds it (fresh id, fanout, min interval 5 s).
+  Subscription MakeSubscription(std::vector<std::string> event_types, int64_t expires_at_sec,
+                                const std::string& tenant = "");
+  /// Stores `s`; fails the test on error.
+  void CreateSubscription(const Subscription& s);
+  /// ActiveSubscriptions as a list of ids; fails the test on error.
+  std::vector<std::string> ActiveIds(const std::string& command, int64_t now_sec, int limit = 100);
 
  private:
   std::unique_ptr<Backend> backend_;

@@ -30,6 +30,10 @@ class EmbeddedBackend final : public Backend {
   }
   ~EmbeddedBackend() override { store_.reset(); }  // closes before the directory goes
   Store& store() override { return *store_; }
+  bool Reopen() override {
+    store_.reset();  // closes the database (flush, lock released)
+    return Open();
+  }
 
  private:
   TempDir dir_;

@@ -216,6 +216,44 @@ TEST_F(EmbeddedRecoveryTest, LostRetentionIndexEntryFailsOpen) {
   EXPECT_EQ(OpenError(), Damaged() + "retention index does not match the task records");
 }
 
+TEST_F(EmbeddedRecoveryTest, OutboxAndSubscriptionsAreRebuiltOnOpen) {
+  Populate(5);
+  const int64_t now = RealNow().seconds();
+  Subscription sub;
+  sub.id = NewId();
+  sub.event_types = {"Alpha"};
+  sub.expires_at_sec = now + 300;
+  sub.expires_at = FormatTimestamp((now + 300) * 1000);
+  sub.tenant_id = "acme";
+  {
+    auto s = EmbeddedStore::Open(Options());
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    ASSERT_TRUE(Await((*s)->CreateSubscription(sub)).ok());
+  }
+  auto s = EmbeddedStore::Open(Options());
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  auto active = Await((*s)->ActiveSubscriptions("alpha", now, 10));
+  ASSERT_TRUE(active.ok());
+  ASSERT_EQ(active->size(), 1u);
+  EXPECT_EQ((*active)[0].id, sub.id);
+  EXPECT_EQ((*active)[0].tenant_id, "acme");
+  EXPECT_EQ(*Await((*s)->CountActiveSubscriptions("ALPHA", now)), 1);
+}
+
+TEST_F(EmbeddedRecoveryTest, UndecodableOutboxRecordFailsOpen) {
+  Populate(5);
+  RawPut(std::string("w") + std::string(16, '\x03'), "garbage");
+  std::string err = OpenError();
+  EXPECT_NE(err.find("bad outbox record"), std::string::npos) << err;
+}
+
+TEST_F(EmbeddedRecoveryTest, UndecodableSubscriptionRecordFailsOpen) {
+  Populate(5);
+  RawPut("sabc", R"({"id":"other","expiresAt":"2026-01-25T10:00:00Z"})");  // id does not match its key
+  std::string err = OpenError();
+  EXPECT_NE(err.find("bad subscription record"), std::string::npos) << err;
+}
+
 TEST_F(EmbeddedRecoveryTest, UnknownRecordTypeFailsOpen) {
   Populate(5);
   RawPut("zzz", "1");

@@ -389,6 +389,33 @@ TEST_F(EmbeddedStoreTest, BackgroundRepairDeadLettersAtMaxAttempts) {
   EXPECT_EQ(res->error, "LEASE_EXPIRED");
 }
 
+TEST_F(EmbeddedStoreTest, BackgroundDeadLetterQueuesResultCallback) {  // D11, D16
+  ManualClock clock(kT0);
+  auto s = Open(true, 10, &clock);
+  ASSERT_TRUE(s);
+  Recorder rec;
+  s->SetBackgroundRepair([](int) { return int64_t{0}; }, 5, rec.OnRepaired());
+  CreateTaskInput in;
+  in.task = NewTask("bghook", 0, /*max_attempts=*/1, "acme", clock.NowMs());
+  in.task.webhook = "https://hooks.example/bg";
+  in.now = At(clock.NowMs());
+  in.visible_at_sec = clock.NowMs() / 1000;
+  ASSERT_TRUE(Await(s->CreateTask(in)).ok());
+  ASSERT_TRUE(Claim(*s, "bghook", clock.NowMs(), 5, "w", "acme").has_value());
+  EXPECT_TRUE(Await(s->ClaimDueCallbacks(clock.NowMs() + 60'000, 1000, 10))->empty());
+  clock.Advance(6'000);
+  {
+    std::unique_lock lock(rec.mu);
+    ASSERT_TRUE(rec.cv.wait_for(lock, milliseconds(2000), [&] { return !rec.repairs.empty(); }));
+  }
+  auto got = Await(s->ClaimDueCallbacks(clock.NowMs(), 1000, 10));
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ((*got)[0].task_id, in.task.id);
+  EXPECT_EQ((*got)[0].url, "https://hooks.example/bg");
+  EXPECT_EQ((*got)[0].tenant, "acme");
+}
+
 TEST_F(EmbeddedStoreTest, BackgroundPromotionWakesReadyListenerWithin100ms) {
   auto s = Open(true, /*timer_ms=*/200);  // system clock; the timer also wakes at due times
   ASSERT_TRUE(s);

@@ -7,7 +7,7 @@
 #include "store/embedded/background.h"
 #include "store/embedded/engine.h"
 #include "store/embedded/group_commit.h"
-#include "store/embedded/on_pool.h"
+#include "domain/run_on_pool.h"
 
 namespace codeq {
 
@@ -34,7 +34,7 @@ Async<Result<T>> RunOp(boost::asio::thread_pool& pool, embedded::GroupCommit* co
       return Applied<T>{Internal(std::string("store error: ") + e.what()), 0};
     }
   };
-  auto op = embedded::OnPool<Applied<T>>(pool, std::move(safe));
+  auto op = RunOnPool<Applied<T>>(pool, std::move(safe));
   Applied<T> a = co_await std::move(op);
   if (commit && a.seq > 0) {
     auto wait = commit->WaitDurable(a.seq);
@@ -137,6 +137,89 @@ Async<Result<int64_t>> EmbeddedStore::Cleanup(CleanupInput in) {
 }
 
 Async<VoidResult> EmbeddedStore::Ping() { co_return engine_->Ping(); }
+
+// --- outbox ------------------------------------------------------------------------------------
+
+Async<Result<std::vector<OutboxEntry>>> EmbeddedStore::ClaimDueCallbacks(int64_t now_ms, int64_t lease_ms,
+                                                                         int limit) {
+  return RunOp<std::vector<OutboxEntry>>(pool_->pool, commit_.get(), [this, now_ms, lease_ms, limit] {
+    return engine_->ClaimCallbacks(now_ms, lease_ms, limit);
+  });
+}
+
+Async<VoidResult> EmbeddedStore::FinishCallback(std::string task_id) {
+  return RunOp<Unit>(pool_->pool, commit_.get(),
+                     [this, id = std::move(task_id)] { return engine_->FinishCallback(id); });
+}
+
+Async<VoidResult> EmbeddedStore::RetryCallback(std::string task_id, int attempts, int64_t due_ms) {
+  return RunOp<Unit>(pool_->pool, commit_.get(), [this, id = std::move(task_id), attempts, due_ms] {
+    return engine_->RetryCallback(id, attempts, due_ms);
+  });
+}
+
+// --- subscriptions -----------------------------------------------------------------------------
+
+Async<VoidResult> EmbeddedStore::CreateSubscription(Subscription sub) {
+  return RunOp<Unit>(pool_->pool, commit_.get(),
+                     [this, sub = std::move(sub)] { return engine_->CreateSubscription(sub); });
+}
+
+Async<Result<Subscription>> EmbeddedStore::RenewSubscription(std::string tenant, std::string id,
+                                                             int64_t expires_at_sec,
+                                                             std::string expires_at_text) {
+  return RunOp<Subscription>(pool_->pool, commit_.get(),
+                             [this, tenant = std::move(tenant), id = std::move(id), expires_at_sec,
+                              text = std::move(expires_at_text)] {
+                               return engine_->RenewSubscription(tenant, id, expires_at_sec, text);
+                             });
+}
+
+Async<Result<std::vector<Subscription>>> EmbeddedStore::ActiveSubscriptions(std::string command,
+                                                                            int64_t now_sec, int limit) {
+  std::vector<Subscription> out = engine_->ActiveSubscriptions(command, now_sec, limit);  // memory only
+  auto wait = Durable(engine_->db()->GetLatestSequenceNumber());
+  co_await std::move(wait);
+  co_return out;
+}
+
+Async<Result<std::vector<Subscription>>> EmbeddedStore::ListSubscriptions(int64_t now_sec, int limit) {
+  std::vector<Subscription> out = engine_->ListSubscriptions(now_sec, limit);  // memory only
+  auto wait = Durable(engine_->db()->GetLatestSequenceNumber());
+  co_await std::move(wait);
+  co_return out;
+}
+
+Async<Result<bool>> EmbeddedStore::TryThrottle(std::string sub_id, int interval_seconds, int64_t now_ms) {
+  co_return engine_->TryThrottle(sub_id, interval_seconds, now_ms);
+}
+
+Async<Result<int64_t>> EmbeddedStore::NextRoundRobin(std::string command, std::string group_id) {
+  co_return engine_->NextRoundRobin(command, group_id);
+}
+
+Async<Result<int64_t>> EmbeddedStore::CleanupSubscriptions(int64_t now_sec, int limit) {
+  return RunOp<int64_t>(pool_->pool, commit_.get(), [this, now_sec, limit] {
+    return engine_->CleanupSubscriptions(now_sec, limit > 0 ? limit : 1000);
+  });
+}
+
+Async<Result<int64_t>> EmbeddedStore::CountActiveSubscriptions(std::string command, int64_t now_sec) {
+  int64_t n = engine_->CountActiveSubscriptions(command, now_sec);  // memory only
+  auto wait = Durable(engine_->db()->GetLatestSequenceNumber());
+  co_await std::move(wait);
+  co_return n;
+}
+
+// --- promotion ---------------------------------------------------------------------------------
+
+Async<Result<Store::PromoteOutcome>> EmbeddedStore::PromoteDue(std::string tenant, std::string command,
+                                                               int64_t now_sec, int limit) {
+  return RunOp<PromoteOutcome>(pool_->pool, commit_.get(),
+                               [this, tenant = std::move(tenant), command = std::move(command), now_sec, limit] {
+                                 return engine_->PromoteDue(tenant, command, now_sec, limit);
+                               });
+}
 
 void EmbeddedStore::SetReadyListener(ReadyListener listener) {
   if (background_) background_->SetReadyListener(std::move(listener));

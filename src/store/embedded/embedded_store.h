@@ -100,22 +100,54 @@ class EmbeddedStore final : public Store {
   /// Unavailable when RocksDB reports a background error (e.g. disk full). O(1).
   Async<VoidResult> Ping() override;
 
+  // --- outbox, subscriptions, promotion (engine_webhooks.cpp) ---
+  /// SPEC §6.1, D16: from the in-memory due index; each claimed entry is re-written with its
+  /// lease end. O(limit log N), one batch.
+  Async<Result<std::vector<OutboxEntry>>> ClaimDueCallbacks(int64_t now_ms, int64_t lease_ms,
+                                                            int limit) override;
+  /// O(log N), one batch (none when unknown).
+  Async<VoidResult> FinishCallback(std::string task_id) override;
+  /// O(log N), one batch (none when unknown).
+  Async<VoidResult> RetryCallback(std::string task_id, int attempts, int64_t due_ms) override;
+  /// SPEC §2.11: one 's' record + in-memory indexes. O(E log N).
+  Async<VoidResult> CreateSubscription(Subscription sub) override;
+  /// SPEC §2.12, D6. O(E log N), one batch.
+  Async<Result<Subscription>> RenewSubscription(std::string tenant, std::string id,
+                                                int64_t expires_at_sec,
+                                                std::string expires_at_text) override;
+  /// SPEC §6.2 step 1, from memory. O(log N + limit).
+  Async<Result<std::vector<Subscription>>> ActiveSubscriptions(std::string command, int64_t now_sec,
+                                                               int limit) override;
+  /// From memory. O(subscriptions).
+  Async<Result<std::vector<Subscription>>> ListSubscriptions(int64_t now_sec, int limit) override;
+  /// In memory (lost on restart). O(1).
+  Async<Result<bool>> TryThrottle(std::string sub_id, int interval_seconds, int64_t now_ms) override;
+  /// In memory (restarts at 1 after a restart). O(1).
+  Async<Result<int64_t>> NextRoundRobin(std::string command, std::string group_id) override;
+  /// SPEC §6.2 cleanup: removes expired records with their index entries and throttle state.
+  /// O(subscriptions + removed × E log N), one batch.
+  Async<Result<int64_t>> CleanupSubscriptions(int64_t now_sec, int limit) override;
+  /// From memory. O(log N + active entries of the command).
+  Async<Result<int64_t>> CountActiveSubscriptions(std::string command, int64_t now_sec) override;
+  /// SPEC §4.8 promotion of one queue via the engine (usually 0 moved: the timer promotes).
+  /// O(moved × (log D + one read)), one batch.
+  Async<Result<PromoteOutcome>> PromoteDue(std::string tenant, std::string command, int64_t now_sec,
+                                           int limit) override;
+
   /// Called from the timer thread after background promotions (never when the timer is
   /// disabled). Once this returns, a previous listener is no longer running or called. A listener
   /// must not call SetReadyListener/SetBackgroundRepair itself.
   void SetReadyListener(ReadyListener listener) override;
 
-  /// Observer of background lease repairs: the commands whose leases expired and the tasks that
-  /// were dead-lettered (for metrics and result callbacks, D11). Called from the timer thread,
-  /// before the ReadyListener calls of the same step; same rules as the ReadyListener.
-  using RepairListener = std::function<void(const RepairOutcome&)>;
-
   /// Enables lease-expiry repair in the background timer: expired leases are requeued with the
   /// delay `backoff(attempts)` or dead-lettered at max attempts (`max_attempts_default` for tasks
   /// without maxAttempts), exactly as RepairExpired does. Until called, the timer only promotes
-  /// delayed tasks. Thread-safe; an empty `backoff` disables it again.
+  /// delayed tasks. Thread-safe; an empty `backoff` disables it again. `on_repaired` observes the
+  /// commands whose leases expired and the tasks that were dead-lettered (metrics; their outbox
+  /// entries are written with the dead-letter move); it is called from the timer thread, before
+  /// the ReadyListener calls of the same step, with the same rules as the ReadyListener.
   void SetBackgroundRepair(BackoffFn backoff, int max_attempts_default,
-                           RepairListener on_repaired = nullptr);
+                           RepairListener on_repaired = nullptr) override;
 
   /// Number of WAL fsyncs so far (0 with sync=false): shows group commit at work. O(1).
   uint64_t WalSyncCount() const;

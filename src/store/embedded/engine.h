@@ -83,6 +83,23 @@ class Engine {
   QueueStats Stats(const std::string& tenant, const std::string& command);
   VoidResult Ping();
 
+  // Outbox, subscriptions, on-demand promotion (engine_webhooks.cpp). Complexities are stated on
+  // EmbeddedStore.
+  Applied<std::vector<OutboxEntry>> ClaimCallbacks(int64_t now_ms, int64_t lease_ms, int limit);
+  Applied<Unit> FinishCallback(const std::string& task_id);
+  Applied<Unit> RetryCallback(const std::string& task_id, int attempts, int64_t due_ms);
+  Applied<Unit> CreateSubscription(const Subscription& sub);
+  Applied<Subscription> RenewSubscription(const std::string& tenant, const std::string& id,
+                                          int64_t expires_at_sec, const std::string& expires_at_text);
+  std::vector<Subscription> ActiveSubscriptions(const std::string& command, int64_t now_sec, int limit);
+  std::vector<Subscription> ListSubscriptions(int64_t now_sec, int limit);
+  bool TryThrottle(const std::string& sub_id, int interval_seconds, int64_t now_ms);
+  int64_t NextRoundRobin(const std::string& command, const std::string& group_id);
+  Applied<int64_t> CleanupSubscriptions(int64_t now_sec, int limit);
+  int64_t CountActiveSubscriptions(const std::string& command, int64_t now_sec);
+  Applied<Store::PromoteOutcome> PromoteDue(const std::string& tenant, const std::string& command,
+                                            int64_t now_sec, int limit);
+
   /// One background step at `now_ms`: requeues expired leases (when `backoff` is set) and
   /// promotes due delayed tasks of every queue, at most `budget` moves. `more` is true when the
   /// budget ran out. `next_due_ms` is the earliest pending due time (INT64_MAX when none).
@@ -142,6 +159,14 @@ class Engine {
   void AddDelayed(QueueIndex& q, const Record& r);
   void AddLease(QueueIndex& q, const Record& r);
   void RememberCommand(Batch& b, const std::string& tenant, const std::string& command);
+  /// Queues the result callback of a task that just became terminal, when it has a webhook
+  /// (SPEC §6.1, D11, D16): due at now_ms. O(log n).
+  void OutboxAdd(Batch& b, const Record& r, int64_t now_ms);
+  /// Writes an outbox entry and (re)indexes it by due time. O(log n).
+  void OutboxPut(Batch& b, const Uuid& id, const OutboxValue& v);
+  /// Adds/removes a subscription to/from the per-command expiry indexes. O(E log n).
+  void IndexSubscription(const Subscription& s);
+  void UnindexSubscription(const Subscription& s);
 
   // --- recovery (engine_open.cpp) ---
   Status Recover(const std::string& dir);
@@ -155,6 +180,17 @@ class Engine {
   std::mutex mu_;  // guards everything below and every write
   std::unordered_map<std::string, std::unique_ptr<QueueIndex>> queues_;
   std::map<std::string, std::set<std::string>> commands_;  // tenant -> commands as submitted
+
+  // Outbox ('w' records): entries by task id, and their due index.
+  std::map<Uuid, OutboxValue> outbox_;
+  std::set<std::pair<int64_t, Uuid>> outbox_due_;
+  // Subscriptions ('s' records) by id; per lower-cased command: (expiry s, id).
+  std::unordered_map<std::string, Subscription> subs_;
+  std::unordered_map<std::string, std::set<std::pair<int64_t, std::string>>> sub_index_;
+  // Memory only (SPEC §6.2 steps 4 and 6): throttle deadline (epoch ms) per subscription id,
+  // round-robin counter per "<cmd lower>\0<group>".
+  std::unordered_map<std::string, int64_t> throttle_until_ms_;
+  std::unordered_map<std::string, int64_t> round_robin_;
   uint64_t next_seq_ = 1;
 };
 

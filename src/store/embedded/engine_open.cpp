@@ -2,8 +2,9 @@
 //
 // Recovery reads the whole database once, in key order, and checks every record: envelopes and
 // JSON decode, ids match their keys, state and status agree, and the derived 'x' (retention) and
-// 'd' (DLQ) keys match the task records exactly (compared by an order-independent hash). Any
-// failure refuses to open: a partial queue is never served.
+// 'd' (DLQ) keys match the task records exactly (compared by an order-independent hash); outbox
+// ('w') and subscription ('s') records must decode. Any failure refuses to open: a partial queue
+// is never served.
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
@@ -97,6 +98,8 @@ struct ScanState {
   int64_t records = 0;
   std::unordered_map<std::string, QueueLoad> queues;
   std::set<std::pair<std::string, std::string>> known_commands;
+  std::vector<std::pair<Uuid, OutboxValue>> outbox;
+  std::vector<Subscription> subs;
 };
 
 bool StatusMatches(State state, const std::string& status) {
@@ -210,6 +213,19 @@ std::string ScanRecord(std::string_view key, std::string_view value, ScanState& 
       }
       return "";
     }
+    case kOutboxPrefix: {
+      Uuid id{};
+      OutboxValue v;
+      if (!ParseIdKey(key, &id) || !DecodeOutboxValue(value, &v)) return "bad outbox record " + Hex(key);
+      st.outbox.emplace_back(id, std::move(v));
+      return "";
+    }
+    case kSubscriptionPrefix: {
+      auto sub = SubscriptionFromJsonText(value);
+      if (!sub.ok() || "s" + sub->id != key) return "bad subscription record " + Hex(key);
+      st.subs.push_back(std::move(sub).value());
+      return "";
+    }
     case kCommandPrefix: {
       std::string tenant, command;
       if (!ParseCommandKey(key, &tenant, &command) || !value.empty()) return "bad command record " + Hex(key);
@@ -302,6 +318,14 @@ Status Engine::Recover(const std::string& dir) {
     queues_.emplace(id, std::move(q));
   }
   next_seq_ = st.max_seq + 1;
+  for (auto& [id, v] : st.outbox) {
+    outbox_due_.insert({v.due_ms, id});
+    outbox_.emplace(id, std::move(v));
+  }
+  for (auto& sub : st.subs) {
+    IndexSubscription(sub);
+    subs_.emplace(sub.id, std::move(sub));
+  }
   if (fix.Count() > 0) {
     rocksdb::WriteOptions wo;
     wo.sync = true;

@@ -79,12 +79,14 @@ Applied<CreateOutcome> Engine::Create(const CreateTaskInput& in) {
     RememberCommand(b, t.tenant_id, t.command);
     Put(b, r);
     QueueIndex& q = GetQueue(t.tenant_id, t.command);
+    int64_t depth = 0;
     if (delayed) {
       AddDelayed(q, r);
     } else {
       q.AddReady(r.env.tier, r.id);
+      depth = q.ready();  // SPEC §6.2, D16: 1 = the queue just became non-empty
     }
-    return CreateOutcome{std::move(r.task), false};
+    return CreateOutcome{std::move(r.task), false, depth};
   });
 }
 
@@ -235,6 +237,7 @@ bool Engine::NackApply(Batch& b, QueueIndex& q, Record& rec, int64_t delay_secon
     b.Put(DlqKey(rec.task.tenant_id, q.command_lower(), rec.env.seq),
           std::string_view(reinterpret_cast<const char*>(rec.id.data()), rec.id.size()));
     Put(b, rec);
+    OutboxAdd(b, rec, now_ms);
     q.AddDead();
     return true;
   }
@@ -305,6 +308,7 @@ Applied<Task> Engine::SubmitResult(const SubmitResultInput& in) {
     rec.task.updated_at = in.now.text;
     if (record.status == kFailed && !record.error.empty()) rec.task.error = record.error;  // D11
     Put(b, rec);
+    OutboxAdd(b, rec, in.now.ms);
     return std::move(rec.task);
   });
 }

@@ -1,5 +1,6 @@
 #include "store/embedded/layout.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace codeq::embedded {
@@ -149,6 +150,14 @@ std::string DlqKey(std::string_view tenant, std::string_view command_lower, uint
   return k;
 }
 
+std::string OutboxKey(const Uuid& id) { return IdKey(kOutboxPrefix, id); }
+
+std::string SubscriptionKey(std::string_view sub_id) {
+  std::string k(1, kSubscriptionPrefix);
+  k.append(sub_id);
+  return k;
+}
+
 std::string EncodeTask(const Envelope& env, std::string_view json) {
   std::string v;
   v.reserve(kEnvelopeFixed + 1 + env.idem_key.size() + json.size());
@@ -216,6 +225,29 @@ bool DecodeIdemValue(std::string_view value, Uuid* id, int64_t* expiry_ms) {
   CopyId(value, id);
   *expiry_ms = static_cast<int64_t>(GetLe64(value.substr(16)));
   return true;
+}
+
+std::string EncodeOutboxValue(const OutboxValue& v) {
+  std::string out(1, static_cast<char>(kLayoutVersion));
+  PutLe64(out, static_cast<uint64_t>(v.due_ms));
+  PutVarint(out, static_cast<uint32_t>(std::max(0, v.attempts)));
+  PutStr(out, v.url);
+  PutStr(out, v.tenant);
+  PutStr(out, v.command);
+  return out;
+}
+
+bool DecodeOutboxValue(std::string_view value, OutboxValue* v) {
+  if (value.size() < 9 || static_cast<uint8_t>(value[0]) != kLayoutVersion) return false;
+  v->due_ms = static_cast<int64_t>(GetLe64(value.substr(1)));
+  value.remove_prefix(9);
+  uint32_t attempts = 0;
+  if (!GetVarint(value, &attempts) || !GetStr(value, &v->url) || !GetStr(value, &v->tenant) ||
+      !GetStr(value, &v->command)) {
+    return false;
+  }
+  v->attempts = static_cast<int>(attempts);
+  return value.empty();
 }
 
 bool ParseIdKey(std::string_view key, Uuid* id) {

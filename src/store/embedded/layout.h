@@ -17,6 +17,13 @@
 //                                                expiry (epoch ms); expired = absent
 //   'c' str(tenant) command                      known command of a tenant, case kept (D5); value ""
 //   'd' str(tenant) str(cmd lower) be64(seq)     DLQ order of one queue, oldest first; value id16
+//   'w' id16                                     result-callback outbox entry of a task (SPEC §6.1,
+//                                                D11, D16): version byte (1) + le64 due ms +
+//                                                varint attempts + str(url) + str(tenant) +
+//                                                str(command). Written with the task's terminal
+//                                                transition; independent of the task afterwards
+//                                                (cleanup does not touch it)
+//   's' subscription id                          subscription JSON (SPEC §1.5 + tenantId/workerId)
 //
 //   id16 = the task's UUID (SPEC §1.1) as 16 raw bytes. Task ids must be canonical lower-case UUIDs.
 //
@@ -30,9 +37,12 @@
 //   [19..27) le64 retention deadline, epoch seconds (mirrors the task's 'x' key).
 //   [27..]   str(idempotency key) ("" = none), so cleanup can delete the key with its task.
 //
-// Every state change is one WriteBatch: the task record, its 'x' key, and the 'r'/'i'/'c'/'d'
+// Every state change is one WriteBatch: the task record, its 'x' key, and the 'r'/'i'/'c'/'d'/'w'
 // records it touches. The in-memory queue indexes are derived data, rebuilt from the 't' records
-// on open (recovery); 'x' and 'd' are cross-checked against the task records then.
+// on open (recovery); 'x' and 'd' are cross-checked against the task records then. The outbox
+// due index and the subscription indexes are rebuilt from the 'w' and 's' records (each must
+// decode). 'w' and 's' were added to layout "1" without a version change: older data directories
+// simply have none (a build that predates them refuses a directory holding them, as unknown).
 #pragma once
 
 #include <array>
@@ -72,6 +82,15 @@ inline constexpr char kRetentionPrefix = 'x';
 inline constexpr char kIdemPrefix = 'i';
 inline constexpr char kCommandPrefix = 'c';
 inline constexpr char kDlqPrefix = 'd';
+inline constexpr char kOutboxPrefix = 'w';
+inline constexpr char kSubscriptionPrefix = 's';
+
+/// The value of a 'w' key (the task id is the key).
+struct OutboxValue {
+  int64_t due_ms = 0;
+  int attempts = 0;
+  std::string url, tenant, command;
+};
 
 struct Envelope {
   State state = State::kReady;
@@ -91,6 +110,8 @@ std::string RetentionUpperBound(int64_t sec);
 std::string IdemKey(std::string_view tenant, std::string_view key);
 std::string CommandKey(std::string_view tenant, std::string_view command);
 std::string DlqKey(std::string_view tenant, std::string_view command_lower, uint64_t seq);
+std::string OutboxKey(const Uuid& id);
+std::string SubscriptionKey(std::string_view sub_id);
 
 // --- values --------------------------------------------------------------------------------------
 /// Envelope + JSON text, the value of a 't' key. O(size).
@@ -104,8 +125,12 @@ bool DecodeRetentionValue(std::string_view value, State* state, std::string_view
 std::string EncodeIdemValue(const Uuid& id, int64_t expiry_ms);
 bool DecodeIdemValue(std::string_view value, Uuid* id, int64_t* expiry_ms);
 
+std::string EncodeOutboxValue(const OutboxValue& v);
+/// False when `value` is not exactly one well-formed outbox value. O(size).
+bool DecodeOutboxValue(std::string_view value, OutboxValue* v);
+
 // --- key parsing (recovery and cleanup) ---------------------------------------------------------
-bool ParseIdKey(std::string_view key, Uuid* id);  // 't' / 'r' keys
+bool ParseIdKey(std::string_view key, Uuid* id);  // 't' / 'r' / 'w' keys
 bool ParseRetentionKey(std::string_view key, int64_t* retention_sec, Uuid* id);
 bool ParseCommandKey(std::string_view key, std::string* tenant, std::string* command);
 bool ParseIdemKey(std::string_view key, std::string* tenant, std::string* idem_key);

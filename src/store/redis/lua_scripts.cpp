@@ -53,6 +53,52 @@ local function save_task(id, t, retention_at)
   return text
 end
 
+-- Sum of the 10 ready tiers of one queue (SPEC §6.2, D16). O(1) per tier.
+local function ready_depth(cmd, tenant)
+  local n = 0
+  for p = 0, 9 do n = n + redis.call('LLEN', pending_key(cmd, tenant, p)) end
+  return n
+end
+
+-- Promotes up to `limit` due delayed ids of one queue into the pending tier of the task's
+-- priority and own tenant (SPEC §4.8). Ids whose task is missing, unreadable or no longer PENDING
+-- are only removed from the delayed set. Returns the number of tasks moved. O(limit log N).
+local function promote_due(cmd, tenant, now, now_text, limit)
+  local dkey = delayed_key(cmd, tenant)
+  local due = redis.call('ZRANGEBYSCORE', dkey, '-inf', now, 'LIMIT', 0, limit)
+  local moved = 0
+  for _, id in ipairs(due) do
+    redis.call('ZREM', dkey, id)
+    local t = load_task(id)
+    if t and t.status == 'PENDING' then
+      redis.call('LPUSH', pending_key(t.command, str(t.tenantId), t.priority), id)
+      t.workerId = nil
+      t.leaseUntil = nil
+      t.updatedAt = now_text
+      save_task(id, t, now + RETENTION)
+      moved = moved + 1
+    end
+  end
+  return moved
+end
+
+-- Durable result-callback outbox (SPEC §6.1, D11, D16; our addition to §4.1): written with the
+-- terminal transition of a task that has a webhook, due at once (now_ms).
+local OUTBOX = 'codeq:webhooks:outbox'
+local OUTBOX_DATA = 'codeq:webhooks:outbox:data'
+local function outbox_add(id, t, now_ms)
+  local url = str(t.webhook)
+  if url == '' then return end
+  redis.call('ZADD', OUTBOX, now_ms, id)
+  redis.call('HSET', OUTBOX_DATA, id,
+             cjson.encode({url = url, tenantId = str(t.tenantId), command = t.command, attempts = 0}))
+end
+
+-- Subscriptions (SPEC §4.1): record hash, per-command expiry index, throttle key.
+local SUBS = 'codeq:subs'
+local function subs_key(cmd) return 'codeq:subs:' .. string.lower(cmd) end
+local function subs_last_key(id) return 'codeq:subs:last:' .. id end
+
 -- Checks of heartbeat, abandon and nack, in SPEC order (D6, D10): unknown or another tenant's
 -- task, then ownership, then status.
 local function check_owned(t, tenant, worker)
@@ -64,7 +110,7 @@ end
 
 -- The nack transition of SPEC §4.9 with D2 (attempts are not incremented here: the claim counted
 -- the delivery) and D11 (dead-lettering also stores a FAILED result record).
-local function nack_apply(id, t, delay, reason, max_default, now, now_text, failed_result)
+local function nack_apply(id, t, delay, reason, max_default, now, now_text, failed_result, now_ms)
   local max_attempts = num(t.maxAttempts)
   if max_attempts <= 0 then max_attempts = max_default end
   if max_attempts <= 0 then max_attempts = 1 end
@@ -80,6 +126,7 @@ local function nack_apply(id, t, delay, reason, max_default, now, now_text, fail
     t.resultKey = RESULTS
     redis.call('LPUSH', dlq_key(cmd, tenant), id)
     redis.call('HSET', RESULTS, id, failed_result)
+    outbox_add(id, t, now_ms)
     return {'dlq', save_task(id, t, now + RETENTION)}
   end
   if delay < 0 then delay = 0 end
@@ -92,7 +139,8 @@ end
 
 // ARGV: 1 id, 2 task JSON (C++ codec), 3 tenant, 4 command, 5 priority, 6 visible-at (epoch s),
 //       7 now (epoch s), 8 idempotency key name ('' = none), 9 idempotency TTL (s).
-// Returns {'created'} | {'replay', task JSON} | {'conflict'} (key owned by another tenant's task).
+// Returns {'created', ready depth after the push ('0' when delayed)} | {'replay', task JSON} |
+// {'conflict'} (key owned by another tenant's task).
 constexpr std::string_view kCreate = R"lua(
 local id, text, tenant, command = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local visible, now = tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -111,15 +159,17 @@ if idem ~= '' then
   redis.call('SET', idem, id, 'EX', ARGV[9])
 end
 redis.call('HSET', TASKS, id, text)
+local depth = 0
 if visible > now then
   redis.call('ZADD', delayed_key(command, tenant), visible, id)
   redis.call('ZADD', TTL, visible + RETENTION, id)
 else
   redis.call('LPUSH', pending_key(command, tenant, ARGV[5]), id)
   redis.call('ZADD', TTL, now + RETENTION, id)
+  depth = ready_depth(command, tenant)
 end
 redis.call('SADD', 'codeq:commands', tenant .. '|' .. command)
-return {'created'}
+return {'created', tostring(depth)}
 )lua";
 
 // ARGV: 1 worker, 2 tenant, 3 lease seconds, 4 now (epoch s), 5 now text, 6 leaseUntil text,
@@ -132,23 +182,7 @@ local limit = tonumber(ARGV[7])
 local commands = {}
 for i = 8, #ARGV do commands[#commands + 1] = ARGV[i] end
 
--- Promote due delayed ids into the pending tier of the task's priority and own tenant. Ids whose
--- task is missing, unreadable or no longer PENDING are only removed from the delayed set.
-for _, cmd in ipairs(commands) do
-  local dkey = delayed_key(cmd, tenant)
-  local due = redis.call('ZRANGEBYSCORE', dkey, '-inf', now, 'LIMIT', 0, limit)
-  for _, id in ipairs(due) do
-    redis.call('ZREM', dkey, id)
-    local t = load_task(id)
-    if t and t.status == 'PENDING' then
-      redis.call('LPUSH', pending_key(t.command, str(t.tenantId), t.priority), id)
-      t.workerId = nil
-      t.leaseUntil = nil
-      t.updatedAt = now_text
-      save_task(id, t, now + RETENTION)
-    end
-  end
-end
+for _, cmd in ipairs(commands) do promote_due(cmd, tenant, now, now_text, limit) end
 
 -- D4: priority beats command order. A popped id whose task is missing, not PENDING (a duplicate
 -- entry of a task that was already claimed or finished) or of another tenant is discarded and
@@ -216,7 +250,7 @@ return {'ok', save_task(id, t, now + RETENTION)}
 
 // ARGV: 1 id, 2 tenant, 3 worker, 4 attempts the caller computed the delay from, 5 delay (s),
 //       6 now (epoch s), 7 now text, 8 reason (non-empty), 9 maxAttempts default,
-//       10 FAILED result record JSON (stored on dead-lettering).
+//       10 FAILED result record JSON (stored on dead-lettering), 11 now (epoch ms, outbox due).
 // Returns {'requeued'|'dlq', task JSON} | {'changed'} (attempts moved: recompute) | {error word}.
 constexpr std::string_view kNack = R"lua(
 local id, tenant, worker = ARGV[1], ARGV[2], ARGV[3]
@@ -224,11 +258,13 @@ local t = load_task(id)
 local err = check_owned(t, tenant, worker)
 if err then return {err} end
 if num(t.attempts) ~= tonumber(ARGV[4]) then return {'changed'} end
-return nack_apply(id, t, tonumber(ARGV[5]), ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[6]), ARGV[7], ARGV[10])
+return nack_apply(id, t, tonumber(ARGV[5]), ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[6]), ARGV[7], ARGV[10],
+                  tonumber(ARGV[11]))
 )lua";
 
 // ARGV: 1 id, 2 the in-progress set it was sampled from, 3 attempts the caller saw, 4 delay (s),
-//       5 now (epoch s), 6 now text, 7 reason, 8 maxAttempts default, 9 FAILED result record JSON.
+//       5 now (epoch s), 6 now text, 7 reason, 8 maxAttempts default, 9 FAILED result record JSON,
+//       10 now (epoch ms, outbox due).
 // Returns {'requeued'|'dlq', task JSON} | {'alive'} (lease present again) | {'stale'} (entry
 // removed) | {'changed'}.
 constexpr std::string_view kRepairOne = R"lua(
@@ -242,11 +278,12 @@ if not t or t.status ~= 'IN_PROGRESS' then
 end
 if num(t.attempts) ~= tonumber(ARGV[3]) then return {'changed'} end
 redis.call('SREM', sampled, id)
-return nack_apply(id, t, tonumber(ARGV[4]), ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[5]), ARGV[6], ARGV[9])
+return nack_apply(id, t, tonumber(ARGV[4]), ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[5]), ARGV[6], ARGV[9],
+                  tonumber(ARGV[10]))
 )lua";
 
 // ARGV: 1 id, 2 tenant, 3 worker, 4 status (COMPLETED|FAILED), 5 result record JSON,
-//       6 result error text, 7 now (epoch s), 8 now text.
+//       6 result error text, 7 now (epoch s), 8 now text, 9 now (epoch ms, outbox due).
 // Returns {'ok', task JSON} | {error word}.
 constexpr std::string_view kSubmitResult = R"lua(
 local id, tenant, worker, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -265,6 +302,7 @@ t.workerId = nil
 t.leaseUntil = nil
 t.updatedAt = now_text
 if status == 'FAILED' and ARGV[6] ~= '' then t.error = ARGV[6] end
+outbox_add(id, t, tonumber(ARGV[9]))
 return {'ok', save_task(id, t, now + RETENTION)}
 )lua";
 
@@ -314,6 +352,96 @@ end
 return {deleted, skipped}
 )lua";
 
+// ARGV: 1 tenant, 2 command, 3 now (epoch s), 4 now text, 5 limit.
+// Returns {moved, ready depth after}. Wakes nothing: the caller decides whom to notify.
+constexpr std::string_view kPromote = R"lua(
+local tenant, cmd = ARGV[1], ARGV[2]
+local moved = promote_due(cmd, tenant, tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5]))
+return {moved, ready_depth(cmd, tenant)}
+)lua";
+
+// ARGV: 1 now (epoch ms), 2 lease end (epoch ms), 3 limit.
+// Returns {id1, data1, id2, data2, ...}: the due entries, oldest first, each re-scored to the lease
+// end. An index entry without data is dropped.
+constexpr std::string_view kOutboxClaim = R"lua(
+local due = redis.call('ZRANGEBYSCORE', OUTBOX, '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+for _, id in ipairs(due) do
+  local data = redis.call('HGET', OUTBOX_DATA, id)
+  if data then
+    redis.call('ZADD', OUTBOX, ARGV[2], id)
+    out[#out + 1] = id
+    out[#out + 1] = data
+  else
+    redis.call('ZREM', OUTBOX, id)
+  end
+end
+return out
+)lua";
+
+// ARGV: 1 task id. Removes the outbox entry. Returns 1.
+constexpr std::string_view kOutboxFinish = R"lua(
+redis.call('ZREM', OUTBOX, ARGV[1])
+redis.call('HDEL', OUTBOX_DATA, ARGV[1])
+return 1
+)lua";
+
+// ARGV: 1 task id, 2 attempts made, 3 next due (epoch ms). Returns 1, or 0 when the entry is gone.
+constexpr std::string_view kOutboxRetry = R"lua(
+local raw = redis.call('HGET', OUTBOX_DATA, ARGV[1])
+if not raw then return 0 end
+local ok, e = pcall(cjson.decode, raw)
+if not ok or type(e) ~= 'table' then e = {} end
+e.attempts = tonumber(ARGV[2])
+redis.call('HSET', OUTBOX_DATA, ARGV[1], cjson.encode(e))
+redis.call('ZADD', OUTBOX, ARGV[3], ARGV[1])
+return 1
+)lua";
+
+// ARGV: 1 id, 2 subscription JSON, 3 expiry (epoch s), 4.. event types (any case).
+// Returns {'ok'}.
+constexpr std::string_view kSubCreate = R"lua(
+redis.call('HSET', SUBS, ARGV[1], ARGV[2])
+for i = 4, #ARGV do redis.call('ZADD', subs_key(ARGV[i]), ARGV[3], ARGV[1]) end
+return {'ok'}
+)lua";
+
+// ARGV: 1 id, 2 tenant, 3 new expiry (epoch s), 4 new expiresAt text.
+// Returns {'ok', subscription JSON} | {'not_found'} (unknown, unreadable or another tenant's, D6).
+constexpr std::string_view kSubRenew = R"lua(
+local raw = redis.call('HGET', SUBS, ARGV[1])
+if not raw then return {'not_found'} end
+local ok, s = pcall(cjson.decode, raw)
+if not ok or type(s) ~= 'table' or str(s.tenantId) ~= ARGV[2] then return {'not_found'} end
+s.expiresAt = ARGV[4]
+local text = cjson.encode(s)
+redis.call('HSET', SUBS, ARGV[1], text)
+if type(s.eventTypes) == 'table' then
+  for _, cmd in ipairs(s.eventTypes) do redis.call('ZADD', subs_key(cmd), ARGV[3], ARGV[1]) end
+end
+return {'ok', text}
+)lua";
+
+// Compare-and-delete for the cleanup loop (SPEC §6.2): ARGV 1 id, 2 the record JSON the caller saw
+// ('' = it saw none), 3.. index zsets to remove the id from. A record changed since (renewed) is
+// left alone. Returns 1 when removed, else 0.
+constexpr std::string_view kSubRemove = R"lua(
+local raw = redis.call('HGET', SUBS, ARGV[1]) or ''
+if raw ~= ARGV[2] then return 0 end
+for i = 3, #ARGV do redis.call('ZREM', ARGV[i], ARGV[1]) end
+redis.call('HDEL', SUBS, ARGV[1])
+redis.call('DEL', subs_last_key(ARGV[1]))
+return 1
+)lua";
+
+// Compare-and-rescore for a stale index score: ARGV 1 id, 2 the record JSON the caller saw,
+// 3 zset, 4 true expiry (epoch s). Returns 1 when re-scored, else 0.
+constexpr std::string_view kSubRescore = R"lua(
+if redis.call('HGET', SUBS, ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('ZADD', ARGV[3], ARGV[4], ARGV[1])
+return 1
+)lua";
+
 struct Entry {
   std::string_view name;
   std::string_view body;
@@ -328,6 +456,14 @@ constexpr std::array<Entry, static_cast<size_t>(ScriptId::kCount)> kScripts = {{
     {"repair_one", kRepairOne},
     {"submit_result", kSubmitResult},
     {"cleanup", kCleanup},
+    {"promote", kPromote},
+    {"outbox_claim", kOutboxClaim},
+    {"outbox_finish", kOutboxFinish},
+    {"outbox_retry", kOutboxRetry},
+    {"sub_create", kSubCreate},
+    {"sub_renew", kSubRenew},
+    {"sub_remove", kSubRemove},
+    {"sub_rescore", kSubRescore},
 }};
 
 }  // namespace

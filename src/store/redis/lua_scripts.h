@@ -28,6 +28,14 @@ enum class ScriptId : size_t {
   kRepairOne,     // SPEC §4.8 requeue_expired for one id, with D2, D3, D11
   kSubmitResult,  // SPEC §2.8 step 7, D3, D11
   kCleanup,       // SPEC §4.10 with D12, for a batch of ids
+  kPromote,       // SPEC §4.8 promotion of one queue (PromoteDue), D16
+  kOutboxClaim,   // SPEC §6.1, D16: lease the due result callbacks
+  kOutboxFinish,  // remove an outbox entry
+  kOutboxRetry,   // record a failed delivery attempt
+  kSubCreate,     // SPEC §2.11 (record + per-command expiry index)
+  kSubRenew,      // SPEC §2.12 with D6
+  kSubRemove,     // SPEC §6.2 cleanup: compare-and-delete one subscription
+  kSubRescore,    // SPEC §6.2 cleanup: compare-and-fix a stale index score
   kCount,
 };
 

@@ -68,6 +68,38 @@ class RedisStore final : public Store {
   /// PING, O(1).
   Async<VoidResult> Ping() override;
 
+  // --- outbox, subscriptions, promotion (redis_store_webhooks.cpp) ---
+  /// SPEC §6.1, D16. One script: ZRANGEBYSCORE + ZADD per entry + HMGET, O(limit log N).
+  Async<Result<std::vector<OutboxEntry>>> ClaimDueCallbacks(int64_t now_ms, int64_t lease_ms,
+                                                            int limit) override;
+  /// ZREM + HDEL in one MULTI/EXEC, O(log N).
+  Async<VoidResult> FinishCallback(std::string task_id) override;
+  /// One script (only when the entry exists), O(log N).
+  Async<VoidResult> RetryCallback(std::string task_id, int attempts, int64_t due_ms) override;
+  /// SPEC §2.11: HSET codeq:subs + ZADD per event type, one MULTI/EXEC. O(E log N).
+  Async<VoidResult> CreateSubscription(Subscription sub) override;
+  /// SPEC §2.12, D6: one script (check tenant, rewrite JSON, re-score). O(E log N).
+  Async<Result<Subscription>> RenewSubscription(std::string tenant, std::string id,
+                                                int64_t expires_at_sec,
+                                                std::string expires_at_text) override;
+  /// SPEC §6.2 step 1: ZRANGEBYSCORE + HMGET, then ZREM of dead entries. O(log N + limit).
+  Async<Result<std::vector<Subscription>>> ActiveSubscriptions(std::string command, int64_t now_sec,
+                                                               int limit) override;
+  /// HSCAN codeq:subs. O(subscriptions).
+  Async<Result<std::vector<Subscription>>> ListSubscriptions(int64_t now_sec, int limit) override;
+  /// SET codeq:subs:last:<id> 1 NX EX interval. O(1).
+  Async<Result<bool>> TryThrottle(std::string sub_id, int interval_seconds, int64_t now_ms) override;
+  /// INCR codeq:subs:rr:<cmd lower>:<groupId>. O(1).
+  Async<Result<int64_t>> NextRoundRobin(std::string command, std::string group_id) override;
+  /// SPEC §6.2 cleanup loop over every zset codeq:subs:<cmd> (SCAN), one script per batch.
+  /// O(zsets + removed × E log N).
+  Async<Result<int64_t>> CleanupSubscriptions(int64_t now_sec, int limit) override;
+  /// ZCOUNT codeq:subs:<cmd lower> now +inf. O(log N).
+  Async<Result<int64_t>> CountActiveSubscriptions(std::string command, int64_t now_sec) override;
+  /// SPEC §4.8 promotion for one queue: one script, O(limit log N).
+  Async<Result<PromoteOutcome>> PromoteDue(std::string tenant, std::string command, int64_t now_sec,
+                                           int limit) override;
+
  private:
   explicit RedisStore(RedisOptions options);
 

@@ -8,13 +8,13 @@
 #include "domain/task.h"
 #include "store/redis/redis_reply.h"
 #include "store/redis/redis_store.h"
-#include "store/redis/run_on_pool.h"
+#include "domain/run_on_pool.h"
 
 namespace codeq {
 
 template <typename R, typename F>
 Async<R> RedisStore::Run(F fn) {
-  return redis::RunOnPool<R>(pool_, [this, fn = std::move(fn)]() mutable -> R {
+  return RunOnPool<R>(pool_, [this, fn = std::move(fn)]() mutable -> R {
     auto conn = connections_.Acquire();
     try {
       return fn(*conn);

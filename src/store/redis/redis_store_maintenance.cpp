@@ -103,7 +103,7 @@ Result<RepairOutcome> RedisStore::DoRepair(Connection& c, const RepairInput& in)
       auto r = scripts_.Run(c, ScriptId::kRepairOne,
                             {cand.id, sets[cand.set].second, to_string(attempts), to_string(delay),
                              to_string(in.now.seconds()), in.now.text, kLeaseExpiredReason,
-                             to_string(in.max_attempts_default), failed_json});
+                             to_string(in.max_attempts_default), failed_json, to_string(in.now.ms)});
       if (!r.ok()) return r.status();
       auto word = redis::ParseScriptReply(*r);
       if (!word.ok()) return word.status();

@@ -1,6 +1,7 @@
 // RedisStore: the task state changes (create, claim, heartbeat, abandon, nack, result), each one
 // Lua script (SPEC D3).
 #include <algorithm>
+#include <cstdlib>
 
 #include "domain/keys.h"
 #include "store/redis/redis_store.h"
@@ -30,7 +31,7 @@ Result<CreateOutcome> RedisStore::DoCreate(Connection& c, const CreateTaskInput&
   if (!r.ok()) return r.status();
   auto out = redis::ParseScriptReply(*r);
   if (!out.ok()) return out.status();
-  if (out->word == "created") return CreateOutcome{t, false};
+  if (out->word == "created") return CreateOutcome{t, false, std::strtoll(out->text.c_str(), nullptr, 10)};
   if (out->word == "replay") {
     auto existing = redis::ParseStoredTask(out->text);
     if (!existing.ok()) return Conflict("idempotency conflict");
@@ -138,7 +139,8 @@ Result<NackOutcome> RedisStore::DoNack(Connection& c, const NackInput& in) {
     auto r = scripts_.Run(c, ScriptId::kNack,
                           {in.task_id, in.tenant, in.worker_id, to_string(t.attempts),
                            to_string(delay), to_string(in.now.seconds()), in.now.text, reason,
-                           to_string(in.max_attempts_default), TaskResultToJsonText(failed)});
+                           to_string(in.max_attempts_default), TaskResultToJsonText(failed),
+                           to_string(in.now.ms)});
     if (!r.ok()) return r.status();
     auto out = redis::ParseScriptReply(*r);
     if (!out.ok()) return out.status();
@@ -170,7 +172,7 @@ Result<Task> RedisStore::DoSubmitResult(Connection& c, const SubmitResultInput& 
   auto r = scripts_.Run(c, ScriptId::kSubmitResult,
                         {in.task_id, in.tenant, in.worker_id, record.status,
                          TaskResultToJsonText(record), record.error, to_string(in.now.seconds()),
-                         in.now.text});
+                         in.now.text, to_string(in.now.ms)});
   if (!r.ok()) return r.status();
   auto out = redis::ParseScriptReply(*r);
   if (!out.ok()) return out.status();

@@ -1,4 +1,5 @@
-// Runs blocking work on a thread pool and resumes the awaiting coroutine on its own executor.
+// Runs blocking work on a thread pool and resumes the awaiting coroutine on its own executor
+// (the stores' RocksDB and hiredis calls, the webhook sender's libcurl calls).
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -12,7 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <utility>
 
-namespace codeq::redis {
+namespace codeq {
 
 /// Awaits `work()` (a blocking callable returning R) executed on `pool`; the awaiting coroutine
 /// resumes on the executor it was awaited from, which is kept busy (outstanding work) meanwhile,
@@ -40,4 +41,4 @@ boost::asio::awaitable<R> RunOnPool(boost::asio::thread_pool& pool, F work) {
       std::move(initiation), boost::asio::use_awaitable, std::move(work));
 }
 
-}  // namespace codeq::redis
+}  // namespace codeq

@@ -1,0 +1,69 @@
+// A real local HTTP receiver for webhook tests: records every request and answers with scripted
+// statuses (Boost.Beast, blocking, one thread).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace codeq::test {
+
+/// One request as received.
+struct ReceivedRequest {
+  std::string method, target, body;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::chrono::steady_clock::time_point at;    // arrival time
+  int64_t unix_ms = 0;                         // arrival wall time
+
+  /// Header value by lower-case name, "" when absent.
+  std::string Header(const std::string& lower_name) const;
+};
+
+/// Listens on 127.0.0.1:<free port>. For each path, answers the statuses given by Script() in order,
+/// then the default status (200). Thread-safe.
+class WebhookReceiver {
+ public:
+  WebhookReceiver();
+  ~WebhookReceiver();
+  WebhookReceiver(const WebhookReceiver&) = delete;
+  WebhookReceiver& operator=(const WebhookReceiver&) = delete;
+
+  int port() const { return port_; }
+  /// "http://127.0.0.1:<port><path>".
+  std::string Url(const std::string& path) const;
+  /// The next answers for `path` (e.g. {500, 500} then the default).
+  void Script(const std::string& path, std::vector<int> statuses);
+  /// The answer once a path's script is used up (default 200).
+  void SetDefault(int status) { default_status_.store(status); }
+
+  /// Requests received for `path` so far (all paths when empty), in arrival order.
+  std::vector<ReceivedRequest> Requests(const std::string& path = "") const;
+  /// Waits up to `timeout` until at least `n` requests for `path` arrived; returns what arrived.
+  std::vector<ReceivedRequest> WaitFor(const std::string& path, size_t n, std::chrono::milliseconds timeout) const;
+
+ private:
+  void Serve();
+
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  int port_ = 0;
+  std::atomic<int> default_status_{200};
+  std::atomic<bool> stopping_{false};
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  std::vector<ReceivedRequest> requests_;         // guarded by mu_
+  std::map<std::string, std::vector<int>> script_;  // guarded by mu_
+  std::thread thread_;
+};
+
+/// HMAC-SHA256 hex of "<timestamp>.<body>" with `secret`: what a receiver computes to verify
+/// X-CodeQ-Signature (SPEC §6.1). Implemented with OpenSSL here, independently of the server code.
+std::string ExpectedSignature(const std::string& secret, const std::string& timestamp, const std::string& body);
+
+}  // namespace codeq::test
