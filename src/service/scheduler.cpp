@@ -68,6 +68,19 @@ void Scheduler::RecordDeadLetter(const Task& t, const Now& now) {
   CallbackEnqueued(t);
 }
 
+bool Scheduler::RepairDue(const std::string& tenant, const std::vector<std::string>& commands) {
+  if (opts_.repair_interval.count() <= 0) return true;
+  std::string key = tenant;
+  for (const auto& c : commands) (key += '\x1f') += c;
+  int64_t now_ms = clock_.NowMs();  // the injected clock, so tests that move time repair at once
+  std::lock_guard lock(repair_mu_);
+  if (last_repair_.size() > 10000) last_repair_.clear();  // bounded: command sets come from clients
+  auto [it, inserted] = last_repair_.try_emplace(std::move(key), now_ms);
+  if (!inserted && now_ms - it->second >= 0 && now_ms - it->second < opts_.repair_interval.count()) return false;
+  it->second = now_ms;
+  return true;
+}
+
 void Scheduler::CallbackEnqueued(const Task& t) {
   if (!t.webhook.empty() && hooks_.on_callback_enqueued) hooks_.on_callback_enqueued();
 }
@@ -139,19 +152,21 @@ Async<Result<std::vector<Task>>> Scheduler::ClaimBatch(const std::string& worker
   std::vector<Task> out;
   for (;;) {
     Now now = CurrentTime();
-    RepairInput repair{tenant, commands, opts_.inspect_limit, opts_.max_attempts_default,
-                       [this](int a) { return Backoff(a); }, now};
-    auto start = std::chrono::steady_clock::now();
-    auto repaired = co_await store_->RepairExpired(std::move(repair));
-    ObserveStore("repair", start);
-    if (!repaired.ok()) co_return repaired.status();
-    for (const auto& cmd : repaired->expired_commands) metrics_.LeaseExpired(cmd);
-    for (const auto& t : repaired->dead_lettered) RecordDeadLetter(t, now);
+    if (RepairDue(tenant, commands)) {
+      RepairInput repair{tenant, commands, opts_.inspect_limit, opts_.max_attempts_default,
+                         [this](int a) { return Backoff(a); }, now};
+      auto start = std::chrono::steady_clock::now();
+      auto repaired = co_await store_->RepairExpired(std::move(repair));
+      ObserveStore("repair", start);
+      if (!repaired.ok()) co_return repaired.status();
+      for (const auto& cmd : repaired->expired_commands) metrics_.LeaseExpired(cmd);
+      for (const auto& t : repaired->dead_lettered) RecordDeadLetter(t, now);
+    }
 
-    // One repair per attempt, then up to max_tasks atomic claims (each one store unit, D3).
+    // Then up to max_tasks atomic claims (each one store unit, D3).
     while (static_cast<int>(out.size()) < max_tasks) {
       ClaimInput in{worker_id, tenant, commands, lease_seconds, opts_.inspect_limit, now};
-      start = std::chrono::steady_clock::now();
+      auto start = std::chrono::steady_clock::now();
       auto claimed = co_await store_->ClaimTask(std::move(in));
       ObserveStore("claim", start);
       if (!claimed.ok()) {

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +34,10 @@ struct SchedulerOptions {
   std::chrono::milliseconds poll_interval{250};        // SPEC §2.4 re-check interval
   int64_t max_wait_seconds = 30;                       // SPEC §2.4 / D15
   int subscription_min_interval_seconds = 5;  // subscriptionMinIntervalSeconds (D16 default)
+  /// Claim-time lease repair (SPEC §4.8) runs at most once per this interval per (tenant,
+  /// commands) instead of before every claim attempt (issue 7: it dominated the claim cost).
+  /// 0 = before every attempt, as in SPEC.
+  std::chrono::milliseconds repair_interval{250};
 };
 
 /// Observers of queue events that drive webhooks (webhooks/), set once before serving. Each is
@@ -160,6 +166,8 @@ class Scheduler {
   void RecordDeadLetter(const Task& t, const Now& now);
   /// Wakes the result-callback loop when `t` (just finished or dead-lettered) has a webhook.
   void CallbackEnqueued(const Task& t);
+  /// True when claim-time repair for (tenant, commands) is due (and marks it done now).
+  bool RepairDue(const std::string& tenant, const std::vector<std::string>& commands);
   Result<std::vector<Artifact>> WriteArtifacts(const std::string& task_id,
                                                const std::vector<ArtifactInput>& in);
 
@@ -171,6 +179,8 @@ class Scheduler {
   ReadySignal ready_;
   std::atomic<bool> shutting_down_{false};
   SchedulerHooks hooks_;
+  std::mutex repair_mu_;
+  std::unordered_map<std::string, int64_t> last_repair_;  // epoch ms of the last repair; repair_mu_
 };
 
 }  // namespace codeq
