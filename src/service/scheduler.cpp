@@ -316,20 +316,20 @@ Async<Result<Task>> Scheduler::GetTask(const std::string& tenant, const std::str
 
 Async<Result<std::pair<Task, TaskResult>>> Scheduler::GetResult(const std::string& tenant,
                                                                 const std::string& id) {
+  // The result first: a result exists only once the task is terminal, so a task read after it is
+  // never older than the result (reading the task first could pair IN_PROGRESS with a result).
   auto start = std::chrono::steady_clock::now();
+  auto r = co_await store_->GetResult(tenant, id);
+  ObserveStore("get_result", start);
+  if (!r.ok() && r.status().code() != StatusCode::kNotFound) co_return r.status();
+  start = std::chrono::steady_clock::now();
   auto t = co_await store_->GetTask(tenant, id);
   ObserveStore("get_task", start);
   if (!t.ok()) {
     if (t.status().code() == StatusCode::kNotFound) co_return NotFound("task not found");
     co_return t.status();
   }
-  start = std::chrono::steady_clock::now();
-  auto r = co_await store_->GetResult(tenant, id);
-  ObserveStore("get_result", start);
-  if (!r.ok()) {
-    if (r.status().code() == StatusCode::kNotFound) co_return NotFound("result not found");
-    co_return r.status();
-  }
+  if (!r.ok()) co_return NotFound("result not found");
   co_return std::make_pair(std::move(*t), std::move(*r));
 }
 
