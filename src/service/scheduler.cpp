@@ -7,6 +7,7 @@
 
 #include "domain/time_format.h"
 #include "service/artifacts.h"
+#include "service/concurrently.h"
 
 namespace codeq {
 namespace asio = boost::asio;
@@ -66,6 +67,13 @@ int64_t Scheduler::Backoff(int attempts) const {
 void Scheduler::RecordDeadLetter(const Task& t, const Now& now) {
   metrics_.TaskCompleted(t.command, kFailed, SecondsSince(t.created_at, now.ms));
   CallbackEnqueued(t);
+}
+
+Async<void> Scheduler::ClaimInto(ClaimInput in, std::optional<Result<std::optional<Task>>>* slot) {
+  auto start = std::chrono::steady_clock::now();
+  auto claimed = co_await store_->ClaimTask(std::move(in));
+  ObserveStore("claim", start);
+  *slot = std::move(claimed);
 }
 
 bool Scheduler::RepairDue(const std::string& tenant, const std::vector<std::string>& commands) {
@@ -163,20 +171,32 @@ Async<Result<std::vector<Task>>> Scheduler::ClaimBatch(const std::string& worker
       for (const auto& t : repaired->dead_lettered) RecordDeadLetter(t, now);
     }
 
-    // Then up to max_tasks atomic claims (each one store unit, D3).
-    while (static_cast<int>(out.size()) < max_tasks) {
+    // Then up to max_tasks atomic claims (each one store unit, D3): one, and while every claim of
+    // a round succeeds, rounds of 2, 4, … (≤ kMaxClaimRound) concurrent claims, so a batch claim
+    // shares fsyncs/round trips without firing max_tasks claims at a nearly empty queue.
+    size_t round = 1;
+    bool dry = false;
+    while (!dry && out.size() < static_cast<size_t>(max_tasks)) {
+      size_t k = std::min({round, static_cast<size_t>(max_tasks) - out.size(), kMaxClaimRound});
+      std::vector<std::optional<Result<std::optional<Task>>>> got(k);
       ClaimInput in{worker_id, tenant, commands, lease_seconds, opts_.inspect_limit, now};
-      auto start = std::chrono::steady_clock::now();
-      auto claimed = co_await store_->ClaimTask(std::move(in));
-      ObserveStore("claim", start);
-      if (!claimed.ok()) {
-        if (out.empty()) co_return claimed.status();
-        break;  // the tasks already claimed are leased to this worker: hand them over
+      co_await ForEachConcurrently(k, [&](size_t i) { return ClaimInto(in, &got[i]); });
+      Status failure;
+      for (auto& g : got) {
+        if (!g->ok()) {
+          failure = g->status();
+          dry = true;
+        } else if (!g->value().has_value()) {
+          dry = true;
+        } else {
+          metrics_.TaskClaimed(g->value()->command);
+          out.push_back(std::move(*g->value()));
+        }
       }
-      if (!claimed->has_value()) break;
-      metrics_.TaskClaimed((*claimed)->command);
-      out.push_back(std::move(**claimed));
-      if (static_cast<int>(out.size()) < max_tasks) now = CurrentTime();
+      // Tasks already claimed are leased to this worker: hand them over despite a later failure.
+      if (!failure.ok() && out.empty()) co_return failure;
+      round *= 2;
+      now = CurrentTime();
     }
     if (!out.empty()) co_return out;
     auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
