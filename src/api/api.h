@@ -55,7 +55,9 @@ class Api {
   /// admin token has no tenant).
   Result<std::string> AdminTenant(const http::Request& req, std::string_view query, bool& all_tenants);
 
-  /// InvalidArgument("<what> url not allowed") when `url` is non-empty and the UrlPolicy denies it.
+  /// For a non-empty webhook/callback `url`: InvalidArgument "<what> url too long (max 2048
+  /// bytes)", "invalid <what> url" (e.g. port out of range), or "<what> url not allowed" (denied
+  /// by the UrlPolicy); Ok otherwise.
   Status CheckUrlAllowed(std::string_view url, std::string_view what) const;
 
   Scheduler& scheduler_;

@@ -42,8 +42,13 @@ Api::Api(Scheduler& scheduler, const Authenticator& auth, Metrics& metrics,
     : scheduler_(scheduler), auth_(auth), metrics_(metrics), url_policy_(url_policy) {}
 
 Status Api::CheckUrlAllowed(std::string_view url, std::string_view what) const {
-  if (url_policy_ == nullptr || url.empty()) return Status::Ok();
-  if (url_policy_->CheckUrl(url).ok()) return Status::Ok();
+  constexpr size_t kMaxUrlBytes = 2048;
+  if (url.empty()) return Status::Ok();
+  if (url.size() > kMaxUrlBytes) return InvalidArgument(std::string(what) + " url too long (max 2048 bytes)");
+  if (url_policy_ == nullptr) return Status::Ok();
+  Status s = url_policy_->CheckUrl(url);
+  if (s.ok()) return s;
+  if (s.message() == "invalid") return InvalidArgument("invalid " + std::string(what) + " url");
   return InvalidArgument(std::string(what) + " url not allowed");
 }
 

@@ -1,6 +1,8 @@
 // Worker-availability subscriptions: create (SPEC §2.11) and renew (§2.12), with the Doc-variant
 // token rules that §2.11 recommends and D16 adopts.
 #include <algorithm>
+#include <set>
+#include <string_view>
 
 #include "api/api.h"
 #include "api/handler_util.h"
@@ -11,6 +13,9 @@ namespace json = boost::json;
 using Awaitable = boost::asio::awaitable<http::Response>;
 
 namespace {
+
+/// Event types of one subscription (each is an index entry in the store).
+constexpr size_t kMaxEventTypes = 100;
 
 bool IsDeliveryMode(std::string_view m) { return m == kDeliveryFanout || m == kDeliveryGroup || m == kDeliveryHash; }
 
@@ -67,13 +72,15 @@ Awaitable Api::CreateSubscription(const http::Request& req) {
     co_return http::ErrorResponse(400, "groupId is required");
   }
 
+  if (event_types && event_types->size() > kMaxEventTypes) {
+    co_return http::ErrorResponse(400, "too many eventTypes (max " + std::to_string(kMaxEventTypes) + ")");
+  }
   if (event_types && !event_types->empty()) {
+    std::set<std::string_view> seen;
     for (const auto& c : *event_types) {
       if (!IsValidCommand(c)) co_return http::ErrorResponse(400, "invalid command");
       if (!who->AllowsEvent(c)) co_return http::ErrorResponse(403, "event type not allowed");
-      if (std::find(sr.event_types.begin(), sr.event_types.end(), c) == sr.event_types.end()) {
-        sr.event_types.push_back(c);
-      }
+      if (seen.insert(c).second) sr.event_types.push_back(c);
     }
   } else if (who->HasWildcard()) {
     auto known = co_await scheduler_.ListQueues(who->tenant);

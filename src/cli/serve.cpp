@@ -221,10 +221,21 @@ struct Webhooks {
   }
 };
 
-// webhookAllowedHosts / webhookDeniedHosts; "none" clears the (non-empty by default) deny list.
+// Link-local networks (cloud metadata endpoints live there) and "this host": always denied unless
+// webhookDeniedHosts contains the word "none".
+constexpr std::string_view kBuiltInDeniedHosts = "169.254.0.0/16 fe80::/10 0.0.0.0/8";
+
+// webhookAllowedHosts / webhookDeniedHosts (added to the built-in list above).
 Result<webhooks::UrlPolicy> WebhookPolicy(const Config& c) {
-  std::string denied = c.webhook_denied_hosts == "none" ? "" : c.webhook_denied_hosts;
-  return webhooks::UrlPolicy::Make(c.webhook_allowed_hosts, denied);
+  std::string denied = c.webhook_denied_hosts;
+  if (auto pos = denied.find("none"); pos != std::string::npos) {
+    denied.erase(pos, 4);
+  } else {
+    denied = std::string(kBuiltInDeniedHosts) + " " + denied;
+  }
+  auto policy = webhooks::UrlPolicy::Make(c.webhook_allowed_hosts, denied);
+  if (!policy.ok()) return InvalidArgument("config validation failed: " + policy.status().message());
+  return policy;
 }
 
 // SPEC §3.1 auto-configuration: a side without an explicit provider becomes `jwks` when its JWKS URL
@@ -313,7 +324,7 @@ int RunServe(const ConfigFlags& flags) {
 
   auto policy = WebhookPolicy(config);
   if (!policy.ok()) {
-    std::cerr << "[ERROR] invalid config: " << policy.status().message() << "\n";
+    std::cerr << "[ERROR] invalid config: " << policy.status().message() << "\n";  // exit 2 as §8.1
     return 2;
   }
   auto store = OpenStore(config, clock);

@@ -62,8 +62,8 @@ struct Config {
   // Webhook safety and throughput (issue 5): comma/space-separated host names, "*.suffix",
   // IPs or CIDR networks; deny wins; an empty allow list allows every host not denied.
   std::string webhook_allowed_hosts;               // webhookAllowedHosts / WEBHOOK_ALLOWED_HOSTS
-  std::string webhook_denied_hosts = "169.254.0.0/16,fe80::/10,0.0.0.0/8";  // webhookDeniedHosts / WEBHOOK_DENIED_HOSTS (link-local: cloud metadata)
-  int webhook_concurrency = 8;                     // webhookConcurrency / WEBHOOK_CONCURRENCY: POSTs in flight
+  std::string webhook_denied_hosts;                // webhookDeniedHosts / WEBHOOK_DENIED_HOSTS (added to the built-in link-local list; "none" drops it)
+  int webhook_concurrency = 8;                     // webhookConcurrency / WEBHOOK_CONCURRENCY: POSTs in flight (1..256)
   int webhook_timeout_seconds = 10;                // webhookTimeoutSeconds / WEBHOOK_TIMEOUT_SECONDS (D16)
   int64_t max_body_bytes = 1048576;                // maxBodyBytes / MAX_BODY_BYTES (D9)
   int max_lease_seconds = 86400;                   // maxLeaseSeconds / MAX_LEASE_SECONDS (D15)

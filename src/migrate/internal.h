@@ -60,4 +60,54 @@ Status QueueItems(RedisClient& c, const QueueSource& q, int batch,
 /// belong to it only when every command is selected).
 Result<std::vector<bool>> SelectIds(RedisClient& c, const Options& o, const std::vector<std::string>& ids);
 
+// --- Category walkers (the scan-select-read loops shared by plan, run and verify) ---------------
+
+/// How one legacy task record relates to the run's selection.
+enum class TaskPick {
+  kSelected,    // parsed and of a selected command; or unparsable in a run of all commands
+                // without --force (migrated as is)
+  kUnselected,  // of a command left out; or unparsable in a --commands run (not attributable)
+  kSkipped,     // unparsable, and --force leaves it out
+};
+TaskPick PickTask(const Options& o, const TaskRewrite& t);
+
+/// One HSCAN page of the legacy task hash, rewritten (RewriteTask) and sorted by PickTask.
+struct TaskPage {
+  std::vector<std::string> ids;    // kSelected records, in scan order
+  std::vector<TaskRewrite> tasks;  // their rewrites, parallel to `ids`
+  size_t scanned = 0;              // fields in the page, whatever their pick
+  int64_t unselected = 0, skipped = 0;
+};
+/// HSCAN of the legacy task hash from `cursor` ("0" = start) in pages of o.batch_size. `fn` gets
+/// every page (also one with nothing selected) and the cursor that continues after it ("0" after
+/// the last page). Stops at the first error (of Redis or of `fn`).
+Status ScanTasks(RedisClient& c, const Options& o, const std::string& cursor,
+                 const std::function<Status(TaskPage&, const std::string&)>& fn);
+
+/// HSCAN/ZSCAN (`scan_cmd`) of a legacy hash/zset whose fields/members are task IDs, from
+/// `cursor`, keeping the entries SelectIds selects. `fn` gets every page's selected
+/// (field, value) / (member, score) pairs, the page's size before selection and the
+/// continuation cursor. Stops at the first error.
+Status ScanSelected(RedisClient& c, const Options& o, const std::string& scan_cmd, const std::string& key,
+                    const std::string& cursor,
+                    const std::function<Status(std::vector<std::pair<std::string, std::string>>&, size_t,
+                                               const std::string&)>& fn);
+
+/// The task IDs of every legacy lease key (SCAN MATCH <from>:lease:*), in scan order.
+Result<std::vector<std::string>> ScanLeaseIds(RedisClient& c, const Options& o);
+
+/// One selected legacy lease as read by ReadLeases.
+struct LeaseRead {
+  std::string id;
+  Reply value;          // GET <from>:lease:<id> (nil: gone; an error reply: not a string)
+  long long pttl = -2;  // PTTL in ms (-2: gone, -1: no expiry)
+  Reply dst;            // GET <to>:lease:<id> when asked for, else nil
+};
+/// Reads the leases of `ids` in batches of o.batch_size: per batch SelectIds, then one pipeline
+/// of GET + PTTL (+ GET of the destination lease when `with_dst`) per selected ID. `fn` gets the
+/// batch's size before selection and its selected leases right after the read (so a TTL can be
+/// aged from that moment). Errors: Unavailable (Redis I/O), or the first error of `fn`.
+Status ReadLeases(RedisClient& c, const Options& o, const std::vector<std::string>& ids, bool with_dst,
+                  const std::function<Status(size_t, std::vector<LeaseRead>&)>& fn);
+
 }  // namespace codeq::migrate

@@ -194,15 +194,15 @@ Result<Fingerprint> TakeFingerprint(RedisClient& c, const Options& o) {
   auto now = ServerTimeMs(c);
   if (!now.ok()) return now.status();
   f.at_ms = *now;
-  for (size_t i = 0; i < keys.size(); i += static_cast<size_t>(o.batch_size)) {
-    std::vector<std::string> chunk(keys.begin() + static_cast<long>(i),
-                                   keys.begin() + static_cast<long>(std::min(keys.size(), i + o.batch_size)));
+  s = ForEachChunk(keys, o.batch_size, [&](std::vector<std::string>& chunk) -> Status {
     auto sigs = KeySignatures(c, chunk);
     if (!sigs.ok()) return sigs.status();
     for (size_t j = 0; j < chunk.size(); ++j) {
       if ((*sigs)[j] != "none") f.keys[chunk[j]] = (*sigs)[j];
     }
-  }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
   for (size_t i = 0; i < lease_ids.size(); i += static_cast<size_t>(o.batch_size)) {
     std::vector<Argv> cmds;
     size_t end = std::min(lease_ids.size(), i + static_cast<size_t>(o.batch_size));

@@ -16,7 +16,7 @@
 #include "domain/status.h"
 #include "migrate/layout.h"
 #include "migrate/progress.h"
-#include "migrate/redis_client.h"
+#include "migrate/client.h"
 
 namespace codeq::migrate {
 

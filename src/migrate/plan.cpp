@@ -89,41 +89,28 @@ Result<PlanReport> BuildPlan(RedisClient& c, const Options& o, Progress* progres
   // --- Tasks ---------------------------------------------------------------------------------------
   if (I.tasks_type == "hash") {
     p.tasks.keys = 1;
-    auto s = ScanPairs(c, "HSCAN", L.SrcTasks(), "0", o.batch_size,
-                       [&](std::vector<std::pair<std::string, std::string>>& page, const std::string&) -> Status {
-      if (progress) progress->Advance(static_cast<int64_t>(page.size()));
-      std::vector<std::string> ids, texts;
-      for (auto& [id, text] : page) {
-        TaskRewrite t = RewriteTask(L, id, text);
+    auto s = ScanTasks(c, o, "0", [&](TaskPage& page, const std::string&) -> Status {
+      if (progress) progress->Advance(static_cast<int64_t>(page.scanned));
+      p.tasks_unselected += page.unselected;
+      p.tasks_unparsable += page.skipped;
+      p.tasks.items += page.skipped;
+      p.tasks.skipped += page.skipped;
+      for (const TaskRewrite& t : page.tasks) {
+        ++p.tasks.items;
         if (!t.parsed) {
-          if (!o.selection.all()) {
-            ++p.tasks_unselected;
-            continue;
-          }
           ++p.tasks_unparsable;
-          ++p.tasks.items;
-          if (o.force) {
-            ++p.tasks.skipped;
-            continue;
-          }
-        } else {
-          if (!o.selection.Includes(t.command)) {
-            ++p.tasks_unselected;
-            continue;
-          }
-          ++p.tasks.items;
-          if (note_invalid(t.command)) {
-            p.command_members.insert(L.CommandsMember(t.dst_command));
-            record_commands.insert(Lower(t.dst_command));
-          }
-          if (t.tenant_changed) ++p.tasks_tenant_rewritten;
-          if (t.renamed) ++p.tasks_renamed;
-          if (t.id_added) ++p.tasks_id_added;
-          if (t.id_mismatch) ++p.tasks_id_mismatch;
+          continue;
         }
-        ids.push_back(id);
-        texts.push_back(std::move(t.text));
+        if (note_invalid(t.command)) {
+          p.command_members.insert(L.CommandsMember(t.dst_command));
+          record_commands.insert(Lower(t.dst_command));
+        }
+        if (t.tenant_changed) ++p.tasks_tenant_rewritten;
+        if (t.renamed) ++p.tasks_renamed;
+        if (t.id_added) ++p.tasks_id_added;
+        if (t.id_mismatch) ++p.tasks_id_mismatch;
       }
+      const auto& ids = page.ids;
       if (ids.empty()) return Status::Ok();
       Argv hmget = {"HMGET", L.DstTasks()};
       hmget.insert(hmget.end(), ids.begin(), ids.end());
@@ -137,7 +124,7 @@ Result<PlanReport> BuildPlan(RedisClient& c, const Options& o, Progress* progres
         const Reply& d = r->elements[i];
         if (d.is_nil()) {
           ++p.tasks.to_write;
-        } else if (d.str == texts[i]) {
+        } else if (d.str == page.tasks[i].text) {
           ++p.tasks.already;
         } else if (resume && !o.merge) {
           ++p.tasks.to_write;  // written by the interrupted run: refreshed from the source
@@ -156,25 +143,19 @@ Result<PlanReport> BuildPlan(RedisClient& c, const Options& o, Progress* progres
   // --- Retention index -------------------------------------------------------------------------------
   if (I.ttl_type == "zset") {
     p.ttl.keys = 1;
-    auto s = ScanPairs(c, "ZSCAN", L.SrcTtl(), "0", o.batch_size,
-                       [&](std::vector<std::pair<std::string, std::string>>& page, const std::string&) -> Status {
-      if (progress) progress->Advance(static_cast<int64_t>(page.size()));
-      std::vector<std::string> ids;
-      for (auto& kv : page) ids.push_back(kv.first);
-      auto sel = SelectIds(c, o, ids);
-      if (!sel.ok()) return sel.status();
+    auto s = ScanSelected(c, o, "ZSCAN", L.SrcTtl(), "0",
+                          [&](std::vector<std::pair<std::string, std::string>>& page, size_t scanned,
+                              const std::string&) -> Status {
+      if (progress) progress->Advance(static_cast<int64_t>(scanned));
       std::vector<Argv> cmds;
-      std::vector<size_t> idx;
-      for (size_t i = 0; i < page.size(); ++i) {
-        if (!(*sel)[i]) continue;
-        idx.push_back(i);
-        cmds.push_back({"HEXISTS", L.SrcTasks(), page[i].first});
-        cmds.push_back({"ZSCORE", L.DstTtl(), page[i].first});
+      for (const auto& kv : page) {
+        cmds.push_back({"HEXISTS", L.SrcTasks(), kv.first});
+        cmds.push_back({"ZSCORE", L.DstTtl(), kv.first});
       }
       auto r = c.Pipeline(cmds);
       if (!r.ok()) return r.status();
-      for (size_t k = 0; k < idx.size(); ++k) {
-        const auto& [id, score] = page[idx[k]];
+      for (size_t k = 0; k < page.size(); ++k) {
+        const auto& [id, score] = page[k];
         ++p.ttl.items;
         if ((*r)[2 * k].as_int() == 0) ++p.ttl_without_task;
         const Reply& d = (*r)[2 * k + 1];
@@ -198,45 +179,28 @@ Result<PlanReport> BuildPlan(RedisClient& c, const Options& o, Progress* progres
 
   // --- Leases ----------------------------------------------------------------------------------------
   std::unordered_set<std::string> selected_leases;
-  for (size_t i = 0; i < I.lease_ids.size(); i += static_cast<size_t>(o.batch_size)) {
-    std::vector<std::string> ids(I.lease_ids.begin() + static_cast<long>(i),
-                                 I.lease_ids.begin() + static_cast<long>(std::min(I.lease_ids.size(), i + o.batch_size)));
-    if (progress) progress->Advance(static_cast<int64_t>(ids.size()));
-    auto sel = SelectIds(c, o, ids);
-    if (!sel.ok()) return sel.status();
-    std::vector<Argv> cmds;
-    std::vector<size_t> idx;
-    for (size_t j = 0; j < ids.size(); ++j) {
-      if (!(*sel)[j]) continue;
-      idx.push_back(j);
-      cmds.push_back({"GET", L.SrcLease(ids[j])});
-      cmds.push_back({"PTTL", L.SrcLease(ids[j])});
-      cmds.push_back({"GET", L.DstLease(ids[j])});
-    }
-    auto r = c.Pipeline(cmds);
-    if (!r.ok()) return r.status();
-    for (size_t k = 0; k < idx.size(); ++k) {
-      const Reply& v = (*r)[3 * k];
-      long long pttl = (*r)[3 * k + 1].as_int(-2);
-      const Reply& d = (*r)[3 * k + 2];
-      if (v.is_nil() || pttl == -2) continue;  // expired since the scan
-      const std::string& id = ids[idx[k]];
-      selected_leases.insert(id);
+  auto leases = ReadLeases(c, o, I.lease_ids, true, [&](size_t batch, std::vector<LeaseRead>& read) -> Status {
+    if (progress) progress->Advance(static_cast<int64_t>(batch));
+    for (const LeaseRead& l : read) {
+      if (l.value.is_nil() || l.pttl == -2) continue;  // expired since the scan
+      selected_leases.insert(l.id);
       ++p.leases.keys;
       ++p.leases.items;
-      if (pttl == -1) ++p.leases_without_ttl;
-      if (d.is_nil()) {
+      if (l.pttl == -1) ++p.leases_without_ttl;
+      if (l.dst.is_nil()) {
         ++p.leases.to_write;
-      } else if (!d.is_error() && d.str == v.str) {
+      } else if (!l.dst.is_error() && l.dst.str == l.value.str) {
         ++p.leases.already;
       } else if (resume && !o.merge) {
         ++p.leases.to_write;
       } else {
         ++p.leases.conflicts;
-        Sample(p.conflict_samples, L.DstLease(id) + " exists with another value");
+        Sample(p.conflict_samples, L.DstLease(l.id) + " exists with another value");
       }
     }
-  }
+    return Status::Ok();
+  });
+  if (!leases.ok()) return leases;
   if (!I.lease_wrong_type.empty()) {
     std::string what = std::to_string(I.lease_wrong_type.size()) + " legacy lease keys are not strings (" +
                        JoinSample(I.lease_wrong_type, 5) + ")";

@@ -189,28 +189,18 @@ Status Runner::CopyTasks() {
   if (plan_.inv.tasks_type != "hash" || st_.steps_done.count("tasks")) return Status::Ok();
   progress_.Begin("copy task records", plan_.inv.task_fields);
   std::string cursor = st_.cursors.count("tasks") ? st_.cursors["tasks"] : "0";
-  auto s = ScanPairs(c_, "HSCAN", L_.SrcTasks(), cursor, o_.batch_size,
-                     [&](std::vector<std::pair<std::string, std::string>>& page, const std::string& next) -> Status {
+  auto s = ScanTasks(c_, o_, cursor, [&](TaskPage& page, const std::string& next) -> Status {
+    if (page.skipped > 0) st_.counts["tasks_skipped"] += page.skipped;
     std::vector<Argv> cmds;
-    for (auto& [id, text] : page) {
-      TaskRewrite t = RewriteTask(L_, id, text);
-      if (!t.parsed) {
-        if (!o_.selection.all()) continue;
-        if (o_.force) {
-          ++st_.counts["tasks_skipped"];
-          continue;
-        }
-      } else if (!o_.selection.Includes(t.command)) {
-        continue;
-      }
-      cmds.push_back({o_.merge ? "HSETNX" : "HSET", L_.DstTasks(), id, t.text});
+    for (size_t i = 0; i < page.ids.size(); ++i) {
+      cmds.push_back({o_.merge ? "HSETNX" : "HSET", L_.DstTasks(), page.ids[i], page.tasks[i].text});
     }
     auto r = c_.PipelineChecked(cmds);
     if (!r.ok()) return r.status();
     for (const auto& x : *r) ++st_.counts[x.as_int() == 1 ? "tasks_written" : "tasks_existing"];
     st_.cursors["tasks"] = next;
     if (auto sv = Save(); !sv.ok()) return sv;
-    progress_.Advance(static_cast<int64_t>(page.size()));
+    progress_.Advance(static_cast<int64_t>(page.scanned));
     Throttle();
     return Hook("tasks-batch");
   });
@@ -226,21 +216,16 @@ Status Runner::CopyTtl() {
   if (plan_.inv.ttl_type != "zset" || st_.steps_done.count("ttl")) return Status::Ok();
   progress_.Begin("copy retention index", plan_.inv.ttl_members);
   std::string cursor = st_.cursors.count("ttl") ? st_.cursors["ttl"] : "0";
-  auto s = ScanPairs(c_, "ZSCAN", L_.SrcTtl(), cursor, o_.batch_size,
-                     [&](std::vector<std::pair<std::string, std::string>>& page, const std::string& next) -> Status {
-    std::vector<std::string> ids;
-    for (auto& kv : page) ids.push_back(kv.first);
-    auto sel = SelectIds(c_, o_, ids);
-    if (!sel.ok()) return sel.status();
+  auto s = ScanSelected(c_, o_, "ZSCAN", L_.SrcTtl(), cursor,
+                        [&](std::vector<std::pair<std::string, std::string>>& page, size_t scanned,
+                            const std::string& next) -> Status {
     Argv zadd = {"ZADD", L_.DstTtl()};
     if (o_.merge) zadd.push_back("NX");
-    size_t n = 0;
-    for (size_t i = 0; i < page.size(); ++i) {
-      if (!(*sel)[i]) continue;
-      zadd.push_back(page[i].second);
-      zadd.push_back(page[i].first);
-      ++n;
+    for (const auto& [id, score] : page) {
+      zadd.push_back(score);
+      zadd.push_back(id);
     }
+    const size_t n = page.size();
     if (n > 0) {
       auto r = c_.Checked(zadd);
       if (!r.ok()) return r.status();
@@ -249,7 +234,7 @@ Status Runner::CopyTtl() {
     }
     st_.cursors["ttl"] = next;
     if (auto sv = Save(); !sv.ok()) return sv;
-    progress_.Advance(static_cast<int64_t>(page.size()));
+    progress_.Advance(static_cast<int64_t>(scanned));
     Throttle();
     return Hook("ttl-batch");
   });
@@ -264,45 +249,22 @@ Status Runner::CopyTtl() {
 Status Runner::CopyLeases() {
   if (st_.steps_done.count("leases")) return Status::Ok();
   // Re-scan: leases come and go (expiry) and the plan's list may be stale.
-  std::vector<std::string> ids;
-  auto s = ScanKeys(c_, L_.SrcLeasePattern(), o_.batch_size, [&](std::vector<std::string>& page) -> Status {
-    for (const auto& k : page) {
-      SourceKey sk = L_.Classify(k);
-      if (sk.kind == SourceKind::kLease) ids.push_back(sk.lease_id);
-    }
-    return Status::Ok();
-  });
-  if (!s.ok()) return s;
-  progress_.Begin("copy leases", static_cast<int64_t>(ids.size()));
-  for (size_t i = 0; i < ids.size(); i += static_cast<size_t>(o_.batch_size)) {
-    std::vector<std::string> chunk(ids.begin() + static_cast<long>(i),
-                                   ids.begin() + static_cast<long>(std::min(ids.size(), i + o_.batch_size)));
-    auto sel = SelectIds(c_, o_, chunk);
-    if (!sel.ok()) return sel.status();
-    std::vector<Argv> reads;
-    std::vector<std::string> picked;
-    for (size_t j = 0; j < chunk.size(); ++j) {
-      if (!(*sel)[j]) continue;
-      picked.push_back(chunk[j]);
-      reads.push_back({"GET", L_.SrcLease(chunk[j])});
-      reads.push_back({"PTTL", L_.SrcLease(chunk[j])});
-    }
-    auto r = c_.Pipeline(reads);
-    if (!r.ok()) return r.status();
+  auto ids = ScanLeaseIds(c_, o_);
+  if (!ids.ok()) return ids.status();
+  progress_.Begin("copy leases", static_cast<int64_t>(ids->size()));
+  auto s = ReadLeases(c_, o_, *ids, false, [&](size_t batch, std::vector<LeaseRead>& leases) -> Status {
     auto read_at = std::chrono::steady_clock::now();
     std::vector<Argv> writes;
-    for (size_t k = 0; k < picked.size(); ++k) {
-      const Reply& v = (*r)[2 * k];
-      long long pttl = (*r)[2 * k + 1].as_int(-2);
-      if (v.is_nil() || v.is_error() || pttl == -2) {
+    for (const LeaseRead& l : leases) {
+      if (l.value.is_nil() || l.value.is_error() || l.pttl == -2) {
         ++st_.counts["leases_expired"];
         continue;
       }
-      Argv set = {"SET", L_.DstLease(picked[k]), v.str};
-      if (pttl >= 0) {
+      Argv set = {"SET", L_.DstLease(l.id), l.value.str};
+      if (l.pttl >= 0) {
         // The TTL keeps running while we copy: subtract the time since it was read.
         auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - read_at);
-        long long remaining = pttl - elapsed.count();
+        long long remaining = l.pttl - elapsed.count();
         if (remaining <= 0) {
           ++st_.counts["leases_expired"];
           continue;
@@ -316,10 +278,11 @@ Status Runner::CopyLeases() {
     auto w = c_.PipelineChecked(writes);
     if (!w.ok()) return w.status();
     for (const auto& x : *w) ++st_.counts[x.is_nil() ? "leases_existing" : "leases_written"];
-    progress_.Advance(static_cast<int64_t>(chunk.size()));
+    progress_.Advance(static_cast<int64_t>(batch));
     Throttle();
-    if (auto h = Hook("leases-batch"); !h.ok()) return h;
-  }
+    return Hook("leases-batch");
+  });
+  if (!s.ok()) return s;
   progress_.End();
   st_.steps_done.insert("leases");
   if (auto sv = Save(); !sv.ok()) return sv;
@@ -481,17 +444,9 @@ Status Runner::VerifyContent() {
   progress_.Begin("verify copy", total);
 
   if (plan_.inv.tasks_type == "hash") {
-    auto s = ScanPairs(c_, "HSCAN", L_.SrcTasks(), "0", o_.batch_size,
-                       [&](std::vector<std::pair<std::string, std::string>>& page, const std::string&) -> Status {
-      progress_.Advance(static_cast<int64_t>(page.size()));
-      std::vector<std::string> ids, want;
-      for (auto& [id, text] : page) {
-        TaskRewrite t = RewriteTask(L_, id, text);
-        if (!t.parsed && (!o_.selection.all() || o_.force)) continue;
-        if (t.parsed && !o_.selection.Includes(t.command)) continue;
-        ids.push_back(id);
-        want.push_back(std::move(t.text));
-      }
+    auto s = ScanTasks(c_, o_, "0", [&](TaskPage& page, const std::string&) -> Status {
+      progress_.Advance(static_cast<int64_t>(page.scanned));
+      const auto& ids = page.ids;
       if (ids.empty()) return Status::Ok();
       Argv hmget = {"HMGET", L_.DstTasks()};
       hmget.insert(hmget.end(), ids.begin(), ids.end());
@@ -500,31 +455,23 @@ Status Runner::VerifyContent() {
       for (size_t i = 0; i < ids.size(); ++i) {
         const Reply& d = r->elements[i];
         if (d.is_nil()) add("task " + ids[i] + " is missing in " + L_.DstTasks());
-        else if (d.str != want[i] && !st_.merge) add("task " + ids[i] + " differs from the legacy record");
+        else if (d.str != page.tasks[i].text && !st_.merge) add("task " + ids[i] + " differs from the legacy record");
       }
       return Status::Ok();
     });
     if (!s.ok()) return s;
   }
   if (plan_.inv.ttl_type == "zset") {
-    auto s = ScanPairs(c_, "ZSCAN", L_.SrcTtl(), "0", o_.batch_size,
-                       [&](std::vector<std::pair<std::string, std::string>>& page, const std::string&) -> Status {
-      progress_.Advance(static_cast<int64_t>(page.size()));
-      std::vector<std::string> ids;
-      for (auto& kv : page) ids.push_back(kv.first);
-      auto sel = SelectIds(c_, o_, ids);
-      if (!sel.ok()) return sel.status();
+    auto s = ScanSelected(c_, o_, "ZSCAN", L_.SrcTtl(), "0",
+                          [&](std::vector<std::pair<std::string, std::string>>& page, size_t scanned,
+                              const std::string&) -> Status {
+      progress_.Advance(static_cast<int64_t>(scanned));
       std::vector<Argv> cmds;
-      std::vector<size_t> idx;
-      for (size_t i = 0; i < page.size(); ++i) {
-        if (!(*sel)[i]) continue;
-        idx.push_back(i);
-        cmds.push_back({"ZSCORE", L_.DstTtl(), page[i].first});
-      }
+      for (const auto& kv : page) cmds.push_back({"ZSCORE", L_.DstTtl(), kv.first});
       auto r = c_.PipelineChecked(cmds);
       if (!r.ok()) return r.status();
-      for (size_t k = 0; k < idx.size(); ++k) {
-        const auto& [id, score] = page[idx[k]];
+      for (size_t k = 0; k < page.size(); ++k) {
+        const auto& [id, score] = page[k];
         if ((*r)[k].is_nil()) add("retention entry " + id + " is missing");
         else if (!st_.merge && !SameScore((*r)[k].str, score)) add("retention entry " + id + " has another score");
       }
@@ -534,41 +481,18 @@ Status Runner::VerifyContent() {
   }
   // Leases: every legacy lease that still has time left must exist with the same holder.
   {
-    std::vector<std::string> ids;
-    auto s = ScanKeys(c_, L_.SrcLeasePattern(), o_.batch_size, [&](std::vector<std::string>& page) -> Status {
-      for (const auto& k : page) {
-        SourceKey sk = L_.Classify(k);
-        if (sk.kind == SourceKind::kLease) ids.push_back(sk.lease_id);
+    auto ids = ScanLeaseIds(c_, o_);
+    if (!ids.ok()) return ids.status();
+    auto s = ReadLeases(c_, o_, *ids, true, [&](size_t batch, std::vector<LeaseRead>& leases) -> Status {
+      progress_.Advance(static_cast<int64_t>(batch));
+      for (const LeaseRead& l : leases) {
+        if (l.value.is_nil() || l.value.is_error() || (l.pttl >= 0 && l.pttl < o_.lease_tolerance_ms)) continue;
+        if (l.dst.is_nil()) add("lease " + l.id + " is missing in the destination");
+        else if (!st_.merge && l.dst.str != l.value.str) add("lease " + l.id + " has another holder");
       }
       return Status::Ok();
     });
     if (!s.ok()) return s;
-    for (size_t i = 0; i < ids.size(); i += static_cast<size_t>(o_.batch_size)) {
-      std::vector<std::string> chunk(ids.begin() + static_cast<long>(i),
-                                     ids.begin() + static_cast<long>(std::min(ids.size(), i + o_.batch_size)));
-      progress_.Advance(static_cast<int64_t>(chunk.size()));
-      auto sel = SelectIds(c_, o_, chunk);
-      if (!sel.ok()) return sel.status();
-      std::vector<Argv> cmds;
-      std::vector<std::string> picked;
-      for (size_t j = 0; j < chunk.size(); ++j) {
-        if (!(*sel)[j]) continue;
-        picked.push_back(chunk[j]);
-        cmds.push_back({"GET", L_.SrcLease(chunk[j])});
-        cmds.push_back({"PTTL", L_.SrcLease(chunk[j])});
-        cmds.push_back({"GET", L_.DstLease(chunk[j])});
-      }
-      auto r = c_.Pipeline(cmds);
-      if (!r.ok()) return r.status();
-      for (size_t k = 0; k < picked.size(); ++k) {
-        const Reply& v = (*r)[3 * k];
-        long long pttl = (*r)[3 * k + 1].as_int(-2);
-        const Reply& d = (*r)[3 * k + 2];
-        if (v.is_nil() || v.is_error() || (pttl >= 0 && pttl < o_.lease_tolerance_ms)) continue;
-        if (d.is_nil()) add("lease " + picked[k] + " is missing in the destination");
-        else if (!st_.merge && d.str != v.str) add("lease " + picked[k] + " has another holder");
-      }
-    }
   }
   // Queues: the destination holds exactly the de-duplicated legacy IDs (merge: as the head
   // segment of the list / a subset of the set).
@@ -644,15 +568,10 @@ Status Runner::RemoveFields(const std::string& src, bool hash) {
   }
   // Collect first (removing while scanning is allowed by SCAN, but a stable list is simpler).
   std::vector<std::pair<std::string, std::string>> items;
-  auto s = ScanPairs(c_, hash ? "HSCAN" : "ZSCAN", src, "0", o_.batch_size,
-                     [&](std::vector<std::pair<std::string, std::string>>& page, const std::string&) -> Status {
-    std::vector<std::string> ids;
-    for (auto& kv : page) ids.push_back(kv.first);
-    auto sel = SelectIds(c_, o_, ids);
-    if (!sel.ok()) return sel.status();
-    for (size_t i = 0; i < page.size(); ++i) {
-      if ((*sel)[i]) items.push_back(std::move(page[i]));
-    }
+  auto s = ScanSelected(c_, o_, hash ? "HSCAN" : "ZSCAN", src, "0",
+                        [&](std::vector<std::pair<std::string, std::string>>& page, size_t,
+                            const std::string&) -> Status {
+    items.insert(items.end(), std::make_move_iterator(page.begin()), std::make_move_iterator(page.end()));
     return Status::Ok();
   });
   if (!s.ok()) return s;
@@ -700,22 +619,14 @@ Status Runner::RemoveSources() {
     if (auto h = Hook("remove-key"); !h.ok()) return h;
   }
   // Leases of migrated tasks (all of them for a full run).
-  std::vector<std::string> ids;
-  auto s = ScanKeys(c_, L_.SrcLeasePattern(), o_.batch_size, [&](std::vector<std::string>& page) -> Status {
-    for (const auto& k : page) {
-      SourceKey sk = L_.Classify(k);
-      if (sk.kind == SourceKind::kLease) ids.push_back(sk.lease_id);
-    }
-    return Status::Ok();
-  });
-  if (!s.ok()) return s;
+  auto scanned = ScanLeaseIds(c_, o_);
+  if (!scanned.ok()) return scanned.status();
+  std::vector<std::string> ids = std::move(*scanned);
   if (!o_.selection.all()) {
     // The task records of selected commands are gone from the legacy hash by now: use the
     // destination records (which carry the same IDs) to attribute leases.
     std::vector<std::string> keep;
-    for (size_t i = 0; i < ids.size(); i += static_cast<size_t>(o_.batch_size)) {
-      std::vector<std::string> chunk(ids.begin() + static_cast<long>(i),
-                                     ids.begin() + static_cast<long>(std::min(ids.size(), i + o_.batch_size)));
+    auto s = ForEachChunk(ids, o_.batch_size, [&](std::vector<std::string>& chunk) -> Status {
       Argv hmget = {"HMGET", L_.DstTasks()};
       hmget.insert(hmget.end(), chunk.begin(), chunk.end());
       auto r = c_.Checked(hmget);
@@ -729,7 +640,9 @@ Status Runner::RemoveSources() {
         }
         if (t.parsed && o_.selection.Includes(legacy_cmd)) keep.push_back(chunk[j]);
       }
-    }
+      return Status::Ok();
+    });
+    if (!s.ok()) return s;
     ids = std::move(keep);
   }
   for (const auto& id : ids) {

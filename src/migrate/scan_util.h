@@ -1,12 +1,13 @@
-// Incremental iteration helpers (SCAN family, LRANGE pages) over a RedisClient. Internal.
+// Incremental iteration helpers (SCAN family, LRANGE pages, chunks) over a RedisClient. Internal.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "migrate/redis_client.h"
+#include "migrate/client.h"
 
 namespace codeq::migrate {
 
@@ -40,6 +41,19 @@ Result<long long> SizeOf(RedisClient& c, const std::string& key, const std::stri
 
 /// Current server time in milliseconds (TIME), so TTL arithmetic uses the server's clock.
 Result<long long> ServerTimeMs(RedisClient& c);
+
+/// Calls `fn(std::vector<T>&)` with consecutive copies of `items` of at most `count` elements,
+/// in order, and stops at the first non-ok Status (returned).
+template <class T, class Fn>
+Status ForEachChunk(const std::vector<T>& items, int count, Fn&& fn) {
+  const size_t step = static_cast<size_t>(count > 0 ? count : 1);
+  for (size_t i = 0; i < items.size(); i += step) {
+    std::vector<T> chunk(items.begin() + static_cast<long>(i),
+                         items.begin() + static_cast<long>(std::min(items.size(), i + step)));
+    if (Status s = fn(chunk); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
 
 /// Strings of an array reply (nil elements become "" and are flagged in `nil` when given).
 std::vector<std::string> Strings(const Reply& r, std::vector<bool>* nil = nullptr);

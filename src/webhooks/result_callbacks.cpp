@@ -129,7 +129,7 @@ asio::awaitable<void> ResultCallbacks::Deliver(OutboxEntry entry) {
     spdlog::info("result callback delivered: task={} attempt={} status={}", entry.task_id, attempts,
                  out.http_status);
     co_await store_->FinishCallback(entry.task_id);
-  } else if (attempts >= options_.max_attempts) {
+  } else if (attempts >= options_.max_attempts || out.permanent) {
     metrics_.WebhookDelivery(kKind, entry.command, "failure");
     spdlog::warn("result callback given up: task={} attempts={} last error: {}", entry.task_id, attempts,
                  out.error);

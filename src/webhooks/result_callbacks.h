@@ -35,7 +35,8 @@ std::string ResultCallbackBody(const Task& task, const TaskResult& result);
 
 /// Delivers the outbox: every poll interval (or at once after Wake) it claims due entries, at most
 /// as many as the Sender has free slots, and delivers each in its own coroutine: loads the task and
-/// its result, POSTs the body, then removes the entry (2xx, or the last attempt failed: a give-up,
+/// its result, POSTs the body, then removes the entry (2xx, or the last attempt failed, or the
+/// address is denied by the policy, which no retry can change: a give-up,
 /// logged and counted as codeq_webhook_deliveries_total{kind="task_result",outcome="failure"}) or
 /// reschedules it with CallbackBackoffSeconds. Entries are leased while in flight, so a crash or a
 /// restart delivers them again after the lease (at-least-once). A task deleted by cleanup before its

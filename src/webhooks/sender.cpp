@@ -97,14 +97,19 @@ boost::asio::awaitable<PostOutcome> Sender::Post(std::string url, std::string bo
 PostOutcome Sender::PostBlocking(const std::string& url, const std::string& body) {
   if (stopping_.load()) return PostOutcome{false, 0, "shutting down", true};
   auto target = ParseHttpUrl(url);
-  if (!target.ok()) return PostOutcome{false, 0, "invalid url: " + target.status().message()};
+  if (!target.ok()) return PostOutcome{false, 0, "invalid url: " + target.status().message(), false, true};
   auto addresses = ResolveAllowed(policy_, *target);
-  if (!addresses.ok()) return PostOutcome{false, 0, addresses.status().message()};
+  if (!addresses.ok()) {
+    bool denied = addresses.status().code() == StatusCode::kForbidden;
+    return PostOutcome{false, 0, addresses.status().message(), false, denied};
+  }
 
   CurlHandle curl;
   if (curl.h == nullptr) return PostOutcome{false, 0, "curl init failed"};
   CurlList resolve, headers;
-  resolve.Add(target->host + ":" + std::to_string(target->port) + ":" + *addresses);
+  // Pin curl to the checked addresses. An IP literal needs no resolving (and curl would not use
+  // the entry for a bracketed IPv6 host anyway).
+  if (!ParseIp(target->host)) resolve.Add(target->host + ":" + std::to_string(target->port) + ":" + *addresses);
   int64_t ts = clock_.NowSeconds();
   headers.Add("Content-Type: application/json");
   headers.Add("Expect:");
@@ -117,7 +122,7 @@ PostOutcome Sender::PostBlocking(const std::string& url, const std::string& body
   curl_easy_setopt(curl.h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl.h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl.h, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(curl.h, CURLOPT_RESOLVE, resolve.l);
+  if (resolve.l != nullptr) curl_easy_setopt(curl.h, CURLOPT_RESOLVE, resolve.l);
   curl_easy_setopt(curl.h, CURLOPT_HTTPHEADER, headers.l);
   curl_easy_setopt(curl.h, CURLOPT_POST, 1L);
   curl_easy_setopt(curl.h, CURLOPT_POSTFIELDS, body.data());

@@ -26,6 +26,7 @@ struct PostOutcome {
   int http_status = 0;     // 0 when no HTTP answer (refused, timeout, denied address)
   std::string error;       // why not delivered (for logs); "" when delivered
   bool aborted = false;    // the sender is stopping: the attempt does not count
+  bool permanent = false;  // retrying cannot help (the URL is invalid or denied by the policy)
 };
 
 /// Sends webhook POSTs with libcurl on its own pool of `concurrency` threads. Each attempt:

@@ -40,7 +40,9 @@ std::optional<std::array<uint8_t, 16>> FromSockaddr(const sockaddr* addr) {
 std::optional<std::array<uint8_t, 16>> ParseIp(std::string_view text) {
   std::string s(text);
   in_addr v4{};
-  if (inet_pton(AF_INET, s.c_str(), &v4) == 1) return MappedV4(v4);
+  // inet_aton also reads the legacy forms resolvers accept ("127.1", "2130706433", "0x7f000001"),
+  // so they cannot slip past a denied network as "host names".
+  if (inet_aton(s.c_str(), &v4) != 0) return MappedV4(v4);
   std::array<uint8_t, 16> v6{};
   if (inet_pton(AF_INET6, s.c_str(), v6.data()) == 1) return v6;
   return std::nullopt;
@@ -68,8 +70,13 @@ Result<UrlTarget> ParseHttpUrl(std::string_view url) {
   }
   if (t.host.empty()) return InvalidArgument("missing host");
   if (parsed->has_port()) {
-    if (parsed->port().empty() || parsed->port_number() == 0) return InvalidArgument("invalid port");
-    t.port = parsed->port_number();
+    std::string_view port = parsed->port();
+    if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), ::isdigit)) {
+      return InvalidArgument("invalid port");
+    }
+    int number = std::stoi(std::string(port));
+    if (number < 1 || number > 65535) return InvalidArgument("invalid port");
+    t.port = static_cast<uint16_t>(number);
   } else {
     t.port = t.scheme == "https" ? 443 : 80;
   }

@@ -23,7 +23,7 @@ EnvList WebhookEnv(const std::string& base_backoff) {
           {"RESULT_WEBHOOK_MAX_ATTEMPTS", "3"},
           {"SUBSCRIPTION_MIN_INTERVAL_SECONDS", "1"},
           {"SUBSCRIPTION_CLEANUP_INTERVAL_SECONDS", "1"},
-          {"WEBHOOK_DENIED_HOSTS", "10.0.0.0/8,169.254.0.0/16"}};
+          {"WEBHOOK_DENIED_HOSTS", "10.0.0.0/8"}};  // the link-local list is built in
 }
 
 class WebhookTest : public IntegrationTest {
@@ -184,6 +184,15 @@ TEST_F(WebhookTest, DeniedAndMalformedUrlsAreRefusedAtCreateTime) {
   r = Subscribe({{"callbackUrl", "mailto:a@b"}, {"eventTypes", json::array{json::value(cmd)}}});
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.ErrorText(), "invalid callback url");
+  r = Subscribe({{"callbackUrl", "http://127.0.0.1:99999/x"}, {"eventTypes", json::array{json::value(cmd)}}});
+  EXPECT_EQ(r.ErrorText(), "invalid callback url");
+  r = Subscribe({{"callbackUrl", receiver_.Url("/" + std::string(3000, 'a'))}, {"eventTypes", json::array{json::value(cmd)}}});
+  EXPECT_EQ(r.ErrorText(), "callback url too long (max 2048 bytes)");
+  json::array many;
+  for (int i = 0; i < 101; ++i) many.emplace_back("C" + std::to_string(i));
+  r = Subscribe({{"callbackUrl", receiver_.Url("/many")}, {"eventTypes", many}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.ErrorText(), "too many eventTypes (max 100)");
 }
 
 TEST_F(WebhookTest, SubscriptionRequestsAreValidated) {

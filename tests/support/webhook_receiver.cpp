@@ -24,8 +24,10 @@ std::string ReceivedRequest::Header(const std::string& lower_name) const {
   return it == headers.end() ? "" : it->second;
 }
 
-WebhookReceiver::WebhookReceiver() : impl_(std::make_unique<Impl>()) {
-  tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
+WebhookReceiver::WebhookReceiver(const std::string& address) : impl_(std::make_unique<Impl>()) {
+  auto ip = asio::ip::make_address(address);
+  host_ = ip.is_v6() ? "[" + address + "]" : address;
+  tcp::endpoint ep(ip, 0);
   impl_->acceptor.open(ep.protocol());
   impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
   impl_->acceptor.bind(ep);
@@ -39,12 +41,12 @@ WebhookReceiver::~WebhookReceiver() {
   // Wake the blocking accept with a connection of our own.
   boost::system::error_code ec;
   tcp::socket poke(impl_->ioc);
-  poke.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port_)), ec);
+  poke.connect(impl_->acceptor.local_endpoint(), ec);
   thread_.join();
 }
 
 std::string WebhookReceiver::Url(const std::string& path) const {
-  return "http://127.0.0.1:" + std::to_string(port_) + path;
+  return "http://" + host_ + ":" + std::to_string(port_) + path;
 }
 
 void WebhookReceiver::Script(const std::string& path, std::vector<int> statuses) {

@@ -25,17 +25,18 @@ struct ReceivedRequest {
   std::string Header(const std::string& lower_name) const;
 };
 
-/// Listens on 127.0.0.1:<free port>. For each path, answers the statuses given by Script() in order,
+/// Listens on `address` (default 127.0.0.1) at a free port. For each path, answers the statuses given by Script() in order,
 /// then the default status (200). Thread-safe.
 class WebhookReceiver {
  public:
-  WebhookReceiver();
+  /// Throws boost::system::system_error when `address` cannot be bound (e.g. "::1" without IPv6).
+  explicit WebhookReceiver(const std::string& address = "127.0.0.1");
   ~WebhookReceiver();
   WebhookReceiver(const WebhookReceiver&) = delete;
   WebhookReceiver& operator=(const WebhookReceiver&) = delete;
 
   int port() const { return port_; }
-  /// "http://127.0.0.1:<port><path>".
+  /// "http://<address>:<port><path>" (IPv6 in brackets).
   std::string Url(const std::string& path) const;
   /// The next answers for `path` (e.g. {500, 500} then the default).
   void Script(const std::string& path, std::vector<int> statuses);
@@ -53,6 +54,7 @@ class WebhookReceiver {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   int port_ = 0;
+  std::string host_;  // as written in URLs
   std::atomic<int> default_status_{200};
   std::atomic<bool> stopping_{false};
   mutable std::mutex mu_;

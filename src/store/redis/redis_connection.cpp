@@ -129,7 +129,10 @@ Status Connection::EnsureConnected() {
     return Status::Ok();
   };
   if (!opts_.password.empty()) {
-    if (auto s = handshake({"AUTH", opts_.password}, "auth"); !s.ok()) return s;
+    Argv auth = {"AUTH"};
+    if (!opts_.username.empty()) auth.push_back(opts_.username);
+    auth.push_back(opts_.password);
+    if (auto s = handshake(auth, "auth"); !s.ok()) return s;
   }
   if (opts_.db != 0) {
     if (auto s = handshake({"SELECT", std::to_string(opts_.db)}, "select"); !s.ok()) return s;

@@ -6,6 +6,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json.hpp>
+#include <memory>
 #include <set>
 
 #include "domain/clock.h"
@@ -68,6 +69,17 @@ TEST(UrlPolicy, DeniedNetworkAppliesToResolvedAddressOfAnyName) {
   a.sin_family = AF_INET;
   inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
   EXPECT_FALSE(p->AllowsAddress("innocent-looking.example.com", reinterpret_cast<sockaddr*>(&a)));
+}
+
+TEST(UrlPolicy, LegacyIpv4FormsAndBadPortsCannotSlipThrough) {
+  auto p = UrlPolicy::Make("", "127.0.0.0/8");
+  ASSERT_TRUE(p.ok());
+  for (const char* url : {"http://127.1:9/x", "http://2130706433:9/x", "http://0x7f000001:9/x"}) {
+    EXPECT_EQ(p->CheckUrl(url).message(), "denied") << url;
+  }
+  EXPECT_EQ(p->CheckUrl("http://example.com:99999/x").message(), "invalid");
+  EXPECT_EQ(p->CheckUrl("http://example.com:0/x").message(), "invalid");
+  EXPECT_TRUE(p->CheckUrl("http://example.com:65535/x").ok());
 }
 
 TEST(UrlPolicy, MalformedEntriesAreConfigErrors) {
@@ -203,6 +215,29 @@ TEST_F(SenderTest, DeniedAddressIsNeverContacted) {
   EXPECT_EQ(out.http_status, 0);
   EXPECT_NE(out.error.find("denied"), std::string::npos) << out.error;
   EXPECT_TRUE(receiver_.Requests().empty());
+}
+
+TEST_F(SenderTest, DeliversToABracketedIpv6Literal) {
+  std::unique_ptr<test::WebhookReceiver> v6;
+  try {
+    v6 = std::make_unique<test::WebhookReceiver>("::1");
+  } catch (const std::exception&) {
+    GTEST_SKIP() << "no IPv6 loopback here";
+  }
+  Sender sender = MakeSender();
+  auto out = sender.PostBlocking(v6->Url("/v6"), "{}");
+  EXPECT_TRUE(out.delivered) << out.error;
+  EXPECT_EQ(v6->Requests("/v6").size(), 1u);
+}
+
+TEST_F(SenderTest, DeniedAddressIsAPermanentFailure) {
+  Sender sender = MakeSender("127.0.0.0/8");
+  auto out = sender.PostBlocking(receiver_.Url("/x"), "{}");
+  EXPECT_FALSE(out.delivered);
+  EXPECT_TRUE(out.permanent);
+  auto transient = MakeSender().PostBlocking("http://127.0.0.1:1/x", "{}");  // refused: may recover
+  EXPECT_FALSE(transient.delivered);
+  EXPECT_FALSE(transient.permanent);
 }
 
 TEST_F(SenderTest, SilentReceiverTimesOut) {
