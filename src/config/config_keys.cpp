@@ -57,6 +57,10 @@ const std::array kKeys = {
     Key{"listenAddress", "LISTEN_ADDRESS", "", &C::listen_address},
     Key{"maxBodyBytes", "MAX_BODY_BYTES", "", &C::max_body_bytes},
     Key{"maxLeaseSeconds", "MAX_LEASE_SECONDS", "", &C::max_lease_seconds},
+    // HTTP limits against slow or too many clients (issue 8, docs/security.md).
+    Key{"maxConnections", "MAX_CONNECTIONS", "", &C::max_connections},
+    Key{"requestHeaderTimeoutSeconds", "REQUEST_HEADER_TIMEOUT_SECONDS", "", &C::request_header_timeout_seconds},
+    Key{"requestBodyTimeoutSeconds", "REQUEST_BODY_TIMEOUT_SECONDS", "", &C::request_body_timeout_seconds},
 };
 
 }  // namespace
