@@ -84,9 +84,25 @@ bhttp::response<bhttp::string_body> ToBeast(Response&& r, unsigned version, bool
   return res;
 }
 
-// Answers a connection over the cap: 503 {"error":"too many connections"}, then closes. The request
-// is drained (at most 1 s) before closing, so the close does not reset the connection and destroy
-// the answer before the client has read it.
+// Writes `res` on a connection whose request is not (fully) read, then closes it "lingering": the
+// rest of the request is read and discarded (for at most 1 s and 4 MiB) first. Closing with unread
+// data would reset the connection, and the reset can destroy the answer before the client reads it.
+asio::awaitable<void> AnswerAndClose(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                     bhttp::response<bhttp::string_body>& res, std::chrono::seconds write_timeout) {
+  boost::system::error_code ec;
+  stream.expires_after(write_timeout);
+  co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.expires_after(std::chrono::seconds(1));
+  size_t drained = 0;
+  while (!ec && drained < (4u << 20)) {
+    buffer.clear();
+    drained += co_await stream.async_read_some(buffer.prepare(16384), asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+// Answers a connection over the cap: 503 {"error":"too many connections"}, then closes.
 asio::awaitable<void> RefuseConnection(beast::tcp_stream& stream, beast::flat_buffer& buffer) {
   static std::atomic<int64_t> last_warning_s{0};
   const int64_t now_s =
@@ -98,16 +114,7 @@ asio::awaitable<void> RefuseConnection(beast::tcp_stream& stream, beast::flat_bu
   Response refusal = ErrorResponse(503, "too many connections");
   refusal.headers.emplace_back("Retry-After", "1");
   auto res = ToBeast(std::move(refusal), 11, false);
-  boost::system::error_code ec;
-  stream.expires_after(std::chrono::seconds(2));
-  co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream.expires_after(std::chrono::seconds(1));
-  while (!ec) {
-    buffer.clear();
-    co_await stream.async_read_some(buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
-  }
+  co_await AnswerAndClose(stream, buffer, res, std::chrono::seconds(2));
 }
 
 }  // namespace
@@ -189,9 +196,8 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket) {
     }
     if (early_status != 0) {
       auto res = ToBeast(ErrorResponse(early_status, early_message), 11, false);
-      stream.expires_after(opts_.write_timeout);
-      co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-      break;
+      co_await AnswerAndClose(stream, buffer, res, opts_.write_timeout);
+      co_return;
     }
 
     Request req = parser.release();

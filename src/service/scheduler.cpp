@@ -122,37 +122,53 @@ Async<Result<std::vector<Task>>> Scheduler::ClaimBatch(const std::string& worker
     waiter = ready_.Register(co_await asio::this_coro::executor, tenant, commands);
   }
   std::vector<Task> out;
+  bool poll = true;     // whether this round re-checks the store (the first always does)
+  bool waited = false;  // woken at least once
   for (;;) {
-    Now now = CurrentTime();
-    RepairInput repair{tenant, commands, opts_.inspect_limit, opts_.max_attempts_default,
-                       [this](int a) { return Backoff(a); }, now};
-    auto start = std::chrono::steady_clock::now();
-    auto repaired = co_await store_->RepairExpired(std::move(repair));
-    ObserveStore("repair", start);
-    if (!repaired.ok()) co_return repaired.status();
-    for (const auto& cmd : repaired->expired_commands) metrics_.LeaseExpired(cmd);
-    for (const auto& t : repaired->dead_lettered) RecordDeadLetter(t, now);
+    if (poll) {
+      Now now = CurrentTime();
+      RepairInput repair{tenant, commands, opts_.inspect_limit, opts_.max_attempts_default,
+                         [this](int a) { return Backoff(a); }, now};
+      auto start = std::chrono::steady_clock::now();
+      auto repaired = co_await store_->RepairExpired(std::move(repair));
+      ObserveStore("repair", start);
+      if (!repaired.ok()) co_return repaired.status();
+      for (const auto& cmd : repaired->expired_commands) metrics_.LeaseExpired(cmd);
+      for (const auto& t : repaired->dead_lettered) RecordDeadLetter(t, now);
 
-    // One repair per attempt, then up to max_tasks atomic claims (each one store unit, D3).
-    while (static_cast<int>(out.size()) < max_tasks) {
-      ClaimInput in{worker_id, tenant, commands, lease_seconds, opts_.inspect_limit, now};
-      start = std::chrono::steady_clock::now();
-      auto claimed = co_await store_->ClaimTask(std::move(in));
-      ObserveStore("claim", start);
-      if (!claimed.ok()) {
-        if (out.empty()) co_return claimed.status();
-        break;  // the tasks already claimed are leased to this worker: hand them over
+      // One repair per attempt, then up to max_tasks atomic claims (each one store unit, D3).
+      while (static_cast<int>(out.size()) < max_tasks) {
+        ClaimInput in{worker_id, tenant, commands, lease_seconds, opts_.inspect_limit, now};
+        start = std::chrono::steady_clock::now();
+        auto claimed = co_await store_->ClaimTask(std::move(in));
+        ObserveStore("claim", start);
+        if (!claimed.ok()) {
+          if (out.empty()) co_return claimed.status();
+          break;  // the tasks already claimed are leased to this worker: hand them over
+        }
+        if (!claimed->has_value()) break;
+        metrics_.TaskClaimed((*claimed)->command);
+        out.push_back(std::move(**claimed));
+        if (static_cast<int>(out.size()) < max_tasks) now = CurrentTime();
       }
-      if (!claimed->has_value()) break;
-      metrics_.TaskClaimed((*claimed)->command);
-      out.push_back(std::move(**claimed));
-      if (static_cast<int>(out.size()) < max_tasks) now = CurrentTime();
+      if (!out.empty()) {
+        // A notification wakes one waiter per ready task, but more may be ready than were announced
+        // (a background promotion, another instance's creates): pass the turn to the next waiter.
+        // So does a notification that reached this waiter while it was busy polling.
+        if (waiter && (waited || waiter->Pending())) {
+          waiter.reset();  // unregister first, so the turn goes to another waiter
+          ready_.Notify(tenant, out.back().command);
+        }
+        co_return out;
+      }
     }
-    if (!out.empty()) co_return out;
     auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (!waiter || remaining.count() <= 0 || shutting_down_.load()) co_return out;
-    co_await waiter->Wait(std::min(remaining, opts_.poll_interval));
+    bool notified = co_await waiter->Wait(std::min(remaining, opts_.poll_interval));
+    waited = true;
+    // Timer wake-ups of many waiters on the same commands re-check the store once per interval.
+    poll = notified || shutting_down_.load() || ready_.TakePollTurn(*waiter, opts_.poll_interval);
   }
 }
 

@@ -76,8 +76,10 @@ bool IntegrationTest::EmbeddedBackend() {
   return store != nullptr && std::string(store) == "embedded";
 }
 
-void IntegrationTest::StartEnvironment(const EnvList& env, bool dev) {
-  redis_ = std::make_unique<test::RedisServer>();
+void IntegrationTest::StartEnvironment(const EnvList& env, bool dev, const std::vector<std::string>& redis_args) {
+  test::RedisServerOptions redis_options;
+  redis_options.extra_args = redis_args;
+  redis_ = std::make_unique<test::RedisServer>(redis_options);
   if (!redis_->Start()) {
     std::string log = redis_->Log();
     redis_.reset();
