@@ -211,10 +211,12 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket) {
       spdlog::error("handler failed: {}", e.what());
       response = Response{500, "", "application/json; charset=utf-8", {}};
     }
-    --active_requests_;
     auto res = ToBeast(std::move(response), req.version(), keep_alive);
     stream.expires_after(opts_.write_timeout);
     co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    // Only now: graceful shutdown stops the server when no request is active, and an answer still
+    // being written would be lost.
+    --active_requests_;
     if (ec || !keep_alive) break;
   }
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);

@@ -57,7 +57,7 @@ class HttpServer {
   void StopAccepting();
   /// The bound port (useful with port 0).
   uint16_t port() const { return bound_port_; }
-  /// Requests currently inside the handler.
+  /// Requests currently inside the handler or having their answer written.
   int64_t active_requests() const { return active_requests_.load(); }
   size_t open_connections() const { return connections_.load(); }
 
