@@ -18,12 +18,14 @@ int64_t ResidentKb(pid_t pid) {
   return -1;
 }
 
-int64_t OpenFileCount(pid_t pid) {
+int64_t OpenSocketCount(pid_t pid) {
   std::error_code ec;
   int64_t n = 0;
   for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
        !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    ++n;
+    std::error_code link_ec;
+    auto target = std::filesystem::read_symlink(it->path(), link_ec);
+    if (!link_ec && target.native().rfind("socket:", 0) == 0) ++n;
   }
   return ec ? -1 : n;
 }

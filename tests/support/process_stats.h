@@ -10,8 +10,9 @@ namespace codeq::test {
 /// Resident set size of process `pid` in KiB (VmRSS of /proc/<pid>/status); -1 when unknown.
 int64_t ResidentKb(pid_t pid);
 
-/// Open file descriptors of process `pid` (entries of /proc/<pid>/fd); -1 when unknown.
-int64_t OpenFileCount(pid_t pid);
+/// Open socket descriptors of process `pid` (entries of /proc/<pid>/fd that are sockets); -1 when
+/// unknown. O(open descriptors).
+int64_t OpenSocketCount(pid_t pid);
 
 /// Raises this process's soft RLIMIT_NOFILE to at least `wanted` (capped at the hard limit);
 /// children spawned afterwards inherit it. Returns the soft limit now in force.
