@@ -9,6 +9,7 @@
 #include <iostream>
 #include <spdlog/formatter.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <thread>
 
 #include "api/access_log.h"
@@ -258,6 +259,23 @@ void ResolveAuthProviders(Config& c) {
           c.worker_audience);
 }
 
+// Every connection is a file descriptor: raise the soft RLIMIT_NOFILE to the hard limit (as Go
+// and nginx do), and warn when even that cannot hold `max_connections` plus the store's files.
+void RaiseFileLimit(size_t max_connections) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (lim.rlim_cur < lim.rlim_max) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  const rlim_t wanted = static_cast<rlim_t>(max_connections) + 256;
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < wanted) {
+    spdlog::warn("open-file limit {} is below maxConnections {} + 256: connections beyond it fail to be accepted",
+                 static_cast<uint64_t>(lim.rlim_cur), max_connections);
+  }
+}
+
 SchedulerOptions ToSchedulerOptions(const Config& c) {
   SchedulerOptions o;
   o.default_lease_seconds = c.default_lease_seconds;
@@ -351,6 +369,10 @@ int RunServe(const ConfigFlags& flags) {
   so.address = config.listen_address;
   so.port = static_cast<uint16_t>(config.port);
   so.max_body_bytes = static_cast<uint64_t>(config.max_body_bytes);
+  so.max_connections = static_cast<size_t>(config.max_connections);
+  so.header_timeout = std::chrono::seconds(config.request_header_timeout_seconds);
+  so.body_timeout = std::chrono::seconds(config.request_body_timeout_seconds);
+  RaiseFileLimit(so.max_connections);
   http::HttpServer server(ioc, so, [&api](const http::Request& r) { return api.Handle(r); });
   if (auto s = server.Start(); !s.ok()) {
     std::cerr << "[ERROR] " << s.message() << "\n";

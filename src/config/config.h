@@ -69,6 +69,9 @@ struct Config {
   int max_lease_seconds = 86400;                   // maxLeaseSeconds / MAX_LEASE_SECONDS (D15)
   std::string durability = "sync";                 // durability / DURABILITY: sync|async (embedded store)
   std::string listen_address = "0.0.0.0";          // listenAddress / LISTEN_ADDRESS
+  int max_connections = 10000;                     // maxConnections / MAX_CONNECTIONS: open HTTP connections; beyond → 503 and close
+  int request_header_timeout_seconds = 5;          // requestHeaderTimeoutSeconds / REQUEST_HEADER_TIMEOUT_SECONDS (SPEC §8.4)
+  int request_body_timeout_seconds = 30;           // requestBodyTimeoutSeconds / REQUEST_BODY_TIMEOUT_SECONDS: whole body after the headers
   bool dev = false;                                // set by `codeq serve --dev` (forces env=dev); not a YAML/env key
 
   /// True when `env`, trimmed and lower-cased, equals "dev" (SPEC §8.3). Gates the X-Role fallback (D14).

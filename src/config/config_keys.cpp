@@ -61,6 +61,10 @@ const std::array kKeys = {
     Key{"webhookDeniedHosts", "WEBHOOK_DENIED_HOSTS", "", &C::webhook_denied_hosts},
     Key{"webhookConcurrency", "WEBHOOK_CONCURRENCY", "", &C::webhook_concurrency},
     Key{"webhookTimeoutSeconds", "WEBHOOK_TIMEOUT_SECONDS", "", &C::webhook_timeout_seconds},
+    // HTTP limits against slow or too many clients (issue 8, docs/security.md).
+    Key{"maxConnections", "MAX_CONNECTIONS", "", &C::max_connections},
+    Key{"requestHeaderTimeoutSeconds", "REQUEST_HEADER_TIMEOUT_SECONDS", "", &C::request_header_timeout_seconds},
+    Key{"requestBodyTimeoutSeconds", "REQUEST_BODY_TIMEOUT_SECONDS", "", &C::request_body_timeout_seconds},
 };
 
 }  // namespace

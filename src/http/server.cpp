@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -57,7 +58,11 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
     co_await acceptor_.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
     if (ec) {
-      spdlog::warn("accept failed: {}", ec.message());
+      // Typically EMFILE (out of file descriptors): the pending connection stays in the backlog,
+      // so retrying at once would spin. Pause briefly; closing connections frees descriptors.
+      spdlog::warn("accept failed: {}; retrying in 100 ms", ec.message());
+      asio::steady_timer pause(acceptor_.get_executor(), std::chrono::milliseconds(100));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
@@ -79,6 +84,39 @@ bhttp::response<bhttp::string_body> ToBeast(Response&& r, unsigned version, bool
   return res;
 }
 
+// Writes `res` on a connection whose request is not (fully) read, then closes it "lingering": the
+// rest of the request is read and discarded (for at most 1 s and 4 MiB) first. Closing with unread
+// data would reset the connection, and the reset can destroy the answer before the client reads it.
+asio::awaitable<void> AnswerAndClose(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                     bhttp::response<bhttp::string_body>& res, std::chrono::seconds write_timeout) {
+  boost::system::error_code ec;
+  stream.expires_after(write_timeout);
+  co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.expires_after(std::chrono::seconds(1));
+  size_t drained = 0;
+  while (!ec && drained < (4u << 20)) {
+    buffer.clear();
+    drained += co_await stream.async_read_some(buffer.prepare(16384), asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+// Answers a connection over the cap: 503 {"error":"too many connections"}, then closes.
+asio::awaitable<void> RefuseConnection(beast::tcp_stream& stream, beast::flat_buffer& buffer) {
+  static std::atomic<int64_t> last_warning_s{0};
+  const int64_t now_s =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  int64_t last = last_warning_s.load();
+  if (now_s != last && last_warning_s.compare_exchange_strong(last, now_s)) {
+    spdlog::warn("connection limit reached: refusing connections with 503");
+  }
+  Response refusal = ErrorResponse(503, "too many connections");
+  refusal.headers.emplace_back("Retry-After", "1");
+  auto res = ToBeast(std::move(refusal), 11, false);
+  co_await AnswerAndClose(stream, buffer, res, std::chrono::seconds(2));
+}
+
 }  // namespace
 
 asio::awaitable<void> HttpServer::Session(tcp::socket socket) {
@@ -93,10 +131,7 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket) {
   boost::system::error_code ec;
 
   if (connections_.load() > opts_.max_connections) {
-    auto res = ToBeast(ErrorResponse(503, "too many connections"), 11, false);
-    stream.expires_after(std::chrono::seconds(2));
-    co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    co_await RefuseConnection(stream, buffer);
     co_return;
   }
 
@@ -108,8 +143,15 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket) {
 
     // Idle keep-alive connections wait up to idle_timeout for the next request to start; headers
     // of a started request must then complete within header_timeout (slow clients are cut off).
-    stream.expires_after(first ? opts_.header_timeout : opts_.idle_timeout);
+    // A new connection gets header_timeout for its first request's headers, waiting included.
+    if (!first && buffer.size() == 0) {
+      stream.expires_after(opts_.idle_timeout);
+      size_t n = co_await stream.async_read_some(buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+      buffer.commit(n);
+    }
     first = false;
+    stream.expires_after(opts_.header_timeout);
     co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
         ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
@@ -138,7 +180,7 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket) {
           co_await bhttp::async_write(stream, cont, asio::redirect_error(asio::use_awaitable, ec));
           if (ec) break;
         }
-        stream.expires_after(opts_.header_timeout + std::chrono::seconds(25));
+        stream.expires_after(opts_.body_timeout);
         co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
         if (ec == bhttp::error::body_limit) {
           early_status = 413;
@@ -154,9 +196,8 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket) {
     }
     if (early_status != 0) {
       auto res = ToBeast(ErrorResponse(early_status, early_message), 11, false);
-      stream.expires_after(opts_.write_timeout);
-      co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-      break;
+      co_await AnswerAndClose(stream, buffer, res, opts_.write_timeout);
+      co_return;
     }
 
     Request req = parser.release();
@@ -170,10 +211,12 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket) {
       spdlog::error("handler failed: {}", e.what());
       response = Response{500, "", "application/json; charset=utf-8", {}};
     }
-    --active_requests_;
     auto res = ToBeast(std::move(response), req.version(), keep_alive);
     stream.expires_after(opts_.write_timeout);
     co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    // Only now: graceful shutdown stops the server when no request is active, and an answer still
+    // being written would be lost.
+    --active_requests_;
     if (ec || !keep_alive) break;
   }
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);

@@ -35,10 +35,15 @@ struct ServerOptions {
   uint16_t port = 8080;                 // 0 = any free port (see HttpServer::port())
   uint64_t max_body_bytes = 1 << 20;    // larger bodies → 413 (D9)
   uint32_t max_header_bytes = 16 * 1024;  // larger headers → 431
-  std::chrono::seconds header_timeout{5};   // SPEC §8.4: a request's headers must arrive in 5 s
-  std::chrono::seconds idle_timeout{75};    // keep-alive connection without a request
+  /// SPEC §8.4: once a request's first byte has arrived, its headers must be complete within this.
+  std::chrono::seconds header_timeout{5};
+  /// After the headers, the whole body must arrive within this (slow uploads are cut off).
+  std::chrono::seconds body_timeout{30};
+  std::chrono::seconds idle_timeout{75};    // keep-alive connection waiting for the next request
   std::chrono::seconds write_timeout{30};
-  size_t max_connections = 10000;           // beyond: 503 and close
+  /// Open connections served at once; one more gets 503 {"error":"too many connections"} and is
+  /// closed.
+  size_t max_connections = 10000;
 };
 
 /// Accepts connections on one io_context; each connection is a coroutine on its own strand.
@@ -52,7 +57,7 @@ class HttpServer {
   void StopAccepting();
   /// The bound port (useful with port 0).
   uint16_t port() const { return bound_port_; }
-  /// Requests currently inside the handler.
+  /// Requests currently inside the handler or having their answer written.
   int64_t active_requests() const { return active_requests_.load(); }
   size_t open_connections() const { return connections_.load(); }
 

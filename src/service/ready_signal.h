@@ -14,9 +14,12 @@
 namespace codeq {
 
 /// Registry of waiting claims keyed by (tenant, lower-cased command). A producer-side change that
-/// makes work ready calls Notify; every waiter registered for that key wakes up at once. Waiters
-/// also wake on their own timeout, so changes made by other server instances (shared Redis) are
-/// seen at the next poll. Thread-safe.
+/// makes work ready calls Notify, which wakes one waiter for that key (one task needs one claim;
+/// a waiter that gets a task passes the turn on, see Scheduler::ClaimBatch). Waiters also wake on
+/// their own timeout, so changes made by other server instances (shared Redis), due delayed tasks
+/// and expired leases are seen; TakePollTurn lets only one of them per key and interval re-check
+/// the store, so 10,000 idle claims cost a timer each, not 40,000 store round trips a second.
+/// Thread-safe.
 class ReadySignal {
  public:
   class Waiter;
@@ -26,8 +29,14 @@ class ReadySignal {
   std::shared_ptr<Waiter> Register(boost::asio::any_io_executor executor, const std::string& tenant,
                                    const std::vector<std::string>& commands);
 
-  /// Wakes every waiter of (tenant, command). O(waiters of that key).
-  void Notify(const std::string& tenant, const std::string& command);
+  /// Wakes up to `max_waiters` waiters of (tenant, command) that have no wake-up pending, oldest
+  /// first. O(waiters of that key).
+  void Notify(const std::string& tenant, const std::string& command, size_t max_waiters = 1);
+
+  /// Whether `w`, woken by its timer rather than a notification, should re-check the store now:
+  /// true when one of its keys has not been re-checked by any waiter during the last `interval`
+  /// (its keys then count as re-checked now). O(keys of w · log keys).
+  bool TakePollTurn(const Waiter& w, std::chrono::milliseconds interval);
 
   /// Wakes every waiter (graceful shutdown).
   void NotifyAll();
@@ -40,7 +49,8 @@ class ReadySignal {
   void Unregister(Waiter* w);
 
   mutable std::mutex mu_;
-  std::multimap<std::string, Waiter*> waiters_;
+  std::multimap<std::string, Waiter*> waiters_;  // equal keys in registration order
+  std::map<std::string, std::chrono::steady_clock::time_point> last_poll_;  // keys with waiters only
 };
 
 class ReadySignal::Waiter : public std::enable_shared_from_this<ReadySignal::Waiter> {
@@ -50,6 +60,8 @@ class ReadySignal::Waiter : public std::enable_shared_from_this<ReadySignal::Wai
   /// Suspends until notified or `timeout` passes. Returns immediately if a notification arrived
   /// since the previous call. Returns true when woken by a notification.
   boost::asio::awaitable<bool> Wait(std::chrono::milliseconds timeout);
+  /// Whether a notification arrived that no Wait has consumed yet. O(1).
+  bool Pending() const { return notified_.load(); }
 
  private:
   friend class ReadySignal;

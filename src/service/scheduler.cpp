@@ -158,51 +158,67 @@ Async<Result<std::vector<Task>>> Scheduler::ClaimBatch(const std::string& worker
     waiter = ready_.Register(co_await asio::this_coro::executor, tenant, commands);
   }
   std::vector<Task> out;
+  bool poll = true;     // whether this round re-checks the store (the first always does)
+  bool waited = false;  // woken at least once
   for (;;) {
-    Now now = CurrentTime();
-    if (RepairDue(tenant, commands)) {
-      RepairInput repair{tenant, commands, opts_.inspect_limit, opts_.max_attempts_default,
-                         [this](int a) { return Backoff(a); }, now};
-      auto start = std::chrono::steady_clock::now();
-      auto repaired = co_await store_->RepairExpired(std::move(repair));
-      ObserveStore("repair", start);
-      if (!repaired.ok()) co_return repaired.status();
-      for (const auto& cmd : repaired->expired_commands) metrics_.LeaseExpired(cmd);
-      for (const auto& t : repaired->dead_lettered) RecordDeadLetter(t, now);
-    }
-
-    // Then up to max_tasks atomic claims (each one store unit, D3): one, and while every claim of
-    // a round succeeds, rounds of 2, 4, … (≤ kMaxClaimRound) concurrent claims, so a batch claim
-    // shares fsyncs/round trips without firing max_tasks claims at a nearly empty queue.
-    size_t round = 1;
-    bool dry = false;
-    while (!dry && out.size() < static_cast<size_t>(max_tasks)) {
-      size_t k = std::min({round, static_cast<size_t>(max_tasks) - out.size(), kMaxClaimRound});
-      std::vector<std::optional<Result<std::optional<Task>>>> got(k);
-      ClaimInput in{worker_id, tenant, commands, lease_seconds, opts_.inspect_limit, now};
-      co_await ForEachConcurrently(k, [&](size_t i) { return ClaimInto(in, &got[i]); });
-      Status failure;
-      for (auto& g : got) {
-        if (!g->ok()) {
-          failure = g->status();
-          dry = true;
-        } else if (!g->value().has_value()) {
-          dry = true;
-        } else {
-          metrics_.TaskClaimed(g->value()->command);
-          out.push_back(std::move(*g->value()));
-        }
+    if (poll) {
+      Now now = CurrentTime();
+      if (RepairDue(tenant, commands)) {
+        RepairInput repair{tenant, commands, opts_.inspect_limit, opts_.max_attempts_default,
+                           [this](int a) { return Backoff(a); }, now};
+        auto start = std::chrono::steady_clock::now();
+        auto repaired = co_await store_->RepairExpired(std::move(repair));
+        ObserveStore("repair", start);
+        if (!repaired.ok()) co_return repaired.status();
+        for (const auto& cmd : repaired->expired_commands) metrics_.LeaseExpired(cmd);
+        for (const auto& t : repaired->dead_lettered) RecordDeadLetter(t, now);
       }
-      // Tasks already claimed are leased to this worker: hand them over despite a later failure.
-      if (!failure.ok() && out.empty()) co_return failure;
-      round *= 2;
-      now = CurrentTime();
+
+      // Then up to max_tasks atomic claims (each one store unit, D3): one, and while every claim
+      // of a round succeeds, rounds of 2, 4, … (≤ kMaxClaimRound) concurrent claims, so a batch
+      // claim shares fsyncs/round trips without firing max_tasks claims at a nearly empty queue.
+      size_t round = 1;
+      bool dry = false;
+      while (!dry && out.size() < static_cast<size_t>(max_tasks)) {
+        size_t k = std::min({round, static_cast<size_t>(max_tasks) - out.size(), kMaxClaimRound});
+        std::vector<std::optional<Result<std::optional<Task>>>> got(k);
+        ClaimInput in{worker_id, tenant, commands, lease_seconds, opts_.inspect_limit, now};
+        co_await ForEachConcurrently(k, [&](size_t i) { return ClaimInto(in, &got[i]); });
+        Status failure;
+        for (auto& g : got) {
+          if (!g->ok()) {
+            failure = g->status();
+            dry = true;
+          } else if (!g->value().has_value()) {
+            dry = true;
+          } else {
+            metrics_.TaskClaimed(g->value()->command);
+            out.push_back(std::move(*g->value()));
+          }
+        }
+        // Tasks already claimed are leased to this worker: hand them over despite a later failure.
+        if (!failure.ok() && out.empty()) co_return failure;
+        round *= 2;
+        now = CurrentTime();
+      }
+      if (!out.empty()) {
+        // A notification wakes one waiter per ready task, but more may be ready than were announced
+        // (a background promotion, another instance's creates): pass the turn to the next waiter.
+        // So does a notification that reached this waiter while it was busy polling.
+        if (waiter && (waited || waiter->Pending())) {
+          waiter.reset();  // unregister first, so the turn goes to another waiter
+          ready_.Notify(tenant, out.back().command);
+        }
+        co_return out;
+      }
     }
-    if (!out.empty()) co_return out;
     auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (!waiter || remaining.count() <= 0 || shutting_down_.load()) co_return out;
-    co_await waiter->Wait(std::min(remaining, opts_.poll_interval));
+    bool notified = co_await waiter->Wait(std::min(remaining, opts_.poll_interval));
+    waited = true;
+    // Timer wake-ups of many waiters on the same commands re-check the store once per interval.
+    poll = notified || shutting_down_.load() || ready_.TakePollTurn(*waiter, opts_.poll_interval);
   }
 }
 

@@ -76,8 +76,10 @@ bool IntegrationTest::EmbeddedBackend() {
   return store != nullptr && std::string(store) == "embedded";
 }
 
-void IntegrationTest::StartEnvironment(const EnvList& env) {
-  redis_ = std::make_unique<test::RedisServer>();
+void IntegrationTest::StartEnvironment(const EnvList& env, bool dev, const std::vector<std::string>& redis_args) {
+  test::RedisServerOptions redis_options;
+  redis_options.extra_args = redis_args;
+  redis_ = std::make_unique<test::RedisServer>(redis_options);
   if (!redis_->Start()) {
     std::string log = redis_->Log();
     redis_.reset();
@@ -87,12 +89,14 @@ void IntegrationTest::StartEnvironment(const EnvList& env) {
   o.store_url = EmbeddedBackend() ? std::string("embedded") : redis_->url();
   o.env = {{"MAX_BODY_BYTES", "65536"}};
   o.env.insert(o.env.end(), env.begin(), env.end());
+  o.dev = dev;
   codeq_ = std::make_unique<test::CodeqServer>(o);
   std::string error;
   if (!codeq_->Start(&error)) {
     codeq_.reset();
     GTEST_FAIL() << "codeq did not start: " << error;
   }
+  if (!dev) return;
   auto key = LoadOrCreateSigningKey(codeq_->signing_key_path());
   if (!key.ok()) GTEST_FAIL() << "cannot load the dev signing key: " << key.status().message();
   Key() = *key;

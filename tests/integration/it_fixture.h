@@ -43,8 +43,11 @@ struct TokenSpec {
 class IntegrationTest : public ::testing::Test {
  public:
   /// Starts redis + codeq for the suite (with `env` on top of the defaults). Fatal-fails the suite
-  /// on error.
-  static void StartEnvironment(const EnvList& env = {});
+  /// on error. `dev` = false starts codeq without --dev: `env` must then configure auth, and the
+  /// dev tokens and Mint* helpers are unavailable. `redis_args` are extra redis-server arguments
+  /// (e.g. AOF persistence for a suite that restarts Redis).
+  static void StartEnvironment(const EnvList& env = {}, bool dev = true,
+                               const std::vector<std::string>& redis_args = {});
   static void StopEnvironment();
   static void SetUpTestSuite() { StartEnvironment(); }
   static void TearDownTestSuite() { StopEnvironment(); }

@@ -21,8 +21,9 @@ const char* const kServerEnvVars[] = {
     "BACKOFF_POLICY", "CODEQ_CONFIG_PATH", "DATA_DIR", "DEFAULT_LEASE_SECONDS", "DURABILITY", "ENV",
     "IDENTITY_AUDIENCE", "IDENTITY_ISSUER", "IDENTITY_JWKS_URL", "IDENTITY_SERVICE_API_KEY",
     "IDENTITY_SERVICE_URL", "KVROCKS_PASSWORD", "LISTEN_ADDRESS", "LOCAL_ARTIFACTS_DIR", "LOG_FORMAT",
-    "LOG_LEVEL", "MAX_ATTEMPTS_DEFAULT", "MAX_BODY_BYTES", "MAX_LEASE_SECONDS", "PORT",
-    "PRODUCER_AUTH_CONFIG", "PRODUCER_AUTH_PROVIDER", "REDIS_ADDR", "REDIS_PASSWORD", "REQUEUE_INSPECT_LIMIT",
+    "LOG_LEVEL", "MAX_ATTEMPTS_DEFAULT", "MAX_BODY_BYTES", "MAX_CONNECTIONS", "MAX_LEASE_SECONDS", "PORT",
+    "PRODUCER_AUTH_CONFIG", "PRODUCER_AUTH_PROVIDER", "REDIS_ADDR", "REDIS_PASSWORD", "REQUEST_BODY_TIMEOUT_SECONDS",
+    "REQUEST_HEADER_TIMEOUT_SECONDS", "REQUEUE_INSPECT_LIMIT",
     "RESULT_WEBHOOK_BASE_BACKOFF_SECONDS", "RESULT_WEBHOOK_MAX_ATTEMPTS", "RESULT_WEBHOOK_MAX_BACKOFF_SECONDS",
     "STORE", "SUBSCRIPTION_CLEANUP_INTERVAL_SECONDS", "SUBSCRIPTION_MIN_INTERVAL_SECONDS",
     "TENANT_FALLBACK_TO_SUBJECT", "TIMEZONE", "WEBHOOK_HMAC_SECRET", "WORKER_AUDIENCE", "WORKER_AUTH_CONFIG",
@@ -59,6 +60,10 @@ CodeqServer::~CodeqServer() {
 }
 
 bool CodeqServer::Running() { return child_ && child_->Running(); }
+
+pid_t CodeqServer::pid() const { return child_ ? child_->pid() : 0; }
+
+bool CodeqServer::Signal(int sig) { return child_ && child_->Signal(sig); }
 
 std::optional<int> CodeqServer::Stop(std::chrono::milliseconds grace) {
   if (!child_ || !child_->Running()) return std::nullopt;
@@ -105,8 +110,9 @@ bool CodeqServer::StartOnce(std::string* error) {
 
   ChildOptions o;
   o.program = options_.binary;
-  o.args = {"serve", "--dev", "--store", options_.store_url, "--port", std::to_string(port_),
+  o.args = {"serve", "--store", options_.store_url, "--port", std::to_string(port_),
             "--data-dir", data_dir(), "--listen", "127.0.0.1"};
+  if (options_.dev) o.args.insert(o.args.begin() + 1, "--dev");
   o.args.insert(o.args.end(), options_.extra_args.begin(), options_.extra_args.end());
   for (const char* name : kServerEnvVars) o.unset_env.emplace_back(name);
   o.env = {{"LOCAL_ARTIFACTS_DIR", artifacts_dir()},
@@ -133,6 +139,7 @@ bool CodeqServer::StartOnce(std::string* error) {
       return false;
     }
     auto r = client.Request("GET", "/healthz");
+    if (r.status == 200 && !options_.dev) return true;
     if (r.status == 200) {
       std::string dev = data_dir() + "/dev/";
       producer_token_ = ReadTrimmed(dev + "producer.token");

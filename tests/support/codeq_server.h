@@ -28,10 +28,14 @@ struct CodeqServerOptions {
   /// LOG_FORMAT=text, LOG_LEVEL=info.
   std::vector<std::pair<std::string, std::string>> env;
   std::vector<std::string> extra_args;  // appended to `serve --dev ...`
+  /// `--dev` (local keys and tokens). Without it the environment must configure auth (a
+  /// production config: JWKS URLs, issuers, audiences, webhookHmacSecret) and the token accessors
+  /// below return "".
+  bool dev = true;
   int start_timeout_ms = 30000;         // how long Start() waits for GET /healthz = 200
 };
 
-/// Runs `codeq serve --dev --store <url> --port <free> --data-dir <temp>` with its output captured
+/// Runs `codeq serve [--dev] --store <url> --port <free> --data-dir <temp>` with its output captured
 /// to `<temp>/codeq.log`, waits for /healthz, reads the dev tokens. Stops the process (SIGTERM, then
 /// SIGKILL) and removes the temp dir when destroyed. Not thread-safe (requests through Client() or
 /// fresh HttpClients are; each thread should use its own HttpClient).
@@ -50,6 +54,10 @@ class CodeqServer {
   /// SIGTERM (SIGKILL after `grace`) and wait. Exit status, nullopt if it was not running.
   std::optional<int> Stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
   bool Running();
+  /// The server's process id; 0 before the first Start().
+  pid_t pid() const;
+  /// Sends `sig` (e.g. SIGTERM, SIGSTOP) to the server. False when it is not running.
+  bool Signal(int sig);
 
   int port() const { return port_; }
   const std::string& dir() const { return dir_; }            // temp root

@@ -60,5 +60,36 @@ TEST(ReadySignal, NotificationBeforeWaitIsNotLost) {
   EXPECT_TRUE(fut.get());
 }
 
+TEST(ReadySignal, NotifyWakesOneWaiterPerNotification) {
+  ReadySignal signal;  // outlives the io_context, whose queued wake-ups hold waiters
+  asio::io_context ioc;
+  std::vector<std::shared_ptr<ReadySignal::Waiter>> waiters;
+  const std::vector<std::string> commands{"a"};
+  for (int i = 0; i < 3; ++i) waiters.push_back(signal.Register(ioc.get_executor(), "", commands));
+  signal.Notify("", "a");
+  EXPECT_TRUE(waiters[0]->Pending());  // oldest first
+  EXPECT_FALSE(waiters[1]->Pending());
+  signal.Notify("", "A");  // the next notification reaches another waiter
+  EXPECT_TRUE(waiters[1]->Pending());
+  EXPECT_FALSE(waiters[2]->Pending());
+  signal.Notify("", "a", 5);  // at most the waiters there are
+  EXPECT_TRUE(waiters[2]->Pending());
+}
+
+TEST(ReadySignal, OnePollTurnPerKeyAndInterval) {
+  ReadySignal signal;  // outlives the io_context, whose queued wake-ups hold waiters
+  asio::io_context ioc;
+  const std::vector<std::string> ab{"a", "b"};
+  const std::vector<std::string> b{"b"};
+  const std::vector<std::string> c{"c"};
+  auto w1 = signal.Register(ioc.get_executor(), "", ab);
+  auto w2 = signal.Register(ioc.get_executor(), "", b);
+  auto w3 = signal.Register(ioc.get_executor(), "", c);
+  EXPECT_TRUE(signal.TakePollTurn(*w1, 10s));   // a and b re-checked now
+  EXPECT_FALSE(signal.TakePollTurn(*w2, 10s));  // b was just re-checked
+  EXPECT_TRUE(signal.TakePollTurn(*w3, 10s));   // c is another key
+  EXPECT_TRUE(signal.TakePollTurn(*w2, 0ms));   // the interval has passed
+}
+
 }  // namespace
 }  // namespace codeq

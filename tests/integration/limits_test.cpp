@@ -1,0 +1,263 @@
+// HTTP limits of `codeq serve` against misbehaving clients (issue 8, docs/security.md): header
+// size (431), slow headers and slow bodies (slowloris) cut off by requestHeaderTimeoutSeconds and
+// requestBodyTimeoutSeconds, a connection cap answered with a clear 503, and 10,000 idle long-poll
+// claims held with bounded memory and woken correctly. (Body size → 413: create_test.cpp.)
+#include <poll.h>
+
+#include <set>
+#include <thread>
+
+#include "integration/it_fixture.h"
+#include "support/process_stats.h"
+#include "support/raw_connection.h"
+
+namespace codeq::it {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using test::HttpRequestText;
+using test::RawConnection;
+
+constexpr int kHeaderTimeoutS = 2;
+constexpr int kBodyTimeoutS = 3;
+constexpr int kMaxConnections = 16;
+
+/// Sends `data` one byte per `interval` until the server closes the connection or `limit` passes.
+/// The milliseconds until the close, or -1 when the connection stayed open.
+int64_t DripUntilClosed(RawConnection& conn, const std::string& data, milliseconds interval, milliseconds limit) {
+  const auto start = Clock::now();
+  size_t i = 0;
+  while (Clock::now() - start < limit) {
+    if (!conn.Send(std::string_view(data).substr(i % data.size(), 1))) return MsSince(start);
+    ++i;
+    if (!conn.ReadSome(interval)) return MsSince(start);
+  }
+  return -1;
+}
+
+std::unique_ptr<RawConnection> MustConnect(int port) {
+  auto c = RawConnection::Connect("127.0.0.1", port);
+  EXPECT_TRUE(c) << "connect to 127.0.0.1:" << port;
+  return c;
+}
+
+class HttpLimits : public IntegrationTest {
+ public:
+  static void SetUpTestSuite() {
+    StartEnvironment({{"REQUEST_HEADER_TIMEOUT_SECONDS", std::to_string(kHeaderTimeoutS)},
+                      {"REQUEST_BODY_TIMEOUT_SECONDS", std::to_string(kBodyTimeoutS)},
+                      {"MAX_CONNECTIONS", std::to_string(kMaxConnections)}});
+  }
+
+ protected:
+  /// A long-poll claim request for `cmd` that waits `wait_s` seconds, as raw HTTP text.
+  static std::string ClaimText(const std::string& cmd, int wait_s) {
+    return HttpRequestText("POST", "/v1/codeq/tasks/claim", {"Authorization: Bearer " + Worker()},
+                           json::serialize(json::object{{"commands", json::array{json::value(cmd)}},
+                                                        {"waitSeconds", wait_s}}));
+  }
+};
+
+TEST_F(HttpLimits, OversizedHeadersAre431) {
+  auto r = Call("GET", "/healthz", "", "", {{"X-Padding", std::string(20 * 1024, 'p')}});
+  EXPECT_EQ(r.status, 431) << r.Describe();
+  EXPECT_EQ(r.Json(), json::parse(R"({"error":"request headers too large"})")) << r.Describe();
+  // Many small headers count too.
+  HttpHeaders many;
+  for (int i = 0; i < 400; ++i) many.emplace_back("X-H" + std::to_string(i), std::string(60, 'v'));
+  EXPECT_EQ(Call("GET", "/healthz", "", "", many).status, 431);
+  EXPECT_EQ(Get("/healthz", "").status, 200);
+}
+
+TEST_F(HttpLimits, HeadersSentOneBytePerSecondAreCutOff) {
+  auto conn = MustConnect(codeq().port());
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->Send("POST /v1/codeq/tasks HTTP/1.1\r\nHost: x\r\n"));
+  const int64_t ms = DripUntilClosed(*conn, "X-Slow: aaaaaaaaaaaaaaaaaaaaaaaa", milliseconds(1000), milliseconds(15000));
+  std::printf("[limits] slow headers (1 byte/s) cut after %lld ms (requestHeaderTimeoutSeconds=%d)\n",
+              static_cast<long long>(ms), kHeaderTimeoutS);
+  ASSERT_GE(ms, 0) << "a client dripping headers was never disconnected";
+  EXPECT_LE(ms, kHeaderTimeoutS * 1000 + 1500);
+  EXPECT_EQ(conn->ResponseStatus(), 0) << "no request was complete, so no answer: " << conn->Received();
+}
+
+TEST_F(HttpLimits, SlowHeadersOnAKeptAliveConnectionAreCutOff) {
+  // The keep-alive idle allowance (75 s) only covers waiting for a request, not sending it slowly.
+  auto conn = MustConnect(codeq().port());
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->Send(HttpRequestText("GET", "/healthz", {})));
+  ASSERT_TRUE(conn->ReadResponse(milliseconds(5000)));
+  ASSERT_EQ(conn->ResponseStatus(), 200) << conn->Received();
+  ASSERT_TRUE(conn->Send("GET /healthz HTTP/1.1\r\n"));
+  const int64_t ms = DripUntilClosed(*conn, "X-Slow: bbbbbbbbbbbbbbbbbbbbbbbbb", milliseconds(1000), milliseconds(15000));
+  std::printf("[limits] slow headers on a kept-alive connection cut after %lld ms\n", static_cast<long long>(ms));
+  ASSERT_GE(ms, 0);
+  EXPECT_LE(ms, kHeaderTimeoutS * 1000 + 1500);
+}
+
+TEST_F(HttpLimits, IdleConnectionWithoutARequestIsClosed) {
+  auto conn = MustConnect(codeq().port());
+  ASSERT_TRUE(conn);
+  const auto start = Clock::now();
+  ASSERT_TRUE(conn->WaitClosed(milliseconds(10000))) << "a silent connection was kept open";
+  EXPECT_LE(MsSince(start), kHeaderTimeoutS * 1000 + 1500);
+}
+
+TEST_F(HttpLimits, BodySentSlowlyIsCutOff) {
+  auto conn = MustConnect(codeq().port());
+  ASSERT_TRUE(conn);
+  const std::string body = json::serialize(json::object{{"command", Cmd()}, {"payload", std::string(200, 'x')}});
+  std::string text = HttpRequestText("POST", "/v1/codeq/tasks", {"Authorization: Bearer " + Producer()}, body);
+  const std::string head = text.substr(0, text.find("\r\n\r\n") + 4);
+  ASSERT_TRUE(conn->Send(head));  // headers at once, then the body one byte per second
+  const int64_t ms = DripUntilClosed(*conn, body, milliseconds(1000), milliseconds(20000));
+  std::printf("[limits] slow body (1 byte/s) cut after %lld ms (requestBodyTimeoutSeconds=%d)\n",
+              static_cast<long long>(ms), kBodyTimeoutS);
+  ASSERT_GE(ms, 0) << "a client dripping its body was never disconnected";
+  EXPECT_LE(ms, kBodyTimeoutS * 1000 + 1500);
+  EXPECT_GE(ms, kBodyTimeoutS * 1000 - 1000) << "cut before the body timeout";
+  // Nothing was created from the partial body.
+  EXPECT_EQ(JsonInt(Get("/v1/codeq/admin/queues/" + Cmd(), Admin()).Json(), "ready"), 0);
+}
+
+TEST_F(HttpLimits, ConnectionsBeyondTheCapGetA503) {
+  const std::string cmd = Cmd();
+  // Hold the cap with long-poll claims (inside the handler, so no read timeout applies).
+  std::vector<std::unique_ptr<RawConnection>> holders;
+  for (int i = 0; i < kMaxConnections; ++i) {
+    holders.push_back(MustConnect(codeq().port()));
+    ASSERT_TRUE(holders.back() && holders.back()->Send(ClaimText(cmd, 4)));
+  }
+  std::this_thread::sleep_for(milliseconds(500));  // let the server accept them all
+
+  auto refused = MustConnect(codeq().port());
+  ASSERT_TRUE(refused);
+  ASSERT_TRUE(refused->Send(HttpRequestText("GET", "/healthz", {})));
+  ASSERT_TRUE(refused->ReadResponse(milliseconds(5000))) << "no answer at the cap: '" << refused->Received() << "'";
+  EXPECT_EQ(refused->ResponseStatus(), 503) << refused->Received();
+  EXPECT_EQ(test::ParseJson(refused->ResponseBody()).value_or(nullptr), json::parse(R"({"error":"too many connections"})"))
+      << refused->Received();
+  EXPECT_NE(refused->Received().find("Retry-After: 1"), std::string::npos) << refused->Received();
+  EXPECT_TRUE(refused->WaitClosed(milliseconds(3000))) << "the refused connection must be closed";
+  // An HTTP client sees the same clear answer.
+  auto r = Get("/healthz", "");
+  EXPECT_EQ(r.status, 503) << r.Describe();
+  EXPECT_EQ(r.ErrorText(), "too many connections");
+
+  // The holders end with 204 when their wait is over, and the server serves again.
+  for (auto& h : holders) {
+    ASSERT_TRUE(h->ReadResponse(milliseconds(10000)));
+    EXPECT_EQ(h->ResponseStatus(), 204) << h->Received();
+  }
+  holders.clear();
+  const auto start = Clock::now();
+  HttpResponse ok;
+  do {
+    ok = Get("/healthz", "");
+  } while (ok.status != 200 && MsSince(start) < 3000);
+  EXPECT_EQ(ok.status, 200) << ok.Describe();
+}
+
+// 10,000 concurrent long-poll claims: each costs a coroutine and a socket, not a thread.
+constexpr int kIdleClaims = 10000;
+constexpr int kWakeTasks = 20;
+
+class IdleClaims : public IntegrationTest {
+ public:
+  static void SetUpTestSuite() {
+    // Both processes need a descriptor per connection; the server inherits this limit.
+    fd_limit_ = test::RaiseOpenFileLimit(kIdleClaims + 2048);
+    StartEnvironment({{"MAX_CONNECTIONS", std::to_string(kIdleClaims + 1000)}});
+  }
+
+ protected:
+  static inline uint64_t fd_limit_ = 0;
+};
+
+TEST_F(IdleClaims, TenThousandWaitingClaimsStayCheapAndWakeCorrectly) {
+  if (fd_limit_ < kIdleClaims + 1024) {
+    GTEST_SKIP() << "RLIMIT_NOFILE hard limit " << fd_limit_ << " is too low for " << kIdleClaims << " connections";
+  }
+  const std::string cmd = Cmd();
+  const pid_t pid = codeq().pid();
+  const int64_t rss_before = test::ResidentKb(pid);
+  const int64_t sockets_before = test::OpenSocketCount(pid);
+  const std::string request = HttpRequestText(
+      "POST", "/v1/codeq/tasks/claim", {"Authorization: Bearer " + Worker()},
+      json::serialize(json::object{{"commands", json::array{json::value(cmd)}}, {"waitSeconds", 30}}));
+
+  const auto start = Clock::now();
+  std::vector<std::unique_ptr<RawConnection>> claims;
+  claims.reserve(kIdleClaims);
+  for (int i = 0; i < kIdleClaims; ++i) {
+    auto c = RawConnection::Connect("127.0.0.1", codeq().port(), milliseconds(10000));
+    ASSERT_TRUE(c) << "connection " << i << " failed";
+    ASSERT_TRUE(c->Send(request)) << "connection " << i;
+    claims.push_back(std::move(c));
+  }
+  const int64_t open_ms = MsSince(start);
+  // Wait until the server holds them all (a few sockets of before, e.g. the start-up health check,
+  // may have closed meanwhile), then let it finish parsing and registering the claims.
+  const int64_t target = sockets_before + kIdleClaims - 8;
+  while (test::OpenSocketCount(pid) < target && MsSince(start) < 20000) {
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  ASSERT_GE(test::OpenSocketCount(pid), target) << "the server did not accept every connection";
+  std::this_thread::sleep_for(milliseconds(1500));
+  const int64_t rss_with = test::ResidentKb(pid);
+  const int64_t held_ms = MsSince(start);
+  std::printf("[limits] claims held after %lld ms\n", static_cast<long long>(held_ms));
+  std::printf("[limits] %d idle claims opened in %lld ms; server RSS %lld KiB before, %lld KiB with them "
+              "(+%.1f KiB per claim)\n",
+              kIdleClaims, static_cast<long long>(open_ms), static_cast<long long>(rss_before),
+              static_cast<long long>(rss_with), static_cast<double>(rss_with - rss_before) / kIdleClaims);
+  EXPECT_LT(rss_with - rss_before, 400 * 1024) << "10k idle claims must not cost more than 400 MiB";
+  ASSERT_LT(held_ms, 20000) << "too slow to test within the 30 s wait";
+  // Nobody has been answered yet.
+  int early = 0;
+  for (auto& c : claims) {
+    c->ReadSome(milliseconds(0));
+    if (!c->Received().empty() || c->Closed()) ++early;
+  }
+  EXPECT_EQ(early, 0) << "waiting claims answered before any task existed";
+
+  // Creates wake exactly as many waiters as there are tasks, each task to one claim.
+  std::set<std::string> created;
+  for (int i = 0; i < kWakeTasks; ++i) created.insert(JsonString(CreateTask(cmd, {{"payload", i}}), "id"));
+  ASSERT_EQ(created.size(), static_cast<size_t>(kWakeTasks));
+  std::vector<pollfd> polls(claims.size());
+  for (size_t i = 0; i < claims.size(); ++i) polls[i] = pollfd{claims[i]->fd(), POLLIN, 0};
+  std::set<std::string> delivered;
+  int other = 0;
+  const auto wake_start = Clock::now();
+  while (delivered.size() + other < static_cast<size_t>(kWakeTasks) && MsSince(wake_start) < 8000) {
+    if (::poll(polls.data(), polls.size(), 200) <= 0) continue;
+    for (size_t i = 0; i < polls.size(); ++i) {
+      if (polls[i].revents == 0 || polls[i].fd < 0) continue;
+      polls[i].fd = -1;  // one answer per claim
+      auto& c = *claims[i];
+      c.ReadResponse(milliseconds(2000));
+      if (c.ResponseStatus() == 200) {
+        const std::string id = JsonString(test::ParseJson(c.ResponseBody()).value_or(nullptr), "id");
+        EXPECT_TRUE(created.count(id)) << "woken with a task that was not created here: " << c.Received();
+        EXPECT_TRUE(delivered.insert(id).second) << "task " << id << " delivered twice";
+      } else {
+        ++other;
+        ADD_FAILURE() << "a waiting claim answered " << c.Received().substr(0, 300);
+      }
+    }
+  }
+  std::printf("[limits] %zu of %d tasks delivered to waiting claims in %lld ms (%lld ms after the first claim)\n",
+              delivered.size(), kWakeTasks, static_cast<long long>(MsSince(wake_start)),
+              static_cast<long long>(MsSince(start)));
+  EXPECT_EQ(delivered, created);
+  EXPECT_EQ(Get("/healthz", "").status, 200);
+  claims.clear();
+  auto stats = Get("/v1/codeq/admin/queues/" + cmd, Admin());
+  EXPECT_EQ(JsonInt(stats.Json(), "inProgress"), kWakeTasks) << stats.Describe();
+  EXPECT_EQ(JsonInt(stats.Json(), "ready"), 0) << stats.Describe();
+}
+
+}  // namespace
+}  // namespace codeq::it
