@@ -134,6 +134,7 @@ Result<std::shared_ptr<Store>> OpenStore(const Config& config, const Clock& cloc
   o.port = target->port;
   o.db = target->db;
   o.password = target->password;
+  o.username = target->username;  // ACL user of redis://user:password@host
   std::shared_ptr<Store> store = RedisStore::Create(o);
   return store;
 }
