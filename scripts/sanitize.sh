@@ -32,11 +32,11 @@ if [ "$mode" = asan ]; then
   build_targets=(codeq unit_domain unit_auth unit_config unit_metrics unit_service contract_redis integration
                  replay_request_body replay_jwt replay_jwks replay_config replay_migrate_task)
   # Each entry: <ctest -R regex>@<GTEST_FILTER, empty = all>
-  runs=("^(unit_|contract_|fuzz_replay_)@" "^integration@")
+  runs=('^(unit_|contract_|fuzz_replay_)@' '^integration@')
 else
   build_targets=(codeq unit_service contract_redis integration)
-  runs=("^(unit_service|contract_redis)$@"
-        "^integration@Concurrency*:ClaimTest*:BatchTest*:LeaseNack*:Shutdown*")
+  runs=('^(unit_service|contract_redis)$@'
+        '^integration@Concurrency*:ClaimTest*:BatchTest*:LeaseNack*:Shutdown*')
 fi
 
 start=$SECONDS
