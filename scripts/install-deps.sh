@@ -9,6 +9,7 @@ PKGS=(
   libssl-dev libhiredis-dev librocksdb-dev libspdlog-dev libfmt-dev libcli11-dev
   libyaml-cpp-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   redis-server redis-tools
+  clang libclang-rt-14-dev
 )
 
 SUDO=""

@@ -5,7 +5,7 @@
 #include "api/api.h"
 #include "api/handler_util.h"
 #include "api/json_body.h"
-#include "domain/time_format.h"
+#include "api/request_decoding.h"
 
 namespace codeq::api {
 namespace json = boost::json;
@@ -70,41 +70,17 @@ Awaitable Api::AdminCleanup(const http::Request& req, std::string_view query) {
   // SPEC §2.15: parse errors are ignored and defaults used.
   json::object o;
   if (auto body = ParseObjectBody(req.body(), true, "invalid body"); body.ok()) o = std::move(*body);
-  std::optional<int64_t> limit;
-  std::optional<std::string> before;
-  std::optional<bool> include_active;
-  if (!ReadInt(o, "limit", limit)) limit.reset();
-  if (!ReadString(o, "before", before)) before.reset();
-  if (!ReadBool(o, "includeActive", include_active)) include_active.reset();
-
-  int64_t before_ms = scheduler_.CurrentTime().ms;
-  std::string before_text;
-  if (before && !before->empty()) {
-    auto ms = ParseRfc3339Ms(*before);
-    if (!ms) co_return http::ErrorResponse(400, "invalid 'before' (use RFC3339)");
-    before_ms = *ms;
-    // Echo in whole seconds with the caller's own offset (SPEC §2.15).
-    before_text = before->substr(0, 19);
-    std::string_view rest = std::string_view(*before).substr(19);
-    if (!rest.empty() && rest.front() == '.') {
-      size_t i = 1;
-      while (i < rest.size() && std::isdigit(static_cast<unsigned char>(rest[i]))) ++i;
-      rest.remove_prefix(i);
-    }
-    before_text += (rest == "z") ? "Z" : std::string(rest);
-    before_text[10] = 'T';
-  } else {
-    before_text = FormatUtcSeconds(before_ms / 1000);
-  }
-  int64_t effective = limit.value_or(0) <= 0 ? 1000 : std::min<int64_t>(*limit, 100000);
+  auto cleanup = DecodeCleanupBody(o, scheduler_.CurrentTime().ms);
+  if (!cleanup.ok()) co_return StatusResponse(cleanup.status());
   std::optional<std::string> scope;
   if (!all) scope = *tenant;
-  auto deleted = co_await scheduler_.Cleanup(scope, before_ms, static_cast<int>(effective),
-                                             include_active.value_or(false));
+  auto deleted = co_await scheduler_.Cleanup(scope, cleanup->before_ms,
+                                             static_cast<int>(cleanup->effective_limit),
+                                             cleanup->include_active);
   if (!deleted.ok()) co_return StatusResponse(deleted.status());
   co_return JsonResponse(200, json::object{{"deleted", *deleted},
-                                           {"before", before_text},
-                                           {"limit", limit.value_or(0)}});
+                                           {"before", cleanup->before_text},
+                                           {"limit", cleanup->limit}});
 }
 
 Awaitable Api::Health() {

@@ -19,19 +19,6 @@ json::object ItemError(const Status& s) {
   return json::object{{"status", code}, {"error", code == 503 ? "store unavailable" : s.message()}};
 }
 
-/// The array member `name` of a batch body: present, an array, 1..kMaxBatchSize entries.
-Result<const json::array*> BatchArray(const json::object& body, std::string_view name,
-                                      std::string_view bad_text) {
-  const json::value* v = body.if_contains(name);
-  if (v == nullptr || !v->is_array()) return InvalidArgument(std::string(bad_text));
-  const json::array& a = v->get_array();
-  if (a.empty()) return InvalidArgument("'" + std::string(name) + "' must not be empty");
-  if (a.size() > static_cast<size_t>(kMaxBatchSize)) {
-    return InvalidArgument("too many items (max " + std::to_string(kMaxBatchSize) + ")");
-  }
-  return &a;
-}
-
 }  // namespace
 
 Awaitable Api::CreateTasksBatch(const http::Request& req) {
@@ -39,7 +26,7 @@ Awaitable Api::CreateTasksBatch(const http::Request& req) {
   if (!who.ok()) co_return StatusResponse(who.status());
   auto body = ParseObjectBody(req.body(), false, "invalid body");
   if (!body.ok()) co_return StatusResponse(body.status());
-  auto tasks = BatchArray(*body, "tasks", "invalid body");
+  auto tasks = DecodeBatchArray(*body, "tasks", "invalid body");
   if (!tasks.ok()) co_return StatusResponse(tasks.status());
 
   json::array items;
@@ -71,7 +58,7 @@ Awaitable Api::SubmitResultsBatch(const http::Request& req) {
   if (!who.ok()) co_return StatusResponse(who.status());
   auto body = ParseObjectBody(req.body(), false, "invalid request body");
   if (!body.ok()) co_return StatusResponse(body.status());
-  auto results = BatchArray(*body, "results", "invalid request body");
+  auto results = DecodeBatchArray(*body, "results", "invalid request body");
   if (!results.ok()) co_return StatusResponse(results.status());
 
   json::array items;

@@ -2,8 +2,36 @@
 
 #include <boost/url/parse.hpp>
 
+#include <cmath>
+
 namespace codeq::api {
 namespace json = boost::json;
+
+namespace {
+
+/// False when `v` holds a non-finite number anywhere: Boost.JSON reads a number beyond the double
+/// range (1e400) as ±infinity, which serializes as `Infinity`, not JSON. O(size); the parser has
+/// already bounded the depth.
+bool AllNumbersFinite(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::double_:
+      return std::isfinite(v.get_double());
+    case json::kind::array:
+      for (const auto& e : v.get_array()) {
+        if (!AllNumbersFinite(e)) return false;
+      }
+      return true;
+    case json::kind::object:
+      for (const auto& kv : v.get_object()) {
+        if (!AllNumbersFinite(kv.value())) return false;
+      }
+      return true;
+    default:
+      return true;
+  }
+}
+
+}  // namespace
 
 Result<json::object> ParseObjectBody(std::string_view body, bool empty_is_object,
                                      std::string_view error_text) {
@@ -17,7 +45,7 @@ Result<json::object> ParseObjectBody(std::string_view body, bool empty_is_object
   opts.max_depth = 64;
   json::error_code ec;
   json::value v = json::parse(body, ec, json::storage_ptr(), opts);
-  if (ec || !v.is_object()) return InvalidArgument(std::string(error_text));
+  if (ec || !v.is_object() || !AllNumbersFinite(v)) return InvalidArgument(std::string(error_text));
   return std::move(v.as_object());
 }
 

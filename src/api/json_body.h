@@ -13,7 +13,8 @@ namespace codeq::api {
 
 /// Parses a request body as a JSON object. An empty (or all-whitespace) body is `{}` when
 /// `empty_is_object` (D9). Invalid JSON, invalid UTF-8, lone surrogates or a non-object →
-/// InvalidArgument(error_text). Nesting deeper than 64 levels is rejected the same way.
+/// InvalidArgument(error_text). Nesting deeper than 64 levels, and numbers beyond the double range
+/// (which could not be stored back as JSON), are rejected the same way.
 Result<boost::json::object> ParseObjectBody(std::string_view body, bool empty_is_object,
                                             std::string_view error_text);
 

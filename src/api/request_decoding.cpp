@@ -2,6 +2,7 @@
 #include "api/request_decoding.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "api/json_body.h"
 #include "domain/task.h"
@@ -69,6 +70,78 @@ Result<ResultRequest> DecodeResultRequest(const json::object& o) {
     }
   }
   return rr;
+}
+
+Result<const json::array*> DecodeBatchArray(const json::object& body, std::string_view name,
+                                            std::string_view bad_text) {
+  const json::value* v = body.if_contains(name);
+  if (v == nullptr || !v->is_array()) return InvalidArgument(std::string(bad_text));
+  const json::array& a = v->get_array();
+  if (a.empty()) return InvalidArgument("'" + std::string(name) + "' must not be empty");
+  if (a.size() > static_cast<size_t>(kMaxBatchSize)) {
+    return InvalidArgument("too many items (max " + std::to_string(kMaxBatchSize) + ")");
+  }
+  return &a;
+}
+
+Result<ClaimBody> DecodeClaimBody(const json::object& o) {
+  ClaimBody b;
+  if (!ReadStringArray(o, "commands", b.commands) || !ReadInt(o, "leaseSeconds", b.lease_seconds) ||
+      !ReadInt(o, "waitSeconds", b.wait_seconds) || !ReadInt(o, "maxTasks", b.max_tasks)) {
+    return InvalidArgument("invalid body");
+  }
+  if (b.max_tasks && (*b.max_tasks < 1 || *b.max_tasks > kMaxBatchSize)) {
+    return InvalidArgument("invalid 'maxTasks' (1.." + std::to_string(kMaxBatchSize) + ")");
+  }
+  return b;
+}
+
+Result<int64_t> DecodeHeartbeatBody(const json::object& o) {
+  std::optional<int64_t> extend;
+  if (!ReadInt(o, "extendSeconds", extend)) return InvalidArgument("invalid body");
+  return extend.value_or(0);
+}
+
+Result<NackBody> DecodeNackBody(const json::object& o) {
+  std::optional<int64_t> delay;
+  std::optional<std::string> reason;
+  if (!ReadInt(o, "delaySeconds", delay) || !ReadString(o, "reason", reason)) {
+    return InvalidArgument("invalid body");
+  }
+  return NackBody{delay.value_or(0), reason.value_or("")};
+}
+
+Result<CleanupBody> DecodeCleanupBody(const json::object& o, int64_t now_ms) {
+  std::optional<int64_t> limit;
+  std::optional<std::string> before;
+  std::optional<bool> include_active;
+  if (!ReadInt(o, "limit", limit)) limit.reset();
+  if (!ReadString(o, "before", before)) before.reset();
+  if (!ReadBool(o, "includeActive", include_active)) include_active.reset();
+
+  CleanupBody b;
+  b.before_ms = now_ms;
+  if (before && !before->empty()) {
+    auto ms = ParseRfc3339Ms(*before);
+    if (!ms) return InvalidArgument("invalid 'before' (use RFC3339)");
+    b.before_ms = *ms;
+    // Echo in whole seconds with the caller's own offset (SPEC §2.15).
+    b.before_text = before->substr(0, 19);
+    std::string_view rest = std::string_view(*before).substr(19);
+    if (!rest.empty() && rest.front() == '.') {
+      size_t i = 1;
+      while (i < rest.size() && std::isdigit(static_cast<unsigned char>(rest[i]))) ++i;
+      rest.remove_prefix(i);
+    }
+    b.before_text += (rest == "z") ? "Z" : std::string(rest);
+    b.before_text[10] = 'T';
+  } else {
+    b.before_text = FormatUtcSeconds(now_ms / 1000);
+  }
+  b.limit = limit.value_or(0);
+  b.effective_limit = b.limit <= 0 ? 1000 : std::min<int64_t>(b.limit, 100000);
+  b.include_active = include_active.value_or(false);
+  return b;
 }
 
 }  // namespace codeq::api

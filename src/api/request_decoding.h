@@ -3,6 +3,11 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "domain/status.h"
 #include "service/scheduler.h"
@@ -18,5 +23,47 @@ Result<CreateRequest> DecodeCreateRequest(const boost::json::object& o);
 /// `result` an object (or null/absent), `artifacts` an array of objects with string members.
 /// Error: InvalidArgument("invalid request body"). Status rules (step 6) are the Scheduler's.
 Result<ResultRequest> DecodeResultRequest(const boost::json::object& o);
+
+/// The array member `name` of a batch body (issue 7): present, an array, 1..kMaxBatchSize
+/// entries; each entry is then decoded like a single request. Errors: InvalidArgument(bad_text),
+/// "'<name>' must not be empty", "too many items (max 1000)". The pointer is into `body`.
+Result<const boost::json::array*> DecodeBatchArray(const boost::json::object& body, std::string_view name,
+                                                   std::string_view bad_text);
+
+/// A decoded claim body (SPEC §2.4; `maxTasks` of issue 7). Absent members stay nullopt.
+struct ClaimBody {
+  std::optional<std::vector<std::string>> commands;
+  std::optional<int64_t> lease_seconds, wait_seconds, max_tasks;
+};
+
+/// SPEC §2.4 member types, and `maxTasks` in 1..kMaxBatchSize. Errors: InvalidArgument
+/// "invalid body" or "invalid 'maxTasks' (1..1000)". Command names are checked by the handler.
+Result<ClaimBody> DecodeClaimBody(const boost::json::object& o);
+
+/// SPEC §2.5: the `extendSeconds` of a heartbeat body (0 when absent).
+/// Error: InvalidArgument("invalid body") when it is not an integer.
+Result<int64_t> DecodeHeartbeatBody(const boost::json::object& o);
+
+/// A decoded nack body (SPEC §2.7).
+struct NackBody {
+  int64_t delay_seconds = 0;
+  std::string reason;
+};
+
+/// SPEC §2.7 member types. Error: InvalidArgument("invalid body").
+Result<NackBody> DecodeNackBody(const boost::json::object& o);
+
+/// A decoded cleanup body (SPEC §2.15, D12) with its defaults applied.
+struct CleanupBody {
+  int64_t limit = 0;            // as given (echoed); ≤ 0 = absent
+  int64_t effective_limit = 0;  // 1000 when limit ≤ 0, else min(limit, 100000)
+  int64_t before_ms = 0;        // `before`, or now
+  std::string before_text;      // `before` echoed in whole seconds with its own offset
+  bool include_active = false;
+};
+
+/// SPEC §2.15: members of the wrong type are ignored (defaults used); `now_ms` is the default
+/// `before`. Error: InvalidArgument("invalid 'before' (use RFC3339)") for an unparsable `before`.
+Result<CleanupBody> DecodeCleanupBody(const boost::json::object& o, int64_t now_ms);
 
 }  // namespace codeq::api

@@ -21,17 +21,12 @@ Awaitable Api::Claim(const http::Request& req) {
   if (!who.ok()) co_return StatusResponse(who.status());
   auto body = ParseObjectBody(req.body(), true, "invalid body");
   if (!body.ok()) co_return StatusResponse(body.status());
-  std::optional<std::vector<std::string>> commands;
-  std::optional<int64_t> lease, wait, max_tasks;
-  if (!ReadStringArray(*body, "commands", commands) || !ReadInt(*body, "leaseSeconds", lease) ||
-      !ReadInt(*body, "waitSeconds", wait) || !ReadInt(*body, "maxTasks", max_tasks)) {
-    co_return http::ErrorResponse(400, "invalid body");
-  }
+  auto decoded = DecodeClaimBody(*body);
+  if (!decoded.ok()) co_return StatusResponse(decoded.status());
   // maxTasks (issue 7 batch claim): absent → the single-task response of SPEC §2.4; present →
   // {"tasks":[…]} with up to maxTasks tasks, or 204.
-  if (max_tasks && (*max_tasks < 1 || *max_tasks > kMaxBatchSize)) {
-    co_return http::ErrorResponse(400, "invalid 'maxTasks' (1.." + std::to_string(kMaxBatchSize) + ")");
-  }
+  const std::optional<std::vector<std::string>>& commands = decoded->commands;
+  const std::optional<int64_t>& max_tasks = decoded->max_tasks;
   if (who->subject.empty()) co_return http::ErrorResponse(401, kNoWorkerId);
 
   std::vector<std::string> selected;
@@ -56,7 +51,8 @@ Awaitable Api::Claim(const http::Request& req) {
   if (selected.empty()) co_return http::Response{204, ""};
 
   auto claimed = co_await scheduler_.ClaimBatch(who->subject, who->tenant, std::move(selected),
-                                                lease.value_or(0), wait.value_or(0),
+                                                decoded->lease_seconds.value_or(0),
+                                                decoded->wait_seconds.value_or(0),
                                                 static_cast<int>(max_tasks.value_or(1)));
   if (!claimed.ok()) co_return StatusResponse(claimed.status());
   if (claimed->empty()) co_return http::Response{204, ""};
@@ -72,10 +68,10 @@ Awaitable Api::Heartbeat(const http::Request& req, const std::string& id) {
   if (!who.ok()) co_return StatusResponse(who.status());
   auto body = ParseObjectBody(req.body(), true, "invalid body");
   if (!body.ok()) co_return StatusResponse(body.status());
-  std::optional<int64_t> extend;
-  if (!ReadInt(*body, "extendSeconds", extend)) co_return http::ErrorResponse(400, "invalid body");
+  auto extend = DecodeHeartbeatBody(*body);
+  if (!extend.ok()) co_return StatusResponse(extend.status());
   if (who->subject.empty()) co_return http::ErrorResponse(401, kNoWorkerId);
-  auto r = co_await scheduler_.Heartbeat(who->tenant, id, who->subject, extend.value_or(0));
+  auto r = co_await scheduler_.Heartbeat(who->tenant, id, who->subject, *extend);
   if (!r.ok()) co_return StatusResponse(r.status());
   co_return JsonResponse(200, json::object{{"ok", true}});
 }
@@ -94,13 +90,10 @@ Awaitable Api::Nack(const http::Request& req, const std::string& id) {
   if (!who.ok()) co_return StatusResponse(who.status());
   auto body = ParseObjectBody(req.body(), true, "invalid body");
   if (!body.ok()) co_return StatusResponse(body.status());
-  std::optional<int64_t> delay;
-  std::optional<std::string> reason;
-  if (!ReadInt(*body, "delaySeconds", delay) || !ReadString(*body, "reason", reason)) {
-    co_return http::ErrorResponse(400, "invalid body");
-  }
+  auto nack = DecodeNackBody(*body);
+  if (!nack.ok()) co_return StatusResponse(nack.status());
   if (who->subject.empty()) co_return http::ErrorResponse(401, kNoWorkerId);
-  auto r = co_await scheduler_.Nack(who->tenant, id, who->subject, delay.value_or(0), reason.value_or(""));
+  auto r = co_await scheduler_.Nack(who->tenant, id, who->subject, nack->delay_seconds, nack->reason);
   if (!r.ok()) co_return StatusResponse(r.status());
   co_return JsonResponse(200, json::object{{"status", r->dead_lettered ? "dlq" : "requeued"},
                                            {"delaySeconds", r->delay_seconds}});

@@ -86,7 +86,12 @@ Result<Claims> JwtValidator::Validate(std::string_view token) {
     Result<Claims> claims = ValidateImpl(token);
     // Valid while now - skew <= exp (the expiry rule of ValidateImpl); nbf and iat already passed
     // and only become easier to pass as time moves on.
-    if (claims.ok()) tokens_.Put(token, *claims, claims->expires_at + options_.clock_skew_seconds);
+    // Saturating: `exp` may be as large as INT64_MAX (a huge or clamped NumericDate).
+    if (claims.ok()) {
+      const int64_t skew = options_.clock_skew_seconds;
+      const int64_t exp = claims->expires_at;
+      tokens_.Put(token, *claims, exp > std::numeric_limits<int64_t>::max() - skew ? exp : exp + skew);
+    }
     return claims;
   } catch (...) {  // e.g. allocation failure inside the JSON parser; never let it escape
     return Reject("invalid token");

@@ -1,6 +1,8 @@
 #include "domain/task.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 namespace codeq {
 namespace json = boost::json;
@@ -24,21 +26,24 @@ bool GetString(const json::object& o, std::string_view k, std::string& out) {
 }
 
 // Reads an optional integer member. Accepts doubles with an integral value, as other
-// implementations (and Lua's cjson) may write them.
+// implementations (and Lua's cjson) may write them. Values beyond int's range saturate (a
+// double beyond int64 used to be converted with undefined behaviour, found by fuzzing).
 bool GetInt(const json::object& o, std::string_view k, int& out) {
   auto it = o.find(k);
   if (it == o.end() || it->value().is_null()) return true;
   const json::value& v = it->value();
+  constexpr int kMin = std::numeric_limits<int>::min();
+  constexpr int kMax = std::numeric_limits<int>::max();
   if (v.is_int64()) {
-    out = static_cast<int>(v.get_int64());
+    out = static_cast<int>(std::clamp<int64_t>(v.get_int64(), kMin, kMax));
     return true;
   }
   if (v.is_uint64()) {
-    out = static_cast<int>(v.get_uint64());
+    out = v.get_uint64() > static_cast<uint64_t>(kMax) ? kMax : static_cast<int>(v.get_uint64());
     return true;
   }
-  if (v.is_double() && v.get_double() == static_cast<double>(static_cast<int64_t>(v.get_double()))) {
-    out = static_cast<int>(v.get_double());
+  if (v.is_double() && std::isfinite(v.get_double()) && v.get_double() == std::trunc(v.get_double())) {
+    out = static_cast<int>(std::clamp<double>(v.get_double(), kMin, kMax));
     return true;
   }
   return false;

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "domain/keys.h"
 #include "domain/task.h"
 #include "domain/time_format.h"
@@ -65,6 +67,17 @@ TEST(TaskCodec, RejectsGarbage) {
   EXPECT_FALSE(TaskFromJsonText("[]").ok());
   EXPECT_FALSE(TaskFromJsonText(R"({"id":5})").ok());
   EXPECT_FALSE(TaskFromJsonText(R"({"command":"x"})").ok());
+}
+
+TEST(TaskCodec, OutOfRangeIntegersSaturate) {
+  // Found by fuzz/migrate_task_fuzz.cpp under UBSan: an integral double beyond int64 (as a foreign
+  // writer may store it) was converted with undefined behaviour.
+  auto t = TaskFromJsonText(R"({"id":"a","maxAttempts":5.6e65,"attempts":-1e300,"priority":4294967297})");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->max_attempts, std::numeric_limits<int>::max());
+  EXPECT_EQ(t->attempts, std::numeric_limits<int>::min());
+  EXPECT_EQ(t->priority, std::numeric_limits<int>::max());
+  EXPECT_FALSE(TaskFromJsonText(R"({"id":"a","attempts":1.5})").ok());
 }
 
 TEST(CanonicalJson, SortsKeysAndKeepsIntegers) {
