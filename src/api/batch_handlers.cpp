@@ -5,6 +5,10 @@
 #include "api/handler_util.h"
 #include "api/json_body.h"
 #include "api/request_decoding.h"
+#include "service/concurrently.h"
+
+#include <map>
+#include <string_view>
 
 namespace codeq::api {
 namespace json = boost::json;
@@ -19,6 +23,42 @@ json::object ItemError(const Status& s) {
   return json::object{{"status", code}, {"error", code == 503 ? "store unavailable" : s.message()}};
 }
 
+/// Items of one batch request in flight at once.
+constexpr size_t kBatchParallelism = 64;
+
+/// Runs `run(i)` (awaitable<void>) for the items `valid` concurrently, except that items sharing a
+/// non-empty `keys[i]` keep their request order: the first occurrence of every key runs in wave 0,
+/// the second in wave 1, and so on, each wave after the previous one. So a batch answers as if its
+/// items ran one by one (an earlier item with the same idempotency key or task id wins), while
+/// independent items share fsyncs and store round trips. O(n log n).
+template <typename F>
+boost::asio::awaitable<void> RunInWaves(const std::vector<size_t>& valid, const std::vector<std::string>& keys,
+                                        F run) {
+  std::map<std::string_view, size_t> seen;
+  std::vector<std::vector<size_t>> waves;
+  for (size_t i : valid) {
+    size_t wave = keys[i].empty() ? 0 : seen[keys[i]]++;
+    if (waves.size() <= wave) waves.resize(wave + 1);
+    waves[wave].push_back(i);
+  }
+  for (const auto& wave : waves) {
+    co_await ForEachConcurrently(wave.size(), [&](size_t k) { return run(wave[k]); }, kBatchParallelism);
+  }
+}
+
+/// One create of a batch into `*slot`.
+boost::asio::awaitable<void> CreateInto(Scheduler& scheduler, std::string tenant, CreateRequest req,
+                                        std::optional<Result<CreateOutcome>>* slot) {
+  *slot = co_await scheduler.CreateTask(tenant, std::move(req));
+}
+
+/// One result submission of a batch into `*slot`.
+boost::asio::awaitable<void> SubmitInto(Scheduler& scheduler, std::string tenant, std::string id,
+                                        std::string worker_id, ResultRequest req,
+                                        std::optional<Result<TaskResult>>* slot) {
+  *slot = co_await scheduler.SubmitResult(tenant, id, worker_id, std::move(req));
+}
+
 }  // namespace
 
 Awaitable Api::CreateTasksBatch(const http::Request& req) {
@@ -29,26 +69,44 @@ Awaitable Api::CreateTasksBatch(const http::Request& req) {
   auto tasks = DecodeBatchArray(*body, "tasks", "invalid body");
   if (!tasks.ok()) co_return StatusResponse(tasks.status());
 
-  json::array items;
-  items.reserve((*tasks)->size());
-  for (const json::value& v : **tasks) {
-    if (!v.is_object()) {
-      items.push_back(ItemError(InvalidArgument("invalid body")));
+  // Decode and check every item first; then the valid ones run concurrently (RunInWaves: items
+  // sharing an idempotency key keep their order, so the first creates and the others replay).
+  const json::array& entries = **tasks;
+  std::vector<std::optional<Status>> errors(entries.size());
+  std::vector<CreateRequest> requests(entries.size());
+  std::vector<size_t> valid;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (!entries[i].is_object()) {
+      errors[i] = InvalidArgument("invalid body");
       continue;
     }
-    auto decoded = DecodeCreateRequest(v.get_object());
+    auto decoded = DecodeCreateRequest(entries[i].get_object());
     Status allowed = decoded.ok() ? CheckUrlAllowed(decoded->webhook, "webhook") : decoded.status();
     if (!allowed.ok()) {
-      items.push_back(ItemError(allowed));
+      errors[i] = allowed;
       continue;
     }
-    auto out = co_await scheduler_.CreateTask(who->tenant, std::move(*decoded));
-    if (!out.ok()) {
-      items.push_back(ItemError(out.status()));
-      continue;
+    requests[i] = std::move(*decoded);
+    valid.push_back(i);
+  }
+  std::vector<std::string> keys(entries.size());
+  for (size_t i : valid) keys[i] = requests[i].idempotency_key;
+  std::vector<std::optional<Result<CreateOutcome>>> created(entries.size());
+  co_await RunInWaves(valid, keys, [&](size_t i) {
+    return CreateInto(scheduler_, who->tenant, std::move(requests[i]), &created[i]);
+  });
+
+  json::array items;
+  items.reserve(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (errors[i]) {
+      items.push_back(ItemError(*errors[i]));
+    } else if (!created[i]->ok()) {
+      items.push_back(ItemError(created[i]->status()));
+    } else {
+      const CreateOutcome& out = created[i]->value();
+      items.push_back(json::object{{"status", out.replayed ? 200 : 202}, {"task", TaskToJson(out.task)}});
     }
-    json::object item{{"status", out->replayed ? 200 : 202}, {"task", TaskToJson(out->task)}};
-    items.push_back(std::move(item));
   }
   co_return JsonResponse(200, json::object{{"items", std::move(items)}});
 }
@@ -61,30 +119,49 @@ Awaitable Api::SubmitResultsBatch(const http::Request& req) {
   auto results = DecodeBatchArray(*body, "results", "invalid request body");
   if (!results.ok()) co_return StatusResponse(results.status());
 
-  json::array items;
-  items.reserve((*results)->size());
-  for (const json::value& v : **results) {
+  // As for creates: decode all, submit the valid ones concurrently (the same task id keeps its
+  // order), answer in request order.
+  const json::array& entries = **results;
+  std::vector<json::value> ids(entries.size());
+  std::vector<std::optional<Status>> errors(entries.size());
+  std::vector<ResultRequest> requests(entries.size());
+  std::vector<size_t> valid;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const json::value& v = entries[i];
     const json::value* id_v = v.is_object() ? v.get_object().if_contains("id") : nullptr;
     if (id_v == nullptr || !id_v->is_string() || id_v->get_string().empty()) {
-      json::object item = ItemError(InvalidArgument("invalid request body"));
-      item["id"] = id_v != nullptr && id_v->is_string() ? *id_v : json::value(nullptr);
-      items.push_back(std::move(item));
+      ids[i] = id_v != nullptr && id_v->is_string() ? *id_v : json::value(nullptr);
+      errors[i] = InvalidArgument("invalid request body");
       continue;
     }
-    std::string id(id_v->get_string());
-    json::object item;
+    ids[i] = *id_v;
     auto decoded = DecodeResultRequest(v.get_object());
     if (!decoded.ok()) {
-      item = ItemError(decoded.status());
-    } else {
-      auto r = co_await scheduler_.SubmitResult(who->tenant, id, who->subject, std::move(*decoded));
-      if (r.ok()) {
-        item = json::object{{"status", 200}, {"result", TaskResultToJson(*r)}};
-      } else {
-        item = ItemError(r.status());
-      }
+      errors[i] = decoded.status();
+      continue;
     }
-    item["id"] = id;
+    requests[i] = std::move(*decoded);
+    valid.push_back(i);
+  }
+  std::vector<std::string> keys(entries.size());
+  for (size_t i : valid) keys[i] = std::string(ids[i].get_string());
+  std::vector<std::optional<Result<TaskResult>>> submitted(entries.size());
+  co_await RunInWaves(valid, keys, [&](size_t i) {
+    return SubmitInto(scheduler_, who->tenant, keys[i], who->subject, std::move(requests[i]), &submitted[i]);
+  });
+
+  json::array items;
+  items.reserve(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    json::object item;
+    if (errors[i]) {
+      item = ItemError(*errors[i]);
+    } else if (!submitted[i]->ok()) {
+      item = ItemError(submitted[i]->status());
+    } else {
+      item = json::object{{"status", 200}, {"result", TaskResultToJson(submitted[i]->value())}};
+    }
+    item["id"] = ids[i];
     items.push_back(std::move(item));
   }
   co_return JsonResponse(200, json::object{{"items", std::move(items)}});

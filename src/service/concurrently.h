@@ -6,19 +6,21 @@
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
 #include <cstddef>
 #include <exception>
 #include <vector>
 
 namespace codeq {
 
-/// Awaits `fn(i)` (an awaitable<void>) for every i in [0, n), all started at once on the caller's
-/// executor, and returns when every one has finished. Items must write their outcome into their
-/// own slot: they may run on different threads of the executor. Concurrent store calls share
-/// work in the backend (one fsync for many embedded writes, several Redis connections), which is
-/// where a batch gains over n single requests. Rethrows the first exception an item threw. O(n).
+/// Awaits `fn(i)` (an awaitable<void>) for every i in [0, n): `max_parallel` at a time (0 = all at
+/// once), started on the caller's executor; returns when every one has finished. Items must write
+/// their outcome into their own slot: they may run on different threads of the executor.
+/// Concurrent store calls share work in the backend (one fsync for many embedded writes, several
+/// Redis connections), which is where a batch gains over n single requests. Rethrows the first
+/// exception an item threw. O(n).
 template <typename F>
-boost::asio::awaitable<void> ForEachConcurrently(size_t n, F fn) {
+boost::asio::awaitable<void> ForEachConcurrently(size_t n, F fn, size_t max_parallel = 0) {
   namespace asio = boost::asio;
   if (n == 0) co_return;
   if (n == 1) {
@@ -26,15 +28,19 @@ boost::asio::awaitable<void> ForEachConcurrently(size_t n, F fn) {
     co_await fn(only);
     co_return;
   }
+  if (max_parallel == 0) max_parallel = n;
   auto executor = co_await asio::this_coro::executor;
   using Op = decltype(asio::co_spawn(executor, fn(size_t{0}), asio::deferred));
-  std::vector<Op> ops;
-  ops.reserve(n);
-  for (size_t i = 0; i < n; ++i) ops.push_back(asio::co_spawn(executor, fn(i), asio::deferred));
-  auto group = asio::experimental::make_parallel_group(std::move(ops));
-  auto [order, errors] = co_await group.async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
-  for (const auto& e : errors) {
-    if (e) std::rethrow_exception(e);
+  for (size_t first = 0; first < n; first += max_parallel) {
+    size_t count = std::min(max_parallel, n - first);
+    std::vector<Op> ops;
+    ops.reserve(count);
+    for (size_t i = first; i < first + count; ++i) ops.push_back(asio::co_spawn(executor, fn(i), asio::deferred));
+    auto group = asio::experimental::make_parallel_group(std::move(ops));
+    auto [order, errors] = co_await group.async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+    for (const auto& e : errors) {
+      if (e) std::rethrow_exception(e);
+    }
   }
 }
 
