@@ -1,6 +1,8 @@
 // Shared decoding of create requests (SPEC §2.3) and result submissions (SPEC §2.8).
 #include "api/request_decoding.h"
 
+#include <set>
+
 #include <algorithm>
 #include <cctype>
 
@@ -142,6 +144,41 @@ Result<CleanupBody> DecodeCleanupBody(const json::object& o, int64_t now_ms) {
   b.effective_limit = b.limit <= 0 ? 1000 : std::min<int64_t>(b.limit, 100000);
   b.include_active = include_active.value_or(false);
   return b;
+}
+
+Result<SubscriptionBody> DecodeSubscriptionBody(const json::object& o) {
+  std::optional<std::string> url;
+  std::optional<int64_t> ttl, interval;
+  SubscriptionBody b;
+  if (!ReadString(o, "callbackUrl", url) || !ReadStringArray(o, "eventTypes", b.event_types) ||
+      !ReadInt(o, "ttlSeconds", ttl) || !ReadString(o, "deliveryMode", b.delivery_mode) ||
+      !ReadString(o, "groupId", b.group_id) || !ReadInt(o, "minIntervalSeconds", interval)) {
+    return InvalidArgument("invalid body");
+  }
+  b.callback_url = Trim(url.value_or(""));
+  if (b.callback_url.empty()) return InvalidArgument("invalid body");
+  if (!IsHttpUrl(b.callback_url)) return InvalidArgument("invalid callback url");
+  if (b.event_types) {
+    if (b.event_types->size() > kMaxSubscriptionEventTypes) {
+      return InvalidArgument("too many eventTypes (max " + std::to_string(kMaxSubscriptionEventTypes) + ")");
+    }
+    std::set<std::string> seen;
+    std::vector<std::string> unique;
+    for (auto& c : *b.event_types) {
+      if (!IsValidCommand(c)) return InvalidArgument("invalid command");
+      if (seen.insert(c).second) unique.push_back(std::move(c));
+    }
+    b.event_types = std::move(unique);
+  }
+  b.ttl_seconds = ttl.value_or(0);
+  b.min_interval_seconds = interval.value_or(0);
+  return b;
+}
+
+int64_t DecodeRenewBody(const json::object& o) {
+  std::optional<int64_t> ttl;
+  if (!ReadInt(o, "ttlSeconds", ttl)) return 0;
+  return ttl.value_or(0);
 }
 
 }  // namespace codeq::api

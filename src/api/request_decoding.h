@@ -66,4 +66,24 @@ struct CleanupBody {
 /// `before`. Error: InvalidArgument("invalid 'before' (use RFC3339)") for an unparsable `before`.
 Result<CleanupBody> DecodeCleanupBody(const boost::json::object& o, int64_t now_ms);
 
+/// Event types one subscription may name (each is an index entry in the store).
+inline constexpr size_t kMaxSubscriptionEventTypes = 100;
+
+/// A decoded subscription body (SPEC §2.11) before the token rules (mode/group defaults,
+/// eventTypes against the token), which need the caller and stay in the handler.
+struct SubscriptionBody {
+  std::string callback_url;                             // trimmed, an http/https URL with a host
+  std::optional<std::vector<std::string>> event_types;  // valid commands, duplicates removed
+  std::optional<std::string> delivery_mode, group_id;
+  int64_t ttl_seconds = 0, min_interval_seconds = 0;    // 0 when absent
+};
+
+/// SPEC §2.11 member types and URL form. Errors (InvalidArgument, in this order): "invalid body"
+/// (wrong types, callbackUrl missing or blank), "invalid callback url", "too many eventTypes
+/// (max 100)", "invalid command".
+Result<SubscriptionBody> DecodeSubscriptionBody(const boost::json::object& o);
+
+/// SPEC §2.12: `ttlSeconds` of a renewal; 0 (= default) when absent or not an integer.
+int64_t DecodeRenewBody(const boost::json::object& o);
+
 }  // namespace codeq::api

@@ -1,21 +1,17 @@
 // Worker-availability subscriptions: create (SPEC §2.11) and renew (§2.12), with the Doc-variant
 // token rules that §2.11 recommends and D16 adopts.
 #include <algorithm>
-#include <set>
-#include <string_view>
 
 #include "api/api.h"
 #include "api/handler_util.h"
 #include "api/json_body.h"
+#include "api/request_decoding.h"
 
 namespace codeq::api {
 namespace json = boost::json;
 using Awaitable = boost::asio::awaitable<http::Response>;
 
 namespace {
-
-/// Event types of one subscription (each is an index entry in the store).
-constexpr size_t kMaxEventTypes = 100;
 
 bool IsDeliveryMode(std::string_view m) { return m == kDeliveryFanout || m == kDeliveryGroup || m == kDeliveryHash; }
 
@@ -41,27 +37,19 @@ Awaitable Api::CreateSubscription(const http::Request& req) {
   if (!who.ok()) co_return StatusResponse(who.status());
   auto body = ParseObjectBody(req.body(), false, "invalid body");
   if (!body.ok()) co_return StatusResponse(body.status());
-  std::optional<std::string> url, mode, group;
-  std::optional<std::vector<std::string>> event_types;
-  std::optional<int64_t> ttl, interval;
-  if (!ReadString(*body, "callbackUrl", url) || !ReadStringArray(*body, "eventTypes", event_types) ||
-      !ReadInt(*body, "ttlSeconds", ttl) || !ReadString(*body, "deliveryMode", mode) ||
-      !ReadString(*body, "groupId", group) || !ReadInt(*body, "minIntervalSeconds", interval)) {
-    co_return http::ErrorResponse(400, "invalid body");
-  }
-  std::string callback = Trim(url.value_or(""));
-  if (callback.empty()) co_return http::ErrorResponse(400, "invalid body");
-  if (!IsHttpUrl(callback)) co_return http::ErrorResponse(400, "invalid callback url");
-  if (auto s = CheckUrlAllowed(callback, "callback"); !s.ok()) co_return StatusResponse(s);
+  auto decoded = DecodeSubscriptionBody(*body);
+  if (!decoded.ok()) co_return StatusResponse(decoded.status());
+  SubscriptionBody in = std::move(*decoded);
+  if (auto s = CheckUrlAllowed(in.callback_url, "callback"); !s.ok()) co_return StatusResponse(s);
 
   // A token's workerGroup makes `group` the default mode and fixes the groupId (SPEC §2.11 Doc).
   SubscriptionRequest sr;
-  sr.delivery_mode = mode.value_or("");
+  sr.delivery_mode = in.delivery_mode.value_or("");
   if (sr.delivery_mode.empty()) {
     sr.delivery_mode = who->worker_group.empty() ? std::string(kDeliveryFanout) : std::string(kDeliveryGroup);
   }
   if (!IsDeliveryMode(sr.delivery_mode)) co_return http::ErrorResponse(400, "invalid deliveryMode");
-  sr.group_id = group.value_or("");
+  sr.group_id = in.group_id.value_or("");
   if (!who->worker_group.empty()) {
     if (!sr.group_id.empty() && sr.group_id != who->worker_group) {
       co_return http::ErrorResponse(400, "groupId does not match workerGroup");
@@ -72,16 +60,11 @@ Awaitable Api::CreateSubscription(const http::Request& req) {
     co_return http::ErrorResponse(400, "groupId is required");
   }
 
-  if (event_types && event_types->size() > kMaxEventTypes) {
-    co_return http::ErrorResponse(400, "too many eventTypes (max " + std::to_string(kMaxEventTypes) + ")");
-  }
-  if (event_types && !event_types->empty()) {
-    std::set<std::string_view> seen;
-    for (const auto& c : *event_types) {
-      if (!IsValidCommand(c)) co_return http::ErrorResponse(400, "invalid command");
+  if (in.event_types && !in.event_types->empty()) {
+    for (const auto& c : *in.event_types) {
       if (!who->AllowsEvent(c)) co_return http::ErrorResponse(403, "event type not allowed");
-      if (seen.insert(c).second) sr.event_types.push_back(c);
     }
+    sr.event_types = std::move(*in.event_types);
   } else if (who->HasWildcard()) {
     auto known = co_await scheduler_.ListQueues(who->tenant);
     if (!known.ok()) co_return StatusResponse(known.status());
@@ -93,9 +76,9 @@ Awaitable Api::CreateSubscription(const http::Request& req) {
 
   sr.tenant = who->tenant;
   sr.worker_id = who->subject;
-  sr.callback_url = std::move(callback);
-  sr.ttl_seconds = ttl.value_or(0);
-  sr.min_interval_seconds = interval.value_or(0);
+  sr.callback_url = std::move(in.callback_url);
+  sr.ttl_seconds = in.ttl_seconds;
+  sr.min_interval_seconds = in.min_interval_seconds;
   auto created = co_await scheduler_.CreateSubscription(std::move(sr));
   if (!created.ok()) co_return StatusResponse(created.status());
   co_return JsonResponse(200, SubscriptionAnswer(*created));
@@ -105,10 +88,9 @@ Awaitable Api::RenewSubscription(const http::Request& req, const std::string& id
   auto who = auth_.AuthenticateWorker(Header(req, "Authorization"), "codeq:subscribe");
   if (!who.ok()) co_return StatusResponse(who.status());
   // SPEC §2.12: the body is optional; an absent or invalid ttlSeconds means 300.
-  std::optional<int64_t> ttl;
   auto body = ParseObjectBody(req.body(), true, "invalid body");
-  if (body.ok() && !ReadInt(*body, "ttlSeconds", ttl)) ttl.reset();
-  auto renewed = co_await scheduler_.RenewSubscription(who->tenant, id, ttl.value_or(0));
+  int64_t ttl = body.ok() ? DecodeRenewBody(*body) : 0;
+  auto renewed = co_await scheduler_.RenewSubscription(who->tenant, id, ttl);
   if (!renewed.ok()) {
     if (renewed.status().code() == StatusCode::kNotFound) co_return http::ErrorResponse(404, "not-found");
     co_return StatusResponse(renewed.status());
