@@ -11,7 +11,7 @@
 #include "auth/base64url.h"
 #include "auth/dev_keys.h"
 #include "integration/it_fixture.h"
-#include "support/tiny_http_server.h"
+#include "support/test_http_server.h"
 
 namespace codeq::it {
 namespace {
@@ -39,10 +39,9 @@ class HostileTokens : public IntegrationTest {
     trusted_ = *a;
     rotated_ = *b;
     stranger_ = *c;
-    jwks_ = std::make_unique<test::TinyHttpServer>();
-    ASSERT_TRUE(jwks_->Start());
-    jwks_->Set(kProducerJwks, JwksJson(trusted_));
-    jwks_->Set(kWorkerJwks, JwksJson(trusted_));
+    jwks_ = std::make_unique<test::TestHttpServer>();
+    jwks_->SetBody(kProducerJwks, JwksJson(trusted_));
+    jwks_->SetBody(kWorkerJwks, JwksJson(trusted_));
     StartEnvironment({{"IDENTITY_JWKS_URL", jwks_->Url(kProducerJwks)},
                       {"IDENTITY_ISSUER", kIssuer},
                       {"IDENTITY_AUDIENCE", "codeq-producer"},
@@ -171,7 +170,7 @@ class HostileTokens : public IntegrationTest {
   }
 
   static inline SigningKey trusted_, rotated_, stranger_;
-  static inline std::unique_ptr<test::TinyHttpServer> jwks_;
+  static inline std::unique_ptr<test::TestHttpServer> jwks_;
 };
 
 struct TokenCase {
@@ -287,11 +286,11 @@ TEST_F(HostileTokens, RotatedKeyWorksOnItsFirstRequest) {
   const std::string cmd = Cmd();
   const std::string token = Sign(rotated_, GoodClaims(Side::kWorker));
   const int before = jwks_->Hits(kWorkerJwks);
-  jwks_->Set(kWorkerJwks, JwksOf({&trusted_, &rotated_}));
+  jwks_->SetBody(kWorkerJwks, JwksOf({&trusted_, &rotated_}));
   auto r = Present(Side::kWorker, token, cmd);
   EXPECT_EQ(r.status, 204) << "a token of the newly published key -> " << r.Describe();
   EXPECT_EQ(jwks_->Hits(kWorkerJwks) - before, 1) << "exactly one refetch for the new kid";
-  jwks_->Set(kWorkerJwks, JwksJson(trusted_));
+  jwks_->SetBody(kWorkerJwks, JwksJson(trusted_));
 }
 
 TEST_F(HostileTokens, OtherTenantsTaskIsNotFound) {

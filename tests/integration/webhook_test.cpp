@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "integration/it_fixture.h"
-#include "support/webhook_receiver.h"
+#include "support/test_http_server.h"
 
 namespace codeq::it {
 namespace {
@@ -77,7 +77,7 @@ class WebhookTest : public IntegrationTest {
     EXPECT_EQ(r.Header("x-codeq-signature"), test::ExpectedSignature(kSecret, ts, r.body));
   }
 
-  test::WebhookReceiver receiver_;
+  test::TestHttpServer receiver_;
 };
 
 TEST_F(WebhookTest, ResultCallbackIsSignedAndCarriesTheResult) {

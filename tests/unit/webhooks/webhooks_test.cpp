@@ -10,7 +10,7 @@
 #include <set>
 
 #include "domain/clock.h"
-#include "support/webhook_receiver.h"
+#include "support/test_http_server.h"
 #include "webhooks/notifier.h"
 #include "webhooks/result_callbacks.h"
 #include "webhooks/sender.h"
@@ -178,7 +178,7 @@ class SenderTest : public ::testing::Test {
     return Sender(*UrlPolicy::Make("", denied), o, clock_);
   }
   SystemClock clock_;
-  test::WebhookReceiver receiver_;
+  test::TestHttpServer receiver_;
 };
 
 TEST_F(SenderTest, DeliversSignedJsonOn2xx) {
@@ -218,9 +218,9 @@ TEST_F(SenderTest, DeniedAddressIsNeverContacted) {
 }
 
 TEST_F(SenderTest, DeliversToABracketedIpv6Literal) {
-  std::unique_ptr<test::WebhookReceiver> v6;
+  std::unique_ptr<test::TestHttpServer> v6;
   try {
-    v6 = std::make_unique<test::WebhookReceiver>("::1");
+    v6 = std::make_unique<test::TestHttpServer>("::1");
   } catch (const std::exception&) {
     GTEST_SKIP() << "no IPv6 loopback here";
   }

@@ -1,4 +1,4 @@
-#include "support/webhook_receiver.h"
+#include "support/test_http_server.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -14,7 +14,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
-struct WebhookReceiver::Impl {
+struct TestHttpServer::Impl {
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
 };
@@ -24,7 +24,7 @@ std::string ReceivedRequest::Header(const std::string& lower_name) const {
   return it == headers.end() ? "" : it->second;
 }
 
-WebhookReceiver::WebhookReceiver(const std::string& address) : impl_(std::make_unique<Impl>()) {
+TestHttpServer::TestHttpServer(const std::string& address) : impl_(std::make_unique<Impl>()) {
   auto ip = asio::ip::make_address(address);
   host_ = ip.is_v6() ? "[" + address + "]" : address;
   tcp::endpoint ep(ip, 0);
@@ -36,7 +36,7 @@ WebhookReceiver::WebhookReceiver(const std::string& address) : impl_(std::make_u
   thread_ = std::thread([this] { Serve(); });
 }
 
-WebhookReceiver::~WebhookReceiver() {
+TestHttpServer::~TestHttpServer() {
   stopping_.store(true);
   // Wake the blocking accept with a connection of our own.
   boost::system::error_code ec;
@@ -45,16 +45,21 @@ WebhookReceiver::~WebhookReceiver() {
   thread_.join();
 }
 
-std::string WebhookReceiver::Url(const std::string& path) const {
+std::string TestHttpServer::Url(const std::string& path) const {
   return "http://" + host_ + ":" + std::to_string(port_) + path;
 }
 
-void WebhookReceiver::Script(const std::string& path, std::vector<int> statuses) {
+void TestHttpServer::Script(const std::string& path, std::vector<int> statuses) {
   std::lock_guard lock(mu_);
   script_[path] = std::move(statuses);
 }
 
-std::vector<ReceivedRequest> WebhookReceiver::Requests(const std::string& path) const {
+void TestHttpServer::SetBody(const std::string& path, std::string body) {
+  std::lock_guard lock(mu_);
+  bodies_[path] = std::move(body);
+}
+
+std::vector<ReceivedRequest> TestHttpServer::Requests(const std::string& path) const {
   std::lock_guard lock(mu_);
   std::vector<ReceivedRequest> out;
   for (const auto& r : requests_) {
@@ -63,7 +68,7 @@ std::vector<ReceivedRequest> WebhookReceiver::Requests(const std::string& path) 
   return out;
 }
 
-std::vector<ReceivedRequest> WebhookReceiver::WaitFor(const std::string& path, size_t n,
+std::vector<ReceivedRequest> TestHttpServer::WaitFor(const std::string& path, size_t n,
                                                       std::chrono::milliseconds timeout) const {
   std::unique_lock lock(mu_);
   auto count = [&] {
@@ -75,7 +80,7 @@ std::vector<ReceivedRequest> WebhookReceiver::WaitFor(const std::string& path, s
   return Requests(path);
 }
 
-void WebhookReceiver::Serve() {
+void TestHttpServer::Serve() {
   while (!stopping_.load()) {
     tcp::socket socket(impl_->ioc);
     boost::system::error_code ec;
@@ -98,8 +103,10 @@ void WebhookReceiver::Serve() {
     r.unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::system_clock::now().time_since_epoch()).count();
     int status = default_status_.load();
+    std::string answer = "{}";
     {
       std::lock_guard lock(mu_);
+      if (auto it = bodies_.find(r.target); it != bodies_.end()) answer = it->second;
       auto& script = script_[r.target];
       if (!script.empty()) {
         status = script.front();
@@ -111,7 +118,7 @@ void WebhookReceiver::Serve() {
     beast::http::response<beast::http::string_body> res{static_cast<beast::http::status>(status), 11};
     res.set(beast::http::field::content_type, "application/json");
     res.keep_alive(false);
-    res.body() = "{}";
+    res.body() = std::move(answer);
     res.prepare_payload();
     beast::http::write(socket, res, ec);
     socket.shutdown(tcp::socket::shutdown_both, ec);

@@ -1,5 +1,6 @@
-// A real local HTTP receiver for webhook tests: records every request and answers with scripted
-// statuses (Boost.Beast, blocking, one thread).
+// A real local HTTP server for tests that need an outside endpoint under their control: a webhook
+// receiver (records every request, answers scripted statuses) or a JWKS URL (fixed bodies by
+// path, request counts). Boost.Beast, blocking, one thread, one request per connection.
 #pragma once
 
 #include <atomic>
@@ -25,15 +26,16 @@ struct ReceivedRequest {
   std::string Header(const std::string& lower_name) const;
 };
 
-/// Listens on `address` (default 127.0.0.1) at a free port. For each path, answers the statuses given by Script() in order,
-/// then the default status (200). Thread-safe.
-class WebhookReceiver {
+/// Listens on `address` (default 127.0.0.1) at a free port. For each path, answers the statuses
+/// given by Script() in order, then the default status (200), with the body set by SetBody() for
+/// that path or "{}". Thread-safe.
+class TestHttpServer {
  public:
   /// Throws boost::system::system_error when `address` cannot be bound (e.g. "::1" without IPv6).
-  explicit WebhookReceiver(const std::string& address = "127.0.0.1");
-  ~WebhookReceiver();
-  WebhookReceiver(const WebhookReceiver&) = delete;
-  WebhookReceiver& operator=(const WebhookReceiver&) = delete;
+  explicit TestHttpServer(const std::string& address = "127.0.0.1");
+  ~TestHttpServer();
+  TestHttpServer(const TestHttpServer&) = delete;
+  TestHttpServer& operator=(const TestHttpServer&) = delete;
 
   int port() const { return port_; }
   /// "http://<address>:<port><path>" (IPv6 in brackets).
@@ -42,6 +44,10 @@ class WebhookReceiver {
   void Script(const std::string& path, std::vector<int> statuses);
   /// The answer once a path's script is used up (default 200).
   void SetDefault(int status) { default_status_.store(status); }
+  /// The body answered for `path` (Content-Type application/json), e.g. a JWKS document.
+  void SetBody(const std::string& path, std::string body);
+  /// Requests received for `path` so far.
+  int Hits(const std::string& path) const { return static_cast<int>(Requests(path).size()); }
 
   /// Requests received for `path` so far (all paths when empty), in arrival order.
   std::vector<ReceivedRequest> Requests(const std::string& path = "") const;
@@ -61,6 +67,7 @@ class WebhookReceiver {
   mutable std::condition_variable cv_;
   std::vector<ReceivedRequest> requests_;         // guarded by mu_
   std::map<std::string, std::vector<int>> script_;  // guarded by mu_
+  std::map<std::string, std::string> bodies_;       // guarded by mu_
   std::thread thread_;
 };
 
