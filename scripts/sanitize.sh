@@ -29,14 +29,14 @@ logs=$PWD/$build/sanitizer-logs
 supp=$PWD/scripts/sanitizers
 
 if [ "$mode" = asan ]; then
-  build_targets=(codeq unit_domain unit_auth unit_config unit_metrics unit_service contract_redis integration
+  build_targets=(codeq unit_domain unit_auth unit_config unit_metrics unit_service unit_webhooks contract_redis integration
                  replay_request_body replay_jwt replay_jwks replay_config replay_migrate_task)
   # Each entry: <ctest -R regex>@<GTEST_FILTER, empty = all>
   runs=('^(unit_|contract_|fuzz_replay_)@' '^integration@')
 else
   build_targets=(codeq unit_service contract_redis integration)
   runs=('^(unit_service|contract_redis)$@'
-        '^integration@Concurrency*:ClaimTest*:BatchTest*:LeaseNack*:Shutdown*')
+        '^integration@Concurrency*:ClaimTest*:BatchTest*:LeaseNack*:Shutdown*:Webhook*')
 fi
 
 start=$SECONDS
