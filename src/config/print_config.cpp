@@ -97,7 +97,13 @@ std::string PrintConfig(const Config& config) {
             if (key.mask == config_internal::Mask::kSecret && !value.empty()) {
               out << YAML::DoubleQuoted << kMasked;
             } else {
-              out << config_internal::MaskUrlUserinfo(value);
+              std::string shown = config_internal::MaskUrlUserinfo(value);
+              // Control characters or edge spaces would not survive a plain scalar (a trailing
+              // '\r' is read back as a line end): quote, so the printed config reads back equal.
+              bool plain_unsafe = !shown.empty() && (shown.front() == ' ' || shown.back() == ' ');
+              for (unsigned char c : shown) plain_unsafe = plain_unsafe || c < 0x20 || c == 0x7f;
+              if (plain_unsafe) out << YAML::DoubleQuoted;
+              out << shown;
             }
           } else if constexpr (std::is_same_v<T, boost::json::value>) {
             // A bare string config is the static provider's token itself (§3.3).
