@@ -1,12 +1,14 @@
 // Embedded-only behaviour: recovery after reopen (FIFO per tier, delayed due times, lease
 // deadlines), crash recovery in both durability modes, ManualClock lease expiry, background
-// promotion and repair waking the ReadyListener, the data-directory lock.
+// promotion and repair waking the ReadyListener, the data-directory lock, write groups.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -291,6 +293,62 @@ TEST_F(EmbeddedStoreTest, SyncModeSharesFsyncsAcrossConcurrentWritersAsyncModeHa
 }
 
 // --- ManualClock leases and the background timer -------------------------------------------------
+
+// --- write groups (engine thread) ---------------------------------------------------------------
+
+TEST_F(EmbeddedStoreTest, ConcurrentCallsShareWriteGroupsAndEachKeepsItsOwnOutcome) {
+  constexpr int kThreads = 8, kPerThread = 40;
+  std::set<std::string> created, claimed;
+  std::mutex mu;
+  int forbidden = 0;
+  {
+    auto s = Open(/*sync=*/false);
+    ASSERT_TRUE(s);
+    auto parallel = [](const std::function<void(int)>& body) {
+      std::vector<std::thread> ts;
+      for (int t = 0; t < kThreads; ++t) ts.emplace_back(body, t);
+      for (auto& t : ts) t.join();
+    };
+    parallel([&](int) {
+      for (int i = 0; i < kPerThread; ++i) {
+        Task t = Create(*s, "grp");
+        std::lock_guard lock(mu);
+        created.insert(t.id);
+      }
+    });
+    // Claims and failing heartbeats (another worker's task) interleave in the same groups: each
+    // call gets its own answer, and a failing call changes nothing for the others.
+    parallel([&](int t) {
+      const std::string worker = "w" + std::to_string(t);
+      for (int i = 0; i < kPerThread; ++i) {
+        auto got = Claim(*s, "grp", kT0, 30, worker);
+        ASSERT_TRUE(got.has_value());
+        EXPECT_EQ(got->worker_id, worker);
+        HeartbeatInput hb{"", got->id, "intruder", 30, At(kT0)};
+        auto beat = Await(s->Heartbeat(hb));
+        ASSERT_FALSE(beat.ok());
+        std::lock_guard lock(mu);
+        forbidden += beat.status().code() == StatusCode::kForbidden;
+        EXPECT_TRUE(claimed.insert(got->id).second) << "claimed twice: " << got->id;
+      }
+    });
+    EXPECT_EQ(created, claimed);
+    EXPECT_EQ(forbidden, kThreads * kPerThread);
+    QueueStats st = Stats(*s, "grp");
+    EXPECT_EQ(st.ready, 0);
+    EXPECT_EQ(st.in_progress, kThreads * kPerThread);
+    const uint64_t groups = s->WriteGroupCount();
+    EXPECT_GT(groups, 0u);
+    EXPECT_LT(groups, 3u * kThreads * kPerThread) << "concurrent calls should share write groups";
+  }
+  // What the groups wrote is on disk: a reopened store has every task leased, none ready.
+  auto s = Open(/*sync=*/false);
+  ASSERT_TRUE(s);
+  QueueStats st = Stats(*s, "grp");
+  EXPECT_EQ(st.ready, 0);
+  EXPECT_EQ(st.in_progress, kThreads * kPerThread);
+  EXPECT_FALSE(Claim(*s, "grp", kT0).has_value());
+}
 
 TEST_F(EmbeddedStoreTest, ManualClockExpiresLeasesInstantlyForClaimTimeRepair) {
   ManualClock clock(kT0);

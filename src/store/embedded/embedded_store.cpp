@@ -1,41 +1,160 @@
-// EmbeddedStore: the asynchronous face of the engine (pool hop, durability wait, lifecycle).
+// EmbeddedStore: the asynchronous face of the engine (engine thread and write groups, durability
+// wait, lifecycle).
 #include "store/embedded/embedded_store.h"
 
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <vector>
 #include <thread>
 
 #include "store/embedded/background.h"
 #include "store/embedded/engine.h"
 #include "store/embedded/group_commit.h"
-#include "domain/run_on_pool.h"
 
 namespace codeq {
 
 using embedded::Applied;
 
-struct EmbeddedStore::Pool {
-  explicit Pool(size_t threads) : pool(threads) {}
-  boost::asio::thread_pool pool;
+namespace {
+
+/// One queued engine call: Run() on the engine thread, then Complete() hands the result back.
+struct EngineOp {
+  virtual ~EngineOp() = default;
+  /// Calls the engine. Exceptions become Internal.
+  virtual void Run() = 0;
+  /// Resumes the caller; `group_seq` is the sequence number of the write group the call ran in
+  /// (used when the call's own Applied::seq is 0, i.e. it wrote into the group's batch).
+  virtual void Complete(uint64_t group_seq) = 0;
+  bool groupable = true;
 };
+
+template <typename T, typename F, typename Handler, typename Executor>
+struct TypedOp final : EngineOp {
+  TypedOp(F f, Handler h, Executor ex) : fn(std::move(f)), handler(std::move(h)), caller(std::move(ex)) {}
+  void Run() override {
+    try {
+      result.emplace(fn());
+    } catch (const std::exception& e) {
+      result.emplace(Applied<T>{Internal(std::string("store error: ") + e.what()), 0});
+    }
+  }
+  void Complete(uint64_t group_seq) override {
+    if (result->seq == 0) result->seq = group_seq;
+    boost::asio::dispatch(caller, [h = std::move(handler), r = std::move(*result)]() mutable {
+      std::move(h)(std::move(r));
+    });
+  }
+  F fn;
+  Handler handler;
+  Executor caller;
+  std::optional<Applied<T>> result;
+};
+
+}  // namespace
+
+/// The engine thread. Every engine call is queued here and run by one thread, which takes all
+/// calls queued meanwhile and runs them as write groups (Engine::BeginGroup): one critical
+/// section, one batch and one db Write (one WAL append) for up to kMaxGroup calls. Concurrent
+/// requests thus share the per-write costs, and request threads never contend for the engine
+/// mutex (only the background timer takes it besides). The engine holds one mutex for every
+/// change anyway, so one thread loses no parallelism there; it saves the hand-offs that several
+/// pool threads fought over (measured in docs/performance.md).
+namespace embedded {
+
+struct EngineThread {
+  static constexpr size_t kMaxGroup = 128;
+
+  explicit EngineThread(Engine& e) : engine(e), thread(1) {}
+
+  /// Queues `op`; starts a drain on the engine thread unless one is running. O(1).
+  void Submit(std::unique_ptr<EngineOp> op) {
+    bool start = false;
+    {
+      std::lock_guard lock(mu);
+      pending.push_back(std::move(op));
+      start = !scheduled;
+      scheduled = true;
+    }
+    if (start) boost::asio::post(thread, [this] { Drain(); });
+  }
+
+  /// Runs everything queued, in order, until the queue is empty.
+  void Drain() {
+    std::vector<std::unique_ptr<EngineOp>> taken;
+    std::vector<EngineOp*> grouped;
+    auto close_group = [&] {
+      if (grouped.empty()) return;
+      const uint64_t seq = engine.EndGroup();
+      groups.fetch_add(1, std::memory_order_relaxed);
+      for (EngineOp* op : grouped) op->Complete(seq);
+      grouped.clear();
+    };
+    for (;;) {
+      {
+        std::lock_guard lock(mu);
+        if (pending.empty()) {
+          scheduled = false;
+          return;
+        }
+        taken.swap(pending);
+      }
+      for (auto& op : taken) {
+        if (op->groupable) {
+          if (grouped.empty()) engine.BeginGroup();
+          op->Run();
+          grouped.push_back(op.get());
+          if (grouped.size() >= kMaxGroup) close_group();
+        } else {
+          close_group();
+          op->Run();
+          op->Complete(0);
+        }
+      }
+      close_group();
+      taken.clear();
+    }
+  }
+
+  Engine& engine;
+  boost::asio::thread_pool thread;  // one thread
+  std::mutex mu;
+  std::vector<std::unique_ptr<EngineOp>> pending;
+  bool scheduled = false;
+  std::atomic<uint64_t> groups{0};  // write groups closed so far
+};
+
+}  // namespace embedded
 
 namespace {
 
 const SystemClock kSystemClock;
 
-/// Runs `fn` (returns Applied<T>) on the pool, then waits until what it wrote or read is durable.
-/// Exceptions become Internal. Written with named awaitables only: GCC 12 may destroy
-/// non-trivial temporaries of a co_await expression twice.
+/// Runs `fn` (returns Applied<T>) on the engine thread, then waits until what it wrote or read is
+/// durable. `groupable`: whether the call may share a write group (every call but Cleanup, which
+/// writes chunk by chunk between scans). Exceptions become Internal. Written with named
+/// awaitables only: GCC 12 may destroy non-trivial temporaries of a co_await expression twice.
 template <typename T, typename F>
-Async<Result<T>> RunOp(boost::asio::thread_pool& pool, embedded::GroupCommit* commit, F fn) {
-  auto safe = [fn = std::move(fn)]() mutable -> Applied<T> {
-    try {
-      return fn();
-    } catch (const std::exception& e) {
-      return Applied<T>{Internal(std::string("store error: ") + e.what()), 0};
-    }
+Async<Result<T>> RunOp(embedded::EngineThread& pool, embedded::GroupCommit* commit, F fn, bool groupable = true) {
+  auto initiation = [&pool, groupable](auto handler, F f) {
+    auto caller = boost::asio::prefer(boost::asio::get_associated_executor(handler),
+                                      boost::asio::execution::outstanding_work.tracked);
+    auto op = std::make_unique<TypedOp<T, F, decltype(handler), decltype(caller)>>(
+        std::move(f), std::move(handler), std::move(caller));
+    op->groupable = groupable;
+    pool.Submit(std::move(op));
   };
-  auto op = RunOnPool<Applied<T>>(pool, std::move(safe));
-  Applied<T> a = co_await std::move(op);
+  auto run = boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(Applied<T>)>(
+      std::move(initiation), boost::asio::use_awaitable, std::move(fn));
+  Applied<T> a = co_await std::move(run);
   if (commit && a.seq > 0) {
     auto wait = commit->WaitDurable(a.seq);
     co_await std::move(wait);
@@ -54,7 +173,7 @@ Result<std::shared_ptr<EmbeddedStore>> EmbeddedStore::Open(EmbeddedOptions optio
 EmbeddedStore::EmbeddedStore(EmbeddedOptions options, std::unique_ptr<embedded::Engine> engine)
     : options_(std::move(options)), engine_(std::move(engine)) {
   if (options_.sync) commit_ = std::make_unique<embedded::GroupCommit>(engine_->db());
-  pool_ = std::make_unique<Pool>(std::max(2u, std::thread::hardware_concurrency()));
+  pool_ = std::make_unique<embedded::EngineThread>(*engine_);
   if (options_.timer_interval_ms > 0) {
     const Clock& clock = options_.clock ? *options_.clock : kSystemClock;
     background_ = std::make_unique<embedded::Background>(*engine_, clock, options_.timer_interval_ms);
@@ -64,7 +183,7 @@ EmbeddedStore::EmbeddedStore(EmbeddedOptions options, std::unique_ptr<embedded::
 }
 
 EmbeddedStore::~EmbeddedStore() {
-  pool_->pool.join();   // in-flight operations finish (nothing new may be started now)
+  pool_->thread.join();   // in-flight operations finish (nothing new may be started now)
   background_.reset();  // the timer thread stops
   commit_.reset();      // whatever still waits is fsynced and answered
   engine_.reset();      // memtable flushed, database closed
@@ -78,41 +197,41 @@ Async<void> EmbeddedStore::Durable(uint64_t seq) {
 }
 
 Async<Result<CreateOutcome>> EmbeddedStore::CreateTask(CreateTaskInput in) {
-  return RunOp<CreateOutcome>(pool_->pool, commit_.get(), [this, in = std::move(in)] { return engine_->Create(in); });
+  return RunOp<CreateOutcome>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Create(in); });
 }
 
 Async<Result<std::optional<Task>>> EmbeddedStore::ClaimTask(ClaimInput in) {
-  return RunOp<std::optional<Task>>(pool_->pool, commit_.get(), [this, in = std::move(in)] { return engine_->Claim(in); });
+  return RunOp<std::optional<Task>>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Claim(in); });
 }
 
 Async<Result<RepairOutcome>> EmbeddedStore::RepairExpired(RepairInput in) {
-  return RunOp<RepairOutcome>(pool_->pool, commit_.get(), [this, in = std::move(in)] { return engine_->Repair(in); });
+  return RunOp<RepairOutcome>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Repair(in); });
 }
 
 Async<Result<Task>> EmbeddedStore::Heartbeat(HeartbeatInput in) {
-  return RunOp<Task>(pool_->pool, commit_.get(), [this, in = std::move(in)] { return engine_->Heartbeat(in); });
+  return RunOp<Task>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Heartbeat(in); });
 }
 
 Async<Result<Task>> EmbeddedStore::Abandon(TaskRef in) {
-  return RunOp<Task>(pool_->pool, commit_.get(), [this, in = std::move(in)] { return engine_->Abandon(in); });
+  return RunOp<Task>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Abandon(in); });
 }
 
 Async<Result<NackOutcome>> EmbeddedStore::Nack(NackInput in) {
-  return RunOp<NackOutcome>(pool_->pool, commit_.get(), [this, in = std::move(in)] { return engine_->Nack(in); });
+  return RunOp<NackOutcome>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Nack(in); });
 }
 
 Async<Result<Task>> EmbeddedStore::SubmitResult(SubmitResultInput in) {
-  return RunOp<Task>(pool_->pool, commit_.get(), [this, in = std::move(in)] { return engine_->SubmitResult(in); });
+  return RunOp<Task>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->SubmitResult(in); });
 }
 
 Async<Result<Task>> EmbeddedStore::GetTask(std::string tenant, std::string task_id) {
-  return RunOp<Task>(pool_->pool, commit_.get(), [this, tenant = std::move(tenant), id = std::move(task_id)] {
+  return RunOp<Task>(*pool_, commit_.get(), [this, tenant = std::move(tenant), id = std::move(task_id)] {
     return engine_->GetTask(tenant, id);
   });
 }
 
 Async<Result<TaskResult>> EmbeddedStore::GetResult(std::string tenant, std::string task_id) {
-  return RunOp<TaskResult>(pool_->pool, commit_.get(), [this, tenant = std::move(tenant), id = std::move(task_id)] {
+  return RunOp<TaskResult>(*pool_, commit_.get(), [this, tenant = std::move(tenant), id = std::move(task_id)] {
     return engine_->GetResult(tenant, id);
   });
 }
@@ -133,7 +252,8 @@ Async<Result<QueueStats>> EmbeddedStore::Stats(std::string tenant, std::string c
 }
 
 Async<Result<int64_t>> EmbeddedStore::Cleanup(CleanupInput in) {
-  return RunOp<int64_t>(pool_->pool, commit_.get(), [this, in = std::move(in)] { return engine_->Cleanup(in); });
+  return RunOp<int64_t>(
+      *pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Cleanup(in); }, /*groupable=*/false);
 }
 
 Async<VoidResult> EmbeddedStore::Ping() { co_return engine_->Ping(); }
@@ -142,18 +262,18 @@ Async<VoidResult> EmbeddedStore::Ping() { co_return engine_->Ping(); }
 
 Async<Result<std::vector<OutboxEntry>>> EmbeddedStore::ClaimDueCallbacks(int64_t now_ms, int64_t lease_ms,
                                                                          int limit) {
-  return RunOp<std::vector<OutboxEntry>>(pool_->pool, commit_.get(), [this, now_ms, lease_ms, limit] {
+  return RunOp<std::vector<OutboxEntry>>(*pool_, commit_.get(), [this, now_ms, lease_ms, limit] {
     return engine_->ClaimCallbacks(now_ms, lease_ms, limit);
   });
 }
 
 Async<VoidResult> EmbeddedStore::FinishCallback(std::string task_id) {
-  return RunOp<Unit>(pool_->pool, commit_.get(),
+  return RunOp<Unit>(*pool_, commit_.get(),
                      [this, id = std::move(task_id)] { return engine_->FinishCallback(id); });
 }
 
 Async<VoidResult> EmbeddedStore::RetryCallback(std::string task_id, int attempts, int64_t due_ms) {
-  return RunOp<Unit>(pool_->pool, commit_.get(), [this, id = std::move(task_id), attempts, due_ms] {
+  return RunOp<Unit>(*pool_, commit_.get(), [this, id = std::move(task_id), attempts, due_ms] {
     return engine_->RetryCallback(id, attempts, due_ms);
   });
 }
@@ -161,14 +281,14 @@ Async<VoidResult> EmbeddedStore::RetryCallback(std::string task_id, int attempts
 // --- subscriptions -----------------------------------------------------------------------------
 
 Async<VoidResult> EmbeddedStore::CreateSubscription(Subscription sub) {
-  return RunOp<Unit>(pool_->pool, commit_.get(),
+  return RunOp<Unit>(*pool_, commit_.get(),
                      [this, sub = std::move(sub)] { return engine_->CreateSubscription(sub); });
 }
 
 Async<Result<Subscription>> EmbeddedStore::RenewSubscription(std::string tenant, std::string id,
                                                              int64_t expires_at_sec,
                                                              std::string expires_at_text) {
-  return RunOp<Subscription>(pool_->pool, commit_.get(),
+  return RunOp<Subscription>(*pool_, commit_.get(),
                              [this, tenant = std::move(tenant), id = std::move(id), expires_at_sec,
                               text = std::move(expires_at_text)] {
                                return engine_->RenewSubscription(tenant, id, expires_at_sec, text);
@@ -199,7 +319,7 @@ Async<Result<int64_t>> EmbeddedStore::NextRoundRobin(std::string command, std::s
 }
 
 Async<Result<int64_t>> EmbeddedStore::CleanupSubscriptions(int64_t now_sec, int limit) {
-  return RunOp<int64_t>(pool_->pool, commit_.get(), [this, now_sec, limit] {
+  return RunOp<int64_t>(*pool_, commit_.get(), [this, now_sec, limit] {
     return engine_->CleanupSubscriptions(now_sec, limit > 0 ? limit : 1000);
   });
 }
@@ -215,7 +335,7 @@ Async<Result<int64_t>> EmbeddedStore::CountActiveSubscriptions(std::string comma
 
 Async<Result<Store::PromoteOutcome>> EmbeddedStore::PromoteDue(std::string tenant, std::string command,
                                                                int64_t now_sec, int limit) {
-  return RunOp<PromoteOutcome>(pool_->pool, commit_.get(),
+  return RunOp<PromoteOutcome>(*pool_, commit_.get(),
                                [this, tenant = std::move(tenant), command = std::move(command), now_sec, limit] {
                                  return engine_->PromoteDue(tenant, command, now_sec, limit);
                                });
@@ -229,6 +349,8 @@ void EmbeddedStore::SetBackgroundRepair(BackoffFn backoff, int max_attempts_defa
                                         RepairListener on_repaired) {
   if (background_) background_->SetRepair(std::move(backoff), max_attempts_default, std::move(on_repaired));
 }
+
+uint64_t EmbeddedStore::WriteGroupCount() const { return pool_->groups.load(); }
 
 uint64_t EmbeddedStore::WalSyncCount() const { return commit_ ? commit_->sync_count() : 0; }
 

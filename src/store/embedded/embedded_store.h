@@ -13,8 +13,9 @@
 //    before it (RocksDB still fsyncs when it rotates the WAL or flushes a memtable).
 //  * Every call also waits until what it *read* is durable, so an answer never shows state that a
 //    crash could take back.
-//  * Blocking work runs on a private thread pool; every method resumes on the awaiting
-//    coroutine's executor.
+//  * Engine calls run on one engine thread, which runs the calls queued meanwhile as one write
+//    group (one critical section, one batch, one WAL append); every method resumes on the
+//    awaiting coroutine's executor.
 //  * Recovery on Open rebuilds every index from the task records (FIFO order per tier, due times,
 //    lease deadlines) and validates every record: a damaged directory fails Open, it is never
 //    served partially. A second process on the same directory is refused.
@@ -36,6 +37,7 @@ namespace embedded {
 class Engine;
 class GroupCommit;
 class Background;
+struct EngineThread;
 }  // namespace embedded
 
 struct EmbeddedOptions {
@@ -151,11 +153,13 @@ class EmbeddedStore final : public Store {
 
   /// Number of WAL fsyncs so far (0 with sync=false): shows group commit at work. O(1).
   uint64_t WalSyncCount() const;
+  /// Number of write groups (one db Write each) the engine thread has run so far: fewer than the
+  /// calls made when concurrent calls shared them. O(1).
+  uint64_t WriteGroupCount() const;
 
   const EmbeddedOptions& options() const { return options_; }
 
  private:
-  struct Pool;
   EmbeddedStore(EmbeddedOptions options, std::unique_ptr<embedded::Engine> engine);
 
   /// Awaits durability of `seq` when options_.sync.
@@ -164,7 +168,7 @@ class EmbeddedStore final : public Store {
   EmbeddedOptions options_;
   std::unique_ptr<embedded::Engine> engine_;
   std::unique_ptr<embedded::GroupCommit> commit_;
-  std::unique_ptr<Pool> pool_;
+  std::unique_ptr<embedded::EngineThread> pool_;  // runs every engine call (write groups)
   std::unique_ptr<embedded::Background> background_;
 };
 

@@ -66,6 +66,17 @@ class Engine {
 
   rocksdb::DB* db() { return db_.get(); }
 
+  /// Write groups (used by the store's engine thread, embedded_store.cpp). Between BeginGroup and
+  /// EndGroup, both called on the same thread, every Mutate-based operation of that thread runs
+  /// inside one critical section and adds to one shared batch, which EndGroup writes with a single
+  /// db Write (one WAL record, one memtable insertion pass). Each operation still sees the writes
+  /// of the ones before it (the batch is indexed), exactly as if they had run one after another.
+  /// Their Applied::seq is 0: EndGroup returns the sequence number that covers all of them. Other
+  /// threads' operations wait on the mutex meanwhile, so keep groups short (the caller bounds
+  /// them). Reads that bypass the mutex (GetTask, GetResult) see only committed data.
+  void BeginGroup();
+  uint64_t EndGroup();
+
   // One critical section + one batch each (engine_tasks.cpp, engine_maintenance.cpp).
   Applied<CreateOutcome> Create(const CreateTaskInput& in);
   Applied<std::optional<Task>> Claim(const ClaimInput& in);
@@ -177,7 +188,12 @@ class Engine {
   std::function<void(int64_t)> due_hook_;
   bool recovered_ = false;  // a refused database is closed without flushing anything into it
 
+  /// True on the thread that holds an open write group of this engine.
+  bool InGroup() const;
+
   std::mutex mu_;  // guards everything below and every write
+  std::unique_lock<std::mutex> group_lock_;  // held by an open write group
+  std::unique_ptr<Batch> group_batch_;       // the open group's batch
   std::unordered_map<std::string, std::unique_ptr<QueueIndex>> queues_;
   std::map<std::string, std::set<std::string>> commands_;  // tenant -> commands as submitted
 
@@ -201,17 +217,28 @@ namespace codeq::embedded {
 
 template <typename T, typename F>
 Applied<T> Engine::Mutate(F&& body) {
-  std::lock_guard lock(mu_);
-  Batch batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+  // Inside a write group the mutex is already held and the batch is shared (see BeginGroup).
+  const bool grouped = InGroup();
+  std::unique_lock<std::mutex> lock(mu_, std::defer_lock);
+  std::optional<Batch> own;
+  if (!grouped) {
+    lock.lock();
+    own.emplace(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+  }
+  Batch& batch = grouped ? *group_batch_ : *own;
+  const uint32_t before = batch.GetWriteBatch()->Count();
   Result<T> value = Internal("store error");
   try {
     value = body(batch);
   } catch (const std::exception& e) {
     // The body changes the indexes only after its last possible failure point in practice, but
     // an allocation failure midway would leave them ahead of the disk: then only a restart helps.
-    if (batch.GetWriteBatch()->Count() > 0) Fatal(std::string("exception during a state change: ") + e.what());
+    if (batch.GetWriteBatch()->Count() > before) {
+      Fatal(std::string("exception during a state change: ") + e.what());
+    }
     value = Internal(std::string("store error: ") + e.what());
   }
+  if (grouped) return Applied<T>{std::move(value), 0};
   return Applied<T>{std::move(value), Commit(batch)};
 }
 

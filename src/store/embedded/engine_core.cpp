@@ -19,6 +19,29 @@ Status StorageError(const rocksdb::Status& s) {
   return Unavailable("store unavailable");
 }
 
+namespace {
+// The engine whose write group the current thread holds (nullptr: none).
+thread_local const Engine* tl_group_engine = nullptr;
+}  // namespace
+
+bool Engine::InGroup() const { return tl_group_engine == this; }
+
+void Engine::BeginGroup() {
+  if (InGroup()) Fatal("nested write group");
+  group_lock_ = std::unique_lock<std::mutex>(mu_);
+  group_batch_ = std::make_unique<Batch>(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+  tl_group_engine = this;
+}
+
+uint64_t Engine::EndGroup() {
+  if (!InGroup()) Fatal("EndGroup without BeginGroup");
+  tl_group_engine = nullptr;
+  const uint64_t seq = Commit(*group_batch_);
+  group_batch_.reset();
+  group_lock_.unlock();
+  return seq;
+}
+
 uint64_t Engine::Commit(Batch& batch) {
   if (batch.GetWriteBatch()->Count() > 0) {
     rocksdb::Status s = db_->Write(write_options_, batch.GetWriteBatch());
