@@ -270,25 +270,36 @@ Async<Result<NackOutcome>> Scheduler::Nack(const std::string& tenant, const std:
 
 Async<Result<TaskResult>> Scheduler::SubmitResult(const std::string& tenant, const std::string& id,
                                                   const std::string& worker_id, ResultRequest req) {
-  // Fail fast on identity and state before touching the file system; the store re-checks atomically.
+  // Errors are reported in this order: unknown task (404), other owner (403), not in progress
+  // (409), then the request's own faults (400). The store checks the first three atomically, so
+  // a well-formed submission that writes no artifact files goes straight to it (one store call).
+  // Otherwise the task is looked up first: to keep that order for a bad request, and to fail
+  // fast before touching the file system.
+  Status request_error;
+  if (req.status != kCompleted && req.status != kFailed) {
+    request_error = InvalidArgument("invalid status");
+  } else if (req.status == kCompleted && !req.result) {
+    request_error = InvalidArgument("result required when status=COMPLETED");
+  } else if (req.status == kFailed &&
+             std::all_of(req.error.begin(), req.error.end(), [](unsigned char c) { return std::isspace(c); })) {
+    request_error = InvalidArgument("error required when status=FAILED");
+  }
+  const bool writes_files = std::any_of(req.artifacts.begin(), req.artifacts.end(), [](const ArtifactInput& a) {
+    return a.url.empty() && !a.content_base64.empty();
+  });
   auto start = std::chrono::steady_clock::now();
-  auto current = co_await store_->GetTask(tenant, id);
-  ObserveStore("get_task", start);
-  if (!current.ok()) {
-    if (current.status().code() == StatusCode::kNotFound) co_return NotFound("task not found");
-    co_return current.status();
-  }
-  if (!current->worker_id.empty() && !worker_id.empty() && current->worker_id != worker_id) {
-    co_return Forbidden("not-owner");
-  }
-  if (current->status != kInProgress) co_return Conflict("not-in-progress");
-  if (req.status != kCompleted && req.status != kFailed) co_return InvalidArgument("invalid status");
-  if (req.status == kCompleted && !req.result) {
-    co_return InvalidArgument("result required when status=COMPLETED");
-  }
-  if (req.status == kFailed) {
-    bool blank = std::all_of(req.error.begin(), req.error.end(), [](unsigned char c) { return std::isspace(c); });
-    if (blank) co_return InvalidArgument("error required when status=FAILED");
+  if (!request_error.ok() || writes_files) {
+    auto current = co_await store_->GetTask(tenant, id);
+    ObserveStore("get_task", start);
+    if (!current.ok()) {
+      if (current.status().code() == StatusCode::kNotFound) co_return NotFound("task not found");
+      co_return current.status();
+    }
+    if (!current->worker_id.empty() && !worker_id.empty() && current->worker_id != worker_id) {
+      co_return Forbidden("not-owner");
+    }
+    if (current->status != kInProgress) co_return Conflict("not-in-progress");
+    if (!request_error.ok()) co_return request_error;
   }
   auto artifacts = WriteArtifacts(id, req.artifacts);
   if (!artifacts.ok()) co_return artifacts.status();

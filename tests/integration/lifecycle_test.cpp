@@ -199,6 +199,12 @@ TEST_F(Lifecycle, UnknownTasks) {
   ExpectError(Get(TaskPath(unknown, "result"), Producer()), 404, "task not found", "get result");
   ExpectError(Post(TaskPath(unknown, "result"), Worker(), json::object{{"status", "COMPLETED"}, {"result", json::object{}}}),
               404, "task not found", "submit result");
+  // An unknown task is reported before the request's own faults (404 before 400).
+  ExpectError(Post(TaskPath(unknown, "result"), Worker(), json::object{{"status", "DONE"}}), 404, "task not found",
+              "bad result on an unknown task");
+  ExpectError(Post(TaskPath("not-a-uuid", "result"), Worker(),
+                   json::object{{"status", "COMPLETED"}, {"result", json::object{}}}),
+              404, "task not found", "result on a garbage id");
   auto hb = Post(TaskPath(unknown, "heartbeat"), Worker(), json::object{});
   EXPECT_EQ(hb.status, 404) << hb.Describe();
   auto ab = Post(TaskPath(unknown, "abandon"), Worker(), json::object{});
