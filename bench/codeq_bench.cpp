@@ -1,13 +1,15 @@
 // codeq-bench: an HTTP load generator for a running `codeq serve` (issue 7). Not part of CI.
 //
-// N producer threads create tasks and M worker threads claim them (long poll) and submit results,
-// each thread over its own keep-alive connection. Prints created/s, full cycles/s (create → claim
+// N producers create tasks and M workers claim them (long poll) and submit results, each over its
+// own keep-alive connection. Producers and workers are coroutines on one io_context (epoll, like
+// wrk), run by --threads threads, so the generator's own cost stays small. Prints created/s, full cycles/s (create → claim
 // → result) and claim and end-to-end latency percentiles, plus one machine-readable RESULT line.
 //
 // Usage: codeq-bench --port P [--host H] --producer-token T --worker-token T | --token-dir DIR
 //        [--scenario sustained|burst|prefill|workers|priorities|delayed|batch]
 //        [--tasks N] [--producers N] [--workers M] [--batch B] [--command C] [--wait S]
 //        [--rate R]   (R created/s in total: paced producers, for latency at a given load)
+//        [--threads T] (io threads of the generator; default 1)
 //
 // Scenarios (defaults in brackets):
 //   sustained   producers and workers run together [tasks 20000, producers 4, workers 8]
@@ -20,7 +22,13 @@
 //
 // End-to-end latency uses a CLOCK_MONOTONIC stamp carried in the payload, so producer and worker
 // must run on the same machine (they do: one process).
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -61,52 +69,60 @@ struct Options {
   int64_t tasks = -1;
   int producers = -1, workers = -1, batch = 100, wait = 5;
   double rate = 0;  // total creates/s, 0 = unpaced
+  int threads = 1;  // io threads of the generator
   std::string command = "bench";
 };
 
-/// One keep-alive HTTP/1.1 connection; reconnects on failure.
+/// One keep-alive HTTP/1.1 connection driven by coroutines on the shared io_context;
+/// reconnects once on a transport error. The request head is built once per target change.
 class Conn {
  public:
-  Conn(const Options& o) : o_(o), socket_(ioc_) {}
+  Conn(asio::any_io_executor ex, const Options& o) : o_(o), stream_(ex) {}
 
   /// POST `target` with `body`; returns the status (0 on transport error) and fills `out`.
-  int Post(const std::string& target, const std::string& token, std::string body, std::string& out) {
+  asio::awaitable<int> Post(const std::string& target, const std::string& token, const std::string& body,
+                            std::string& out) {
     for (int attempt = 0; attempt < 2; ++attempt) {
-      try {
-        if (!socket_.is_open()) {
-          tcp::resolver resolver(ioc_);
-          asio::connect(socket_, resolver.resolve(o_.host, o_.port));
-          socket_.set_option(tcp::no_delay(true));
+      beast::error_code ec;
+      if (!stream_.socket().is_open()) {
+        tcp::resolver resolver(stream_.get_executor());
+        auto eps = co_await resolver.async_resolve(o_.host, o_.port, asio::redirect_error(asio::use_awaitable, ec));
+        if (!ec) co_await stream_.async_connect(eps, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) {
+          Close();
+          continue;
         }
-        bhttp::request<bhttp::string_body> req{bhttp::verb::post, target, 11};
-        req.set(bhttp::field::host, o_.host);
-        req.set(bhttp::field::authorization, "Bearer " + token);
-        req.set(bhttp::field::content_type, "application/json");
-        req.keep_alive(true);
-        req.body() = body;
-        req.prepare_payload();
-        bhttp::write(socket_, req);
-        bhttp::response<bhttp::string_body> res;
-        bhttp::read(socket_, buffer_, res);
-        out = std::move(res.body());
-        if (!res.keep_alive()) Close();
-        return static_cast<int>(res.result_int());
-      } catch (const std::exception&) {
-        Close();
+        stream_.socket().set_option(tcp::no_delay(true), ec);
       }
+      bhttp::request<bhttp::string_body> req{bhttp::verb::post, target, 11};
+      req.set(bhttp::field::host, o_.host);
+      req.set(bhttp::field::authorization, "Bearer " + token);
+      req.set(bhttp::field::content_type, "application/json");
+      req.keep_alive(true);
+      req.body() = body;
+      req.prepare_payload();
+      co_await bhttp::async_write(stream_, req, asio::redirect_error(asio::use_awaitable, ec));
+      bhttp::response<bhttp::string_body> res;
+      if (!ec) co_await bhttp::async_read(stream_, buffer_, res, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        Close();
+        continue;
+      }
+      out = std::move(res.body());
+      if (!res.keep_alive()) Close();
+      co_return static_cast<int>(res.result_int());
     }
-    return 0;
+    co_return 0;
   }
 
  private:
   void Close() {
     beast::error_code ec;
-    socket_.close(ec);
+    stream_.socket().close(ec);
     buffer_.clear();
   }
   const Options& o_;
-  asio::io_context ioc_;
-  tcp::socket socket_;
+  beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
 };
 
@@ -147,12 +163,22 @@ std::string ReadFile(const std::string& path) {
   return s;
 }
 
+constexpr const char* kResultBody = R"({"status":"COMPLETED","result":{"ok":true}})";
+
+/// Suspends the calling coroutine for `ns` nanoseconds on `timer`.
+asio::awaitable<void> Sleep(asio::steady_timer& timer, int64_t ns) {
+  timer.expires_after(std::chrono::nanoseconds(ns));
+  beast::error_code ec;
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
 struct Run {
   Options o;
   std::atomic<int64_t> to_create{0};   // tickets handed out to producers
   std::atomic<int64_t> created{0};
   std::atomic<int64_t> completed{0};
   std::atomic<int64_t> errors{0};
+  std::atomic<int> producers_done{0};
   std::atomic<bool> producers_go{true};
   std::atomic<bool> workers_go{true};
   std::atomic<bool> stop{false};
@@ -160,6 +186,7 @@ struct Run {
   std::atomic<int64_t> create_end_ns{0};
   std::atomic<int64_t> finished_ns{0};  // when the last task completed (idle long polls excluded)
   Samples claim_lat, e2e_lat;
+  std::vector<std::vector<int64_t>> claim_by_worker, e2e_by_worker;  // per worker, merged at the end
 
   json::object TaskBody(std::mt19937& rng, int64_t i) const {
     json::object t{{"command", o.command}, {"payload", json::object{{"t", MonoNs()}, {"i", i}}}};
@@ -168,15 +195,16 @@ struct Run {
     return t;
   }
 
-  void Producer(int index) {
-    Conn conn(o);
+  asio::awaitable<void> Producer(int index) {
+    Conn conn(co_await asio::this_coro::executor, o);
+    asio::steady_timer pause(co_await asio::this_coro::executor);
     std::mt19937 rng(index);
     std::string out;
     const int per_request = o.scenario == "batch" ? o.batch : 1;
     // Paced mode: each producer owns rate / producers of the total rate.
     const double interval_ns = o.rate > 0 ? 1e9 * o.producers * per_request / o.rate : 0;
     int64_t next_ns = MonoNs();
-    while (!producers_go.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    while (!producers_go.load()) co_await Sleep(pause, 1000000);
     for (;;) {
       int64_t first = to_create.fetch_add(per_request);
       if (first >= o.tasks) break;
@@ -184,11 +212,12 @@ struct Run {
       if (interval_ns > 0) {
         next_ns += static_cast<int64_t>(interval_ns);
         int64_t now = MonoNs();
-        if (next_ns > now) std::this_thread::sleep_for(std::chrono::nanoseconds(next_ns - now));
+        if (next_ns > now) co_await Sleep(pause, next_ns - now);
       }
       int status;
       if (per_request == 1) {
-        status = conn.Post("/v1/codeq/tasks", o.producer_token, json::serialize(TaskBody(rng, first)), out);
+        std::string body = json::serialize(TaskBody(rng, first));
+        status = co_await conn.Post("/v1/codeq/tasks", o.producer_token, body, out);
         if (status == 202 || status == 200) {
           created.fetch_add(1);
         } else {
@@ -197,8 +226,10 @@ struct Run {
       } else {
         json::array tasks;
         for (int k = 0; k < n; ++k) tasks.push_back(TaskBody(rng, first + k));
-        status = conn.Post("/v1/codeq/tasks/batch", o.producer_token,
-                           json::serialize(json::object{{"tasks", std::move(tasks)}}), out);
+        json::object wrapper;
+        wrapper["tasks"] = std::move(tasks);
+        std::string body = json::serialize(wrapper);
+        status = co_await conn.Post("/v1/codeq/tasks/batch", o.producer_token, body, out);
         if (status == 200) {
           created.fetch_add(n);  // items are checked cheaply: count the 202s
         } else {
@@ -209,25 +240,28 @@ struct Run {
     int64_t now = MonoNs(), prev = create_end_ns.load();
     while (now > prev && !create_end_ns.compare_exchange_weak(prev, now)) {
     }
+    producers_done.fetch_add(1);
   }
 
-  void Worker(int index) {
-    Conn conn(o);
+  asio::awaitable<void> Worker(int index) {
+    Conn conn(co_await asio::this_coro::executor, o);
+    asio::steady_timer pause(co_await asio::this_coro::executor);
     std::string out;
-    std::vector<int64_t> claim_local, e2e_local;
+    std::vector<int64_t>& claim_local = claim_by_worker[index];
+    std::vector<int64_t>& e2e_local = e2e_by_worker[index];
     const bool batch = o.scenario == "batch";
     json::object claim_body{{"commands", json::array{json::value(o.command)}}, {"waitSeconds", o.wait}};
     if (batch) claim_body["maxTasks"] = o.batch;
     const std::string claim_text = json::serialize(claim_body);
-    while (!workers_go.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    while (!workers_go.load()) co_await Sleep(pause, 1000000);
     while (!stop.load()) {
       int64_t t0 = MonoNs();
-      int status = conn.Post("/v1/codeq/tasks/claim", o.worker_token, claim_text, out);
+      int status = co_await conn.Post("/v1/codeq/tasks/claim", o.worker_token, claim_text, out);
       int64_t t1 = MonoNs();
       if (status == 204) continue;
       if (status != 200) {
         errors.fetch_add(1);
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        co_await Sleep(pause, 10000000);
         continue;
       }
       claim_local.push_back((t1 - t0) / 1000);
@@ -242,16 +276,18 @@ struct Run {
       for (const auto& t : tasks) {
         std::string id(t.at("id").as_string());
         if (!batch) {
-          status = conn.Post("/v1/codeq/tasks/" + id + "/result", o.worker_token,
-                             R"({"status":"COMPLETED","result":{"ok":true}})", out);
+          const std::string target = "/v1/codeq/tasks/" + id + "/result";
+          status = co_await conn.Post(target, o.worker_token, kResultBody, out);
           if (status != 200) errors.fetch_add(1);
         } else {
           results.push_back(json::object{{"id", id}, {"status", "COMPLETED"}, {"result", json::object{{"ok", true}}}});
         }
       }
       if (batch) {
-        status = conn.Post("/v1/codeq/tasks/results/batch", o.worker_token,
-                           json::serialize(json::object{{"results", std::move(results)}}), out);
+        json::object wrapper;
+        wrapper["results"] = std::move(results);
+        std::string body = json::serialize(wrapper);
+        status = co_await conn.Post("/v1/codeq/tasks/results/batch", o.worker_token, body, out);
         if (status != 200) errors.fetch_add(static_cast<int64_t>(tasks.size()));
       }
       int64_t done_ns = MonoNs();
@@ -265,15 +301,14 @@ struct Run {
         stop.store(true);
       }
     }
-    claim_lat.Merge(claim_local);
-    e2e_lat.Merge(e2e_local);
   }
 };
 
 int Usage() {
   std::cerr << "usage: codeq-bench --port P [--host H] (--producer-token T --worker-token T | --token-dir DIR)\n"
                "       [--scenario sustained|burst|prefill|workers|priorities|delayed|batch] [--tasks N]\n"
-               "       [--producers N] [--workers M] [--batch B] [--command C] [--wait S] [--rate R]\n";
+               "       [--producers N] [--workers M] [--batch B] [--command C] [--wait S] [--rate R]\n"
+               "       [--threads T]   (io threads of the generator, default 1)\n";
   return 2;
 }
 
@@ -306,6 +341,7 @@ int main(int argc, char** argv) {
     else if (a == "--command") o.command = next();
     else if (a == "--wait") o.wait = std::stoi(next());
     else if (a == "--rate") o.rate = std::stod(next());
+    else if (a == "--threads") o.threads = std::max(1, std::stoi(next()));
     else return Usage();
   }
   if (o.producer_token.empty() || o.worker_token.empty()) return Usage();
@@ -322,27 +358,37 @@ int main(int argc, char** argv) {
   // burst: workers long-poll first; prefill: producers first, workers after.
   run.producers_go = s != "burst";
   run.workers_go = s != "prefill";
-  std::vector<std::thread> workers, producers;
-  for (int i = 0; i < o.workers; ++i) workers.emplace_back([&run, i] { run.Worker(i); });
+  run.claim_by_worker.resize(o.workers);
+  run.e2e_by_worker.resize(o.workers);
+  // Every connection is a coroutine on one io_context, run by --threads threads (epoll-driven,
+  // like wrk), so the generator costs little next to the server it measures.
+  asio::io_context ioc;
+  auto guard = asio::make_work_guard(ioc);
+  std::vector<std::thread> io_threads;
+  for (int i = 0; i < o.threads; ++i) io_threads.emplace_back([&ioc] { ioc.run(); });
+  for (int i = 0; i < o.workers; ++i) asio::co_spawn(asio::make_strand(ioc), run.Worker(i), asio::detached);
   if (s == "burst") std::this_thread::sleep_for(std::chrono::milliseconds(500));
   auto start = SteadyClock::now();
   run.create_start_ns = MonoNs();
-  for (int i = 0; i < o.producers; ++i) producers.emplace_back([&run, i] { run.Producer(i); });
+  for (int i = 0; i < o.producers; ++i) asio::co_spawn(asio::make_strand(ioc), run.Producer(i), asio::detached);
   run.producers_go = true;
-  for (auto& t : producers) t.join();
+  while (run.producers_done.load() < o.producers) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   double create_secs = (run.create_end_ns.load() - run.create_start_ns) / 1e9;
   auto drain_start = SteadyClock::now();
   run.workers_go = true;
   if (run.created.load() < o.tasks) run.stop = run.completed.load() >= run.created.load();
   // Workers stop when every task is complete; bail out if creates failed and nothing is left.
   while (!run.stop.load()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
     if (run.completed.load() >= run.created.load() && run.created.load() < o.tasks) run.stop = true;
   }
   // The clock stops at the last completion: workers still parked in a long poll (up to --wait
-  // seconds) must not count.
+  // seconds) must not count; they are abandoned with the io_context.
   int64_t end_ns = run.finished_ns.load() != 0 ? run.finished_ns.load() : MonoNs();
-  for (auto& t : workers) t.join();
+  ioc.stop();
+  for (auto& t : io_threads) t.join();
+  for (auto& v : run.claim_by_worker) run.claim_lat.Merge(v);
+  for (auto& v : run.e2e_by_worker) run.e2e_lat.Merge(v);
   int64_t begin_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                          (s == "prefill" ? drain_start : start).time_since_epoch()).count();
   double total_secs = (end_ns - begin_ns) / 1e9;
