@@ -21,6 +21,7 @@ TEST_F(MetricsScrapeTest, FamiliesAfterAFullCycle) {
   auto done = Post(TaskPath(JsonString(t, "id"), "result"), Worker(),
                    json::object{{"status", "COMPLETED"}, {"result", json::object{}}});
   ASSERT_EQ(done.status, 200) << done.Describe();
+  ASSERT_EQ(GetTask(JsonString(t, "id")).status, 200);  // a get_task store operation
   CreateTask(cmd);  // one ready task for the depth gauge
 
   auto r = Get("/metrics", "");
