@@ -7,6 +7,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 #include <chrono>
+#include <functional>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "contract_fixture.h"
@@ -191,6 +194,57 @@ TEST_F(RedisStoreTest, ScriptFlushIsRecoveredTransparently) {
   EXPECT_TRUE(Await(store_->SubmitResult(res)).ok());
   Call({"SCRIPT", "FLUSH"});
   Create("sf");  // create after a flush as well
+}
+
+TEST_F(RedisStoreTest, ConcurrentCallsShareThePipelineAndEachGetsItsOwnReply) {
+  // Creates, claims and results of 8 threads go through one pipeline thread: every caller must
+  // get the reply of its own script, also when a SCRIPT FLUSH lands between pipelines.
+  constexpr int kThreads = 8, kPerThread = 25;
+  std::mutex mu;
+  std::set<std::string> created, claimed;
+  auto parallel = [](const std::function<void(int)>& body) {
+    std::vector<std::thread> ts;
+    for (int t = 0; t < kThreads; ++t) ts.emplace_back(body, t);
+    for (auto& t : ts) t.join();
+  };
+  parallel([&](int t) {
+    for (int i = 0; i < kPerThread; ++i) {
+      Task task = Create("pipe", "", /*priority=*/t % 10);
+      std::lock_guard lock(mu);
+      created.insert(task.id);
+    }
+  });
+  std::thread flusher([&] {
+    for (int i = 0; i < 5; ++i) {
+      server().Call({"SCRIPT", "FLUSH"});
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  parallel([&](int t) {
+    const std::string worker = "w" + std::to_string(t);
+    for (int i = 0; i < kPerThread; ++i) {
+      auto c = Claim(worker, "", {"pipe"});
+      ASSERT_TRUE(c.has_value());
+      EXPECT_EQ(c->worker_id, worker);
+      SubmitResultInput res;
+      res.task_id = c->id;
+      res.worker_id = worker;
+      res.result.task_id = c->id;
+      res.result.status = "COMPLETED";
+      res.result.result = boost::json::object{{"by", worker}};
+      res.now = RealNow();
+      res.result.completed_at = res.now.text;
+      auto done = Await(store_->SubmitResult(res));
+      ASSERT_TRUE(done.ok()) << done.status().message();
+      EXPECT_EQ(done->id, c->id);
+      EXPECT_EQ(done->status, "COMPLETED");
+      std::lock_guard lock(mu);
+      EXPECT_TRUE(claimed.insert(c->id).second) << "claimed twice: " << c->id;
+    }
+  });
+  flusher.join();
+  EXPECT_EQ(created, claimed);
+  EXPECT_FALSE(Claim("w", "", {"pipe"}).has_value());
 }
 
 TEST_F(RedisStoreTest, DuplicatePopKeepsLookingInTheSameTier) {  // D4

@@ -51,9 +51,13 @@ std::shared_ptr<RedisStore> RedisStore::Create(RedisOptions options) {
 RedisStore::RedisStore(RedisOptions options)
     : options_(std::move(options)),
       connections_(options_),
-      pool_(static_cast<size_t>(std::max(1, options_.pool_size))) {}
+      pool_(static_cast<size_t>(std::max(1, options_.pool_size))),
+      pipeline_(std::make_unique<redis::ScriptPipeline>(connections_, scripts_)) {}
 
-RedisStore::~RedisStore() { pool_.join(); }
+RedisStore::~RedisStore() {
+  pipeline_.reset();
+  pool_.join();
+}
 
 // --- GetTask -----------------------------------------------------------------------------------
 

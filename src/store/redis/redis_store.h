@@ -2,7 +2,9 @@
 //
 // Design: a pool of synchronous hiredis connections used from a private thread pool of
 // `pool_size` threads. Every Store method hops to that pool, runs its (blocking) round trips
-// there and resumes on the awaiting coroutine's executor. Every state change is ONE Lua script
+// there and resumes on the awaiting coroutine's executor; the hot calls (create, claim, result)
+// instead go to one pipeline thread that sends the calls queued meanwhile together
+// (script_pipeline.h). Every state change is ONE Lua script
 // (lua_scripts.h) run by EVALSHA, so it is atomic on the server (D3); reads are plain commands,
 // pipelined where there are several. Scripts compute key names from task data on the server,
 // which is not Redis-Cluster-safe (standalone Redis and KVRocks only).
@@ -20,6 +22,7 @@
 
 #include "store/redis/connection_pool.h"
 #include "store/redis/redis_options.h"
+#include "store/redis/script_pipeline.h"
 #include "store/redis/script_runner.h"
 #include "store/store.h"
 
@@ -108,13 +111,10 @@ class RedisStore final : public Store {
   Async<R> Run(F fn);
 
   // Blocking implementations (run on the pool; one borrowed connection each).
-  Result<CreateOutcome> DoCreate(redis::Connection& c, const CreateTaskInput& in);
-  Result<std::optional<Task>> DoClaim(redis::Connection& c, const ClaimInput& in);
   Result<RepairOutcome> DoRepair(redis::Connection& c, const RepairInput& in);
   Result<Task> DoHeartbeat(redis::Connection& c, const HeartbeatInput& in);
   Result<Task> DoAbandon(redis::Connection& c, const TaskRef& in);
   Result<NackOutcome> DoNack(redis::Connection& c, const NackInput& in);
-  Result<Task> DoSubmitResult(redis::Connection& c, const SubmitResultInput& in);
   Result<Task> DoGetTask(redis::Connection& c, const std::string& tenant, const std::string& id);
   Result<TaskResult> DoGetResult(redis::Connection& c, const std::string& tenant,
                                  const std::string& id);
@@ -128,6 +128,9 @@ class RedisStore final : public Store {
   redis::ConnectionPool connections_;
   redis::ScriptRunner scripts_;
   boost::asio::thread_pool pool_;
+  // Create, claim and result: pipelined with the concurrent calls of other requests. Destroyed
+  // first (declared last): it still uses connections_ and scripts_ while it finishes.
+  std::unique_ptr<redis::ScriptPipeline> pipeline_;
 };
 
 }  // namespace codeq

@@ -15,41 +15,34 @@ using std::to_string;
 
 // --- CreateTask --------------------------------------------------------------------------------
 
+// Create, claim and result go through the script pipeline (one script each, args built here, the
+// reply parsed on the caller's thread). Named locals around co_await (GCC 12).
 Async<Result<CreateOutcome>> RedisStore::CreateTask(CreateTaskInput in) {
-  return Run<Result<CreateOutcome>>(
-      [this, in = std::move(in)](Connection& c) { return DoCreate(c, in); });
-}
-
-Result<CreateOutcome> RedisStore::DoCreate(Connection& c, const CreateTaskInput& in) {
   const Task& t = in.task;
   std::string idem_key =
       in.idempotency_key.empty() ? std::string() : keys::Idempotency(t.tenant_id, in.idempotency_key);
-  auto r = scripts_.Run(c, ScriptId::kCreate,
-                        {t.id, TaskToJsonText(t), t.tenant_id, t.command,
-                         to_string(keys::ClampPriority(t.priority)), to_string(in.visible_at_sec),
-                         to_string(in.now.seconds()), idem_key, to_string(kIdempotencyTtlSeconds)});
-  if (!r.ok()) return r.status();
+  std::vector<std::string> args = {t.id, TaskToJsonText(t), t.tenant_id, t.command,
+                                   to_string(keys::ClampPriority(t.priority)), to_string(in.visible_at_sec),
+                                   to_string(in.now.seconds()), idem_key, to_string(kIdempotencyTtlSeconds)};
+  auto call = pipeline_->Run(ScriptId::kCreate, std::move(args));
+  Result<redis::Reply> r = co_await std::move(call);
+  if (!r.ok()) co_return r.status();
   auto out = redis::ParseScriptReply(*r);
-  if (!out.ok()) return out.status();
-  if (out->word == "created") return CreateOutcome{t, false, std::strtoll(out->text.c_str(), nullptr, 10)};
+  if (!out.ok()) co_return out.status();
+  if (out->word == "created") co_return CreateOutcome{t, false, std::strtoll(out->text.c_str(), nullptr, 10)};
   if (out->word == "replay") {
     auto existing = redis::ParseStoredTask(out->text);
-    if (!existing.ok()) return Conflict("idempotency conflict");
-    return CreateOutcome{std::move(existing).value(), true};
+    if (!existing.ok()) co_return Conflict("idempotency conflict");
+    co_return CreateOutcome{std::move(existing).value(), true};
   }
-  if (out->word == "conflict") return Conflict("idempotency conflict");
-  return redis::StatusForWord(out->word, "not found");
+  if (out->word == "conflict") co_return Conflict("idempotency conflict");
+  co_return redis::StatusForWord(out->word, "not found");
 }
 
 // --- ClaimTask ---------------------------------------------------------------------------------
 
 Async<Result<std::optional<Task>>> RedisStore::ClaimTask(ClaimInput in) {
-  return Run<Result<std::optional<Task>>>(
-      [this, in = std::move(in)](Connection& c) { return DoClaim(c, in); });
-}
-
-Result<std::optional<Task>> RedisStore::DoClaim(Connection& c, const ClaimInput& in) {
-  if (in.commands.empty()) return std::optional<Task>();
+  if (in.commands.empty()) co_return std::optional<Task>();
   const int64_t lease = std::max<int64_t>(1, in.lease_seconds);  // SET EX needs > 0
   std::vector<std::string> args = {in.worker_id,
                                    in.tenant,
@@ -59,15 +52,16 @@ Result<std::optional<Task>> RedisStore::DoClaim(Connection& c, const ClaimInput&
                                    redis::LeaseUntilText(in.now.seconds(), lease),
                                    to_string(std::max(1, in.inspect_limit))};
   args.insert(args.end(), in.commands.begin(), in.commands.end());
-  auto r = scripts_.Run(c, ScriptId::kClaim, args);
-  if (!r.ok()) return r.status();
+  auto call = pipeline_->Run(ScriptId::kClaim, std::move(args));
+  Result<redis::Reply> r = co_await std::move(call);
+  if (!r.ok()) co_return r.status();
   auto out = redis::ParseScriptReply(*r);
-  if (!out.ok()) return out.status();
-  if (out->word == "empty") return std::optional<Task>();
-  if (out->word != "claimed") return redis::StatusForWord(out->word, "not found");
+  if (!out.ok()) co_return out.status();
+  if (out->word == "empty") co_return std::optional<Task>();
+  if (out->word != "claimed") co_return redis::StatusForWord(out->word, "not found");
   auto t = redis::ParseStoredTask(out->text);
-  if (!t.ok()) return t.status();
-  return std::optional<Task>(std::move(t).value());
+  if (!t.ok()) co_return t.status();
+  co_return std::optional<Task>(std::move(t).value());
 }
 
 // --- Heartbeat ---------------------------------------------------------------------------------
@@ -160,24 +154,20 @@ Result<NackOutcome> RedisStore::DoNack(Connection& c, const NackInput& in) {
 // --- SubmitResult ------------------------------------------------------------------------------
 
 Async<Result<Task>> RedisStore::SubmitResult(SubmitResultInput in) {
-  return Run<Result<Task>>(
-      [this, in = std::move(in)](Connection& c) { return DoSubmitResult(c, in); });
-}
-
-Result<Task> RedisStore::DoSubmitResult(Connection& c, const SubmitResultInput& in) {
   TaskResult record = in.result;
-  if (record.status != kCompleted && record.status != kFailed) return InvalidArgument("invalid status");
+  if (record.status != kCompleted && record.status != kFailed) co_return InvalidArgument("invalid status");
   if (record.task_id.empty()) record.task_id = in.task_id;
   if (record.completed_at.empty()) record.completed_at = in.now.text;
-  auto r = scripts_.Run(c, ScriptId::kSubmitResult,
-                        {in.task_id, in.tenant, in.worker_id, record.status,
-                         TaskResultToJsonText(record), record.error, to_string(in.now.seconds()),
-                         in.now.text, to_string(in.now.ms)});
-  if (!r.ok()) return r.status();
+  std::vector<std::string> args = {in.task_id, in.tenant, in.worker_id, record.status,
+                                   TaskResultToJsonText(record), record.error, to_string(in.now.seconds()),
+                                   in.now.text, to_string(in.now.ms)};
+  auto call = pipeline_->Run(ScriptId::kSubmitResult, std::move(args));
+  Result<redis::Reply> r = co_await std::move(call);
+  if (!r.ok()) co_return r.status();
   auto out = redis::ParseScriptReply(*r);
-  if (!out.ok()) return out.status();
-  if (out->word != "ok") return redis::StatusForWord(out->word, "task not found");
-  return redis::ParseStoredTask(out->text);
+  if (!out.ok()) co_return out.status();
+  if (out->word != "ok") co_return redis::StatusForWord(out->word, "task not found");
+  co_return redis::ParseStoredTask(out->text);
 }
 
 }  // namespace codeq

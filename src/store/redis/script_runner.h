@@ -22,9 +22,13 @@ class ScriptRunner {
   /// MASTERDOWN, READONLY, NOAUTH, OOM ...); Internal for script runtime errors (a bug).
   Result<Reply> Run(Connection& conn, ScriptId id, const std::vector<std::string>& args);
 
- private:
+  /// SCRIPT LOAD of script `id` over `conn`; caches and returns its SHA1. Errors as Run. One
+  /// round trip.
   Result<std::string> Load(Connection& conn, ScriptId id);
+  /// The cached SHA1 of script `id`, "" until loaded. O(1).
   std::string CachedSha(ScriptId id);
+
+ private:
 
   std::mutex mu_;
   std::array<std::string, static_cast<size_t>(ScriptId::kCount)> sha_;

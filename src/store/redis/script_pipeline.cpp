@@ -1,0 +1,115 @@
+#include "store/redis/script_pipeline.h"
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <exception>
+#include <memory>
+#include <utility>
+
+namespace codeq::redis {
+
+ScriptPipeline::ScriptPipeline(ConnectionPool& connections, ScriptRunner& scripts)
+    : connections_(connections), scripts_(scripts) {}
+
+ScriptPipeline::~ScriptPipeline() { thread_.join(); }
+
+boost::asio::awaitable<Result<Reply>> ScriptPipeline::Run(ScriptId id, std::vector<std::string> args) {
+  auto initiation = [this, id](auto handler, std::vector<std::string> a) {
+    // Keep the caller's executor busy meanwhile and resume there, never on the pipeline thread.
+    auto ex = boost::asio::prefer(boost::asio::get_associated_executor(handler),
+                                  boost::asio::execution::outstanding_work.tracked);
+    auto h = std::make_shared<decltype(handler)>(std::move(handler));
+    Submit(Call{id, std::move(a), [h, ex](Result<Reply> r) {
+                  boost::asio::dispatch(ex, [h, r = std::move(r)]() mutable { std::move(*h)(std::move(r)); });
+                }});
+  };
+  auto run = boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(Result<Reply>)>(
+      std::move(initiation), boost::asio::use_awaitable, std::move(args));
+  Result<Reply> out = co_await std::move(run);
+  co_return out;
+}
+
+void ScriptPipeline::Submit(Call call) {
+  bool start = false;
+  {
+    std::lock_guard lock(mu_);
+    pending_.push_back(std::move(call));
+    start = !scheduled_;
+    scheduled_ = true;
+  }
+  if (start) boost::asio::post(thread_, [this] { Drain(); });
+}
+
+void ScriptPipeline::Drain() {
+  std::vector<Call> taken;
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      if (pending_.empty()) {
+        scheduled_ = false;
+        return;
+      }
+      if (pending_.size() <= kMaxPipeline) {
+        taken.swap(pending_);
+      } else {
+        auto cut = pending_.begin() + static_cast<std::ptrdiff_t>(kMaxPipeline);
+        taken.assign(std::make_move_iterator(pending_.begin()), std::make_move_iterator(cut));
+        pending_.erase(pending_.begin(), cut);
+      }
+    }
+    std::vector<Result<Reply>> results;
+    {
+      auto conn = connections_.Acquire();
+      try {
+        results = Execute(*conn, taken);
+      } catch (const std::exception& e) {
+        conn->Disconnect();  // its protocol state is unknown after an exception
+        results.assign(taken.size(), Internal(std::string("store error: ") + e.what()));
+      }
+    }
+    for (size_t i = 0; i < taken.size(); ++i) taken[i].done(std::move(results[i]));
+    taken.clear();
+  }
+}
+
+std::vector<Result<Reply>> ScriptPipeline::Execute(Connection& conn, std::vector<Call>& calls) {
+  std::vector<Argv> commands;
+  commands.reserve(calls.size());
+  for (const Call& c : calls) {
+    std::string sha = scripts_.CachedSha(c.id);
+    if (sha.empty()) {
+      auto loaded = scripts_.Load(conn, c.id);
+      if (!loaded.ok()) return std::vector<Result<Reply>>(calls.size(), loaded.status());
+      sha = *loaded;
+    }
+    Argv argv;
+    argv.reserve(c.args.size() + 3);
+    argv.push_back("EVALSHA");
+    argv.push_back(std::move(sha));
+    argv.push_back("0");
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    commands.push_back(std::move(argv));
+  }
+  auto replies = conn.Pipeline(commands);
+  if (!replies.ok()) return std::vector<Result<Reply>>(calls.size(), replies.status());
+  std::vector<Result<Reply>> out;
+  out.reserve(calls.size());
+  for (size_t i = 0; i < calls.size(); ++i) {
+    Reply& r = (*replies)[i];
+    if (r.error_starts_with("NOSCRIPT")) {
+      out.push_back(scripts_.Run(conn, calls[i].id, calls[i].args));  // loads, then runs alone
+    } else if (r.is_error()) {
+      out.push_back(ErrorReplyStatus(r));
+    } else {
+      out.push_back(std::move(r));
+    }
+  }
+  return out;
+}
+
+}  // namespace codeq::redis
