@@ -40,6 +40,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -366,11 +367,23 @@ int main(int argc, char** argv) {
   auto guard = asio::make_work_guard(ioc);
   std::vector<std::thread> io_threads;
   for (int i = 0; i < o.threads; ++i) io_threads.emplace_back([&ioc] { ioc.run(); });
-  for (int i = 0; i < o.workers; ++i) asio::co_spawn(asio::make_strand(ioc), run.Worker(i), asio::detached);
+  // A coroutine that dies (an unexpected answer) stops the run loudly instead of hanging it.
+  auto on_exit = [&run](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      std::fprintf(stderr, "codeq-bench: a connection failed: %s\n", x.what());
+    }
+    run.errors.fetch_add(1);
+    run.producers_done.store(1 << 30);
+    run.stop.store(true);
+  };
+  for (int i = 0; i < o.workers; ++i) asio::co_spawn(asio::make_strand(ioc), run.Worker(i), on_exit);
   if (s == "burst") std::this_thread::sleep_for(std::chrono::milliseconds(500));
   auto start = SteadyClock::now();
   run.create_start_ns = MonoNs();
-  for (int i = 0; i < o.producers; ++i) asio::co_spawn(asio::make_strand(ioc), run.Producer(i), asio::detached);
+  for (int i = 0; i < o.producers; ++i) asio::co_spawn(asio::make_strand(ioc), run.Producer(i), on_exit);
   run.producers_go = true;
   while (run.producers_done.load() < o.producers) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   double create_secs = (run.create_end_ns.load() - run.create_start_ns) / 1e9;

@@ -10,6 +10,7 @@
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <optional>
@@ -19,6 +20,7 @@
 #include "store/embedded/background.h"
 #include "store/embedded/engine.h"
 #include "store/embedded/group_commit.h"
+#include "domain/run_on_pool.h"
 
 namespace codeq {
 
@@ -34,7 +36,6 @@ struct EngineOp {
   /// Resumes the caller; `group_seq` is the sequence number of the write group the call ran in
   /// (used when the call's own Applied::seq is 0, i.e. it wrote into the group's batch).
   virtual void Complete(uint64_t group_seq) = 0;
-  bool groupable = true;
 };
 
 template <typename T, typename F, typename Handler, typename Executor>
@@ -45,6 +46,8 @@ struct TypedOp final : EngineOp {
       result.emplace(fn());
     } catch (const std::exception& e) {
       result.emplace(Applied<T>{Internal(std::string("store error: ") + e.what()), 0});
+    } catch (...) {
+      result.emplace(Applied<T>{Internal("store error"), 0});
     }
   }
   void Complete(uint64_t group_seq) override {
@@ -61,19 +64,20 @@ struct TypedOp final : EngineOp {
 
 }  // namespace
 
-/// The engine thread. Every engine call is queued here and run by one thread, which takes all
-/// calls queued meanwhile and runs them as write groups (Engine::BeginGroup): one critical
-/// section, one batch and one db Write (one WAL append) for up to kMaxGroup calls. Concurrent
-/// requests thus share the per-write costs, and request threads never contend for the engine
-/// mutex (only the background timer takes it besides). The engine holds one mutex for every
-/// change anyway, so one thread loses no parallelism there; it saves the hand-offs that several
-/// pool threads fought over (measured in docs/performance.md).
+/// The engine thread. Every state-changing engine call is queued here and run by one thread,
+/// which takes all calls queued meanwhile and runs them as write groups (Engine::BeginGroup): one
+/// critical section, one batch and one db Write (one WAL append) for up to kMaxGroup calls.
+/// Concurrent requests thus share the per-write costs, and request threads never contend for the
+/// engine mutex among themselves. The engine holds one mutex for every change anyway, so one
+/// thread loses no parallelism there; it saves the hand-offs that several pool threads fought
+/// over (measured in docs/performance.md). Reads and Cleanup run on the side pool instead (see
+/// RunSide), so a long cleanup or a disk read never holds up the writes.
 namespace embedded {
 
 struct EngineThread {
   static constexpr size_t kMaxGroup = 128;
 
-  explicit EngineThread(Engine& e) : engine(e), thread(1) {}
+  explicit EngineThread(Engine& e) : engine(e), thread(1), side(2) {}
 
   /// Queues `op`; starts a drain on the engine thread unless one is running. O(1).
   void Submit(std::unique_ptr<EngineOp> op) {
@@ -107,17 +111,12 @@ struct EngineThread {
         }
         taken.swap(pending);
       }
+      grouped.reserve(std::min(taken.size(), kMaxGroup));
       for (auto& op : taken) {
-        if (op->groupable) {
-          if (grouped.empty()) engine.BeginGroup();
-          op->Run();
-          grouped.push_back(op.get());
-          if (grouped.size() >= kMaxGroup) close_group();
-        } else {
-          close_group();
-          op->Run();
-          op->Complete(0);
-        }
+        if (grouped.empty()) engine.BeginGroup();
+        op->Run();  // never throws
+        grouped.push_back(op.get());
+        if (grouped.size() >= kMaxGroup) close_group();
       }
       close_group();
       taken.clear();
@@ -126,6 +125,7 @@ struct EngineThread {
 
   Engine& engine;
   boost::asio::thread_pool thread;  // one thread
+  boost::asio::thread_pool side;    // reads and Cleanup
   std::mutex mu;
   std::vector<std::unique_ptr<EngineOp>> pending;
   bool scheduled = false;
@@ -138,23 +138,42 @@ namespace {
 
 const SystemClock kSystemClock;
 
-/// Runs `fn` (returns Applied<T>) on the engine thread, then waits until what it wrote or read is
-/// durable. `groupable`: whether the call may share a write group (every call but Cleanup, which
-/// writes chunk by chunk between scans). Exceptions become Internal. Written with named
-/// awaitables only: GCC 12 may destroy non-trivial temporaries of a co_await expression twice.
+/// Runs `fn` (returns Applied<T>) on the engine thread, in a write group, then waits until what
+/// it wrote or read is durable. Exceptions become Internal. Written with named awaitables only:
+/// GCC 12 may destroy non-trivial temporaries of a co_await expression twice.
 template <typename T, typename F>
-Async<Result<T>> RunOp(embedded::EngineThread& pool, embedded::GroupCommit* commit, F fn, bool groupable = true) {
-  auto initiation = [&pool, groupable](auto handler, F f) {
+Async<Result<T>> RunOp(embedded::EngineThread& pool, embedded::GroupCommit* commit, F fn) {
+  auto initiation = [&pool](auto handler, F f) {
     auto caller = boost::asio::prefer(boost::asio::get_associated_executor(handler),
                                       boost::asio::execution::outstanding_work.tracked);
     auto op = std::make_unique<TypedOp<T, F, decltype(handler), decltype(caller)>>(
         std::move(f), std::move(handler), std::move(caller));
-    op->groupable = groupable;
     pool.Submit(std::move(op));
   };
   auto run = boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(Applied<T>)>(
       std::move(initiation), boost::asio::use_awaitable, std::move(fn));
   Applied<T> a = co_await std::move(run);
+  if (commit && a.seq > 0) {
+    auto wait = commit->WaitDurable(a.seq);
+    co_await std::move(wait);
+  }
+  co_return std::move(a.value);
+}
+
+/// Runs `fn` (returns Applied<T>) on the side pool, outside write groups, then waits for
+/// durability as RunOp. For the reads (they take no lock) and Cleanup (it writes chunk by chunk
+/// between scans; each chunk takes the engine mutex between two groups).
+template <typename T, typename F>
+Async<Result<T>> RunSide(embedded::EngineThread& pool, embedded::GroupCommit* commit, F fn) {
+  auto safe = [fn = std::move(fn)]() mutable -> Applied<T> {
+    try {
+      return fn();
+    } catch (const std::exception& e) {
+      return Applied<T>{Internal(std::string("store error: ") + e.what()), 0};
+    }
+  };
+  auto op = RunOnPool<Applied<T>>(pool.side, std::move(safe));
+  Applied<T> a = co_await std::move(op);
   if (commit && a.seq > 0) {
     auto wait = commit->WaitDurable(a.seq);
     co_await std::move(wait);
@@ -183,6 +202,7 @@ EmbeddedStore::EmbeddedStore(EmbeddedOptions options, std::unique_ptr<embedded::
 }
 
 EmbeddedStore::~EmbeddedStore() {
+  pool_->side.join();
   pool_->thread.join();   // in-flight operations finish (nothing new may be started now)
   background_.reset();  // the timer thread stops
   commit_.reset();      // whatever still waits is fsynced and answered
@@ -225,13 +245,13 @@ Async<Result<Task>> EmbeddedStore::SubmitResult(SubmitResultInput in) {
 }
 
 Async<Result<Task>> EmbeddedStore::GetTask(std::string tenant, std::string task_id) {
-  return RunOp<Task>(*pool_, commit_.get(), [this, tenant = std::move(tenant), id = std::move(task_id)] {
+  return RunSide<Task>(*pool_, commit_.get(), [this, tenant = std::move(tenant), id = std::move(task_id)] {
     return engine_->GetTask(tenant, id);
   });
 }
 
 Async<Result<TaskResult>> EmbeddedStore::GetResult(std::string tenant, std::string task_id) {
-  return RunOp<TaskResult>(*pool_, commit_.get(), [this, tenant = std::move(tenant), id = std::move(task_id)] {
+  return RunSide<TaskResult>(*pool_, commit_.get(), [this, tenant = std::move(tenant), id = std::move(task_id)] {
     return engine_->GetResult(tenant, id);
   });
 }
@@ -252,8 +272,7 @@ Async<Result<QueueStats>> EmbeddedStore::Stats(std::string tenant, std::string c
 }
 
 Async<Result<int64_t>> EmbeddedStore::Cleanup(CleanupInput in) {
-  return RunOp<int64_t>(
-      *pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Cleanup(in); }, /*groupable=*/false);
+  return RunSide<int64_t>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Cleanup(in); });
 }
 
 Async<VoidResult> EmbeddedStore::Ping() { co_return engine_->Ping(); }

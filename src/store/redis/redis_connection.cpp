@@ -168,4 +168,28 @@ Result<std::vector<Reply>> Connection::Pipeline(const std::vector<Argv>& command
   return out;
 }
 
+std::vector<Result<Reply>> Connection::PipelineEach(const std::vector<Argv>& commands) {
+  std::vector<Result<Reply>> out;
+  if (commands.empty()) return out;
+  out.reserve(commands.size());
+  ScopedSigpipeBlock no_sigpipe;
+  Status failure = EnsureConnected();
+  for (size_t i = 0; failure.ok() && i < commands.size(); ++i) {
+    ArgvView v(commands[i]);
+    if (redisAppendCommandArgv(ctx_, v.argc(), v.ptrs.data(), v.lens.data()) != REDIS_OK) {
+      failure = Fail("pipeline: append");
+    }
+  }
+  for (size_t i = 0; failure.ok() && i < commands.size(); ++i) {
+    ReplyGuard g;
+    if (redisGetReply(ctx_, &g.r) != REDIS_OK || g.r == nullptr) {
+      failure = Fail("pipeline");
+      break;
+    }
+    out.push_back(ConvertReply(static_cast<redisReply*>(g.r)));
+  }
+  while (out.size() < commands.size()) out.push_back(failure);
+  return out;
+}
+
 }  // namespace codeq::redis

@@ -38,6 +38,11 @@ class Connection {
   /// command order. O(total size). All-or-nothing on I/O failure.
   Result<std::vector<Reply>> Pipeline(const std::vector<Argv>& commands);
 
+  /// Pipelining with one result per command: the replies read before an I/O failure are kept
+  /// (those commands ran), and only the commands whose reply never arrived get Unavailable (they
+  /// may or may not have run, as with a failed Command). O(total size).
+  std::vector<Result<Reply>> PipelineEach(const std::vector<Argv>& commands);
+
   /// Whether a socket is currently open (it may still turn out to be dead). O(1).
   bool connected() const { return ctx_ != nullptr; }
   /// Closes the socket; the next call reconnects. O(1).

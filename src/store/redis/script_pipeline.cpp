@@ -63,28 +63,46 @@ void ScriptPipeline::Drain() {
       }
     }
     std::vector<Result<Reply>> results;
+    bool io_failed = false;
     {
       auto conn = connections_.Acquire();
       try {
-        results = Execute(*conn, taken);
+        results = Execute(*conn, taken, &io_failed);
       } catch (const std::exception& e) {
         conn->Disconnect();  // its protocol state is unknown after an exception
         results.assign(taken.size(), Internal(std::string("store error: ") + e.what()));
+      } catch (...) {
+        conn->Disconnect();
+        results.assign(taken.size(), Internal("store error"));
       }
     }
     for (size_t i = 0; i < taken.size(); ++i) taken[i].done(std::move(results[i]));
     taken.clear();
+    if (io_failed) {
+      // The backend did not answer (down, frozen, unreachable). The calls that queued up during
+      // that round trip were not sent, so they did not run: answer them Unavailable now instead
+      // of making each wait out another timeout (every answer stays within one timeout).
+      {
+        std::lock_guard lock(mu_);
+        taken.swap(pending_);
+      }
+      for (Call& c : taken) c.done(Unavailable(kUnavailableText));
+      taken.clear();
+    }
   }
 }
 
-std::vector<Result<Reply>> ScriptPipeline::Execute(Connection& conn, std::vector<Call>& calls) {
+std::vector<Result<Reply>> ScriptPipeline::Execute(Connection& conn, std::vector<Call>& calls, bool* io_failed) {
   std::vector<Argv> commands;
   commands.reserve(calls.size());
   for (const Call& c : calls) {
     std::string sha = scripts_.CachedSha(c.id);
     if (sha.empty()) {
       auto loaded = scripts_.Load(conn, c.id);
-      if (!loaded.ok()) return std::vector<Result<Reply>>(calls.size(), loaded.status());
+      if (!loaded.ok()) {
+        *io_failed = loaded.status().code() == StatusCode::kUnavailable;
+        return std::vector<Result<Reply>>(calls.size(), loaded.status());
+      }
       sha = *loaded;
     }
     Argv argv;
@@ -95,12 +113,16 @@ std::vector<Result<Reply>> ScriptPipeline::Execute(Connection& conn, std::vector
     argv.insert(argv.end(), c.args.begin(), c.args.end());
     commands.push_back(std::move(argv));
   }
-  auto replies = conn.Pipeline(commands);
-  if (!replies.ok()) return std::vector<Result<Reply>>(calls.size(), replies.status());
+  std::vector<Result<Reply>> replies = conn.PipelineEach(commands);
   std::vector<Result<Reply>> out;
   out.reserve(calls.size());
   for (size_t i = 0; i < calls.size(); ++i) {
-    Reply& r = (*replies)[i];
+    if (!replies[i].ok()) {  // no reply (I/O failure): only this call and the later ones
+      *io_failed = true;
+      out.push_back(replies[i].status());
+      continue;
+    }
+    Reply& r = *replies[i];
     if (r.error_starts_with("NOSCRIPT")) {
       out.push_back(scripts_.Run(conn, calls[i].id, calls[i].args));  // loads, then runs alone
     } else if (r.is_error()) {

@@ -21,8 +21,10 @@ namespace codeq::redis {
 /// (EVALSHA each, at most kMaxPipeline), then their replies are read in order. Every call is still
 /// one atomic script (SPEC D3); only the network round trip and the thread hand-offs are shared.
 /// A NOSCRIPT reply (flushed or restarted backend) is retried alone through ScriptRunner::Run,
-/// which loads the script. An I/O failure answers every call of that pipeline with Unavailable,
-/// as a failed single call would. Thread-safe.
+/// which loads the script. An I/O failure answers Unavailable only to the calls whose reply had
+/// not arrived (as a failed single call would); replies already read are delivered, and the calls
+/// that queued up meanwhile get Unavailable at once, unsent, so no answer waits out two timeouts.
+/// Calls queued behind a slow but successful round trip wait for it. Thread-safe.
 class ScriptPipeline {
  public:
   static constexpr size_t kMaxPipeline = 128;
@@ -47,8 +49,9 @@ class ScriptPipeline {
   };
   void Submit(Call call);
   void Drain();
-  /// One pipeline for `calls` over `conn`: one result per call, in order.
-  std::vector<Result<Reply>> Execute(Connection& conn, std::vector<Call>& calls);
+  /// One pipeline for `calls` over `conn`: one result per call, in order. Sets *io_failed when
+  /// the backend did not answer (I/O failure, not an error reply).
+  std::vector<Result<Reply>> Execute(Connection& conn, std::vector<Call>& calls, bool* io_failed);
 
   ConnectionPool& connections_;
   ScriptRunner& scripts_;
