@@ -13,9 +13,9 @@
 //    before it (RocksDB still fsyncs when it rotates the WAL or flushes a memtable).
 //  * Every call also waits until what it *read* is durable, so an answer never shows state that a
 //    crash could take back.
-//  * Engine calls run on one engine thread, which runs the calls queued meanwhile as one write
-//    group (one critical section, one batch, one WAL append); every method resumes on the
-//    awaiting coroutine's executor.
+//  * State-changing engine calls run on one engine thread, which runs the calls queued meanwhile
+//    as one write group (one critical section, one batch, one WAL append); reads and Cleanup run
+//    on a small side pool. Every method resumes on the awaiting coroutine's executor.
 //  * Recovery on Open rebuilds every index from the task records (FIFO order per tier, due times,
 //    lease deadlines) and validates every record: a damaged directory fails Open, it is never
 //    served partially. A second process on the same directory is refused.
