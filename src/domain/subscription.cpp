@@ -3,42 +3,16 @@
 
 #include <boost/json.hpp>
 
+#include "domain/json_read.h"
 #include "domain/time_format.h"
 
 namespace codeq {
 namespace json = boost::json;
+using json_read::GetInt;
+using json_read::GetString;
+using json_read::PutNonEmpty;
 
 namespace {
-
-void PutNonEmpty(json::object& o, std::string_view k, const std::string& v) {
-  if (!v.empty()) o[k] = v;
-}
-
-// Optional string member: absent or null -> unchanged; another type -> false.
-bool ReadString(const json::object& o, std::string_view k, std::string& out) {
-  auto it = o.find(k);
-  if (it == o.end() || it->value().is_null()) return true;
-  if (!it->value().is_string()) return false;
-  out = std::string(it->value().get_string());
-  return true;
-}
-
-// Optional integer member (an integral double is accepted, as Lua's cjson may write one).
-bool ReadInt(const json::object& o, std::string_view k, int& out) {
-  auto it = o.find(k);
-  if (it == o.end() || it->value().is_null()) return true;
-  const json::value& v = it->value();
-  if (v.is_int64()) {
-    out = static_cast<int>(v.get_int64());
-  } else if (v.is_uint64()) {
-    out = static_cast<int>(v.get_uint64());
-  } else if (v.is_double() && v.get_double() == static_cast<double>(static_cast<int64_t>(v.get_double()))) {
-    out = static_cast<int>(v.get_double());
-  } else {
-    return false;
-  }
-  return true;
-}
 
 // Optional array of strings. Lua's cjson writes an empty array as `{}`: accepted as empty.
 bool ReadStrings(const json::object& o, std::string_view k, std::vector<std::string>& out) {
@@ -81,12 +55,12 @@ Result<Subscription> SubscriptionFromJsonText(std::string_view text) {
   if (ec || !v.is_object()) return InvalidArgument("subscription record is not a JSON object");
   const json::object& o = v.get_object();
   Subscription s;
-  bool ok = ReadString(o, "id", s.id) && ReadString(o, "callbackUrl", s.callback_url) &&
+  bool ok = GetString(o, "id", s.id) && GetString(o, "callbackUrl", s.callback_url) &&
             ReadStrings(o, "eventTypes", s.event_types) &&
-            ReadString(o, "deliveryMode", s.delivery_mode) && ReadString(o, "groupId", s.group_id) &&
-            ReadInt(o, "minIntervalSeconds", s.min_interval_seconds) &&
-            ReadString(o, "expiresAt", s.expires_at) && ReadString(o, "createdAt", s.created_at) &&
-            ReadString(o, "tenantId", s.tenant_id) && ReadString(o, "workerId", s.worker_id);
+            GetString(o, "deliveryMode", s.delivery_mode) && GetString(o, "groupId", s.group_id) &&
+            GetInt(o, "minIntervalSeconds", s.min_interval_seconds) &&
+            GetString(o, "expiresAt", s.expires_at) && GetString(o, "createdAt", s.created_at) &&
+            GetString(o, "tenantId", s.tenant_id) && GetString(o, "workerId", s.worker_id);
   if (!ok) return InvalidArgument("subscription record has a member of the wrong type");
   if (s.id.empty()) return InvalidArgument("subscription record has no id");
   auto ms = ParseRfc3339Ms(s.expires_at);

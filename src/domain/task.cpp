@@ -1,52 +1,21 @@
 #include "domain/task.h"
 
+#include "domain/json_read.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 namespace codeq {
 namespace json = boost::json;
+using json_read::GetInt;
+using json_read::GetString;
+using json_read::PutNonEmpty;
 
 namespace {
 
-void PutString(json::object& o, std::string_view k, const std::string& v) {
-  if (!v.empty()) o[k] = v;
-}
 void PutInt(json::object& o, std::string_view k, int64_t v) {
   if (v != 0) o[k] = v;
-}
-
-// Reads an optional string member: absent or null -> "", other non-string -> false.
-bool GetString(const json::object& o, std::string_view k, std::string& out) {
-  auto it = o.find(k);
-  if (it == o.end() || it->value().is_null()) return true;
-  if (!it->value().is_string()) return false;
-  out = std::string(it->value().get_string());
-  return true;
-}
-
-// Reads an optional integer member. Accepts doubles with an integral value, as other
-// implementations (and Lua's cjson) may write them. Values beyond int's range saturate (a
-// double beyond int64 used to be converted with undefined behaviour, found by fuzzing).
-bool GetInt(const json::object& o, std::string_view k, int& out) {
-  auto it = o.find(k);
-  if (it == o.end() || it->value().is_null()) return true;
-  const json::value& v = it->value();
-  constexpr int kMin = std::numeric_limits<int>::min();
-  constexpr int kMax = std::numeric_limits<int>::max();
-  if (v.is_int64()) {
-    out = static_cast<int>(std::clamp<int64_t>(v.get_int64(), kMin, kMax));
-    return true;
-  }
-  if (v.is_uint64()) {
-    out = v.get_uint64() > static_cast<uint64_t>(kMax) ? kMax : static_cast<int>(v.get_uint64());
-    return true;
-  }
-  if (v.is_double() && std::isfinite(v.get_double()) && v.get_double() == std::trunc(v.get_double())) {
-    out = static_cast<int>(std::clamp<double>(v.get_double(), kMin, kMax));
-    return true;
-  }
-  return false;
 }
 
 Result<json::object> ParseObject(std::string_view text) {
@@ -101,15 +70,15 @@ json::object TaskToJson(const Task& t) {
   o["command"] = t.command;
   o["payload"] = t.payload;
   PutInt(o, "priority", t.priority);
-  PutString(o, "webhook", t.webhook);
+  PutNonEmpty(o, "webhook", t.webhook);
   o["status"] = t.status;
-  PutString(o, "workerId", t.worker_id);
-  PutString(o, "leaseUntil", t.lease_until);
+  PutNonEmpty(o, "workerId", t.worker_id);
+  PutNonEmpty(o, "leaseUntil", t.lease_until);
   PutInt(o, "attempts", t.attempts);
   PutInt(o, "maxAttempts", t.max_attempts);
-  PutString(o, "error", t.error);
-  PutString(o, "resultKey", t.result_key);
-  PutString(o, "tenantId", t.tenant_id);
+  PutNonEmpty(o, "error", t.error);
+  PutNonEmpty(o, "resultKey", t.result_key);
+  PutNonEmpty(o, "tenantId", t.tenant_id);
   o["createdAt"] = t.created_at;
   o["updatedAt"] = t.updated_at;
   return o;
@@ -139,7 +108,7 @@ json::object TaskResultToJson(const TaskResult& r) {
   o["taskId"] = r.task_id;
   o["status"] = r.status;
   if (r.result && !r.result->empty()) o["result"] = *r.result;
-  PutString(o, "error", r.error);
+  PutNonEmpty(o, "error", r.error);
   if (!r.artifacts.empty()) {
     json::array arr;
     for (const auto& a : r.artifacts) arr.push_back(json::object{{"name", a.name}, {"url", a.url}});
