@@ -23,22 +23,8 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-class RedisStoreTest : public ::testing::Test {
+class RedisStoreTest : public RedisStoreFixture {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(server().Running() || server().Start());
-    ASSERT_TRUE(server().FlushAll());
-    store_ = RedisStore::Create(TestRedisOptions(server()));
-  }
-
-  test::RedisServer& server() { return SharedRedisServer(); }
-
-  test::RespValue Call(const std::vector<std::string>& args) {
-    auto r = server().Call(args);
-    EXPECT_TRUE(r.has_value());
-    return r.value_or(test::RespValue{});
-  }
-
   Task NewTask(const std::string& command, const std::string& tenant = "", int priority = 0,
                int max_attempts = 5) {
     Task t;
@@ -80,7 +66,6 @@ class RedisStoreTest : public ::testing::Test {
     return r.ok() ? *r : std::nullopt;
   }
 
-  std::shared_ptr<RedisStore> store_;
 };
 
 TEST_F(RedisStoreTest, KeyspaceMatchesSpec) {

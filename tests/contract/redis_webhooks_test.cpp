@@ -11,20 +11,8 @@
 namespace codeq::contract {
 namespace {
 
-class RedisWebhooksTest : public ::testing::Test {
+class RedisWebhooksTest : public RedisStoreFixture {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(server().Running() || server().Start());
-    ASSERT_TRUE(server().FlushAll());
-    store_ = RedisStore::Create(TestRedisOptions(server()));
-  }
-  test::RedisServer& server() { return SharedRedisServer(); }
-  test::RespValue Call(const std::vector<std::string>& args) {
-    auto r = server().Call(args);
-    EXPECT_TRUE(r.has_value());
-    return r.value_or(test::RespValue{});
-  }
-
   Subscription Sub(std::vector<std::string> events, int64_t expires_at_sec, const std::string& tenant = "") {
     Subscription s;
     s.id = NewId();
@@ -38,7 +26,6 @@ class RedisWebhooksTest : public ::testing::Test {
     return s;
   }
 
-  std::shared_ptr<RedisStore> store_;
 };
 
 TEST_F(RedisWebhooksTest, OutboxKeysHoldDueScoreAndEntryJson) {
