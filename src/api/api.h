@@ -26,17 +26,21 @@ class Api {
       const webhooks::UrlPolicy* url_policy = nullptr);
 
   /// Routes one request, echoes or generates X-Request-Id, records metrics and an access log line.
-  boost::asio::awaitable<http::Response> Handle(const http::Request& req);
+  /// `ctx` is the request's connection (a long-poll claim watches it for the client going away).
+  boost::asio::awaitable<http::Response> Handle(const http::Request& req, http::RequestContext& ctx);
 
  private:
   using Awaitable = boost::asio::awaitable<http::Response>;
-  Awaitable Dispatch(const http::Request& req, const std::vector<std::string>& path,
+  Awaitable Dispatch(const http::Request& req, http::RequestContext& ctx, const std::vector<std::string>& path,
                      std::string_view query, std::string& route);
 
   Awaitable CreateTask(const http::Request& req);
   Awaitable GetTask(const http::Request& req, const std::string& id);
   Awaitable GetResult(const http::Request& req, const std::string& id);
-  Awaitable Claim(const http::Request& req);
+  /// SPEC §2.4 (+ maxTasks, issue 7). A long poll (waitSeconds > 0) watches the connection: when
+  /// the client goes away the poll stops, tasks it had just claimed are abandoned, and the request
+  /// ends as 499 {"error":"client closed request"} (logged and counted, never written).
+  Awaitable Claim(const http::Request& req, http::RequestContext& ctx);
   Awaitable Heartbeat(const http::Request& req, const std::string& id);
   Awaitable Abandon(const http::Request& req, const std::string& id);
   Awaitable Nack(const http::Request& req, const std::string& id);

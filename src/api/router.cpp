@@ -78,7 +78,7 @@ std::optional<std::vector<std::string>> SplitPath(std::string_view path) {
 
 }  // namespace
 
-boost::asio::awaitable<http::Response> Api::Handle(const http::Request& req) {
+boost::asio::awaitable<http::Response> Api::Handle(const http::Request& req, http::RequestContext& ctx) {
   auto start = std::chrono::steady_clock::now();
   auto rid = req.find("X-Request-Id");
   std::string request_id = (rid != req.end() && !rid->value().empty() && rid->value().size() <= 128)
@@ -94,7 +94,7 @@ boost::asio::awaitable<http::Response> Api::Handle(const http::Request& req) {
   if (!path) {
     res = http::ErrorResponse(404, "not found");
   } else {
-    res = co_await Dispatch(req, *path, query, route);
+    res = co_await Dispatch(req, ctx, *path, query, route);
   }
   res.headers.emplace_back("X-Request-Id", request_id);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -104,7 +104,7 @@ boost::asio::awaitable<http::Response> Api::Handle(const http::Request& req) {
   co_return res;
 }
 
-boost::asio::awaitable<http::Response> Api::Dispatch(const http::Request& req,
+boost::asio::awaitable<http::Response> Api::Dispatch(const http::Request& req, http::RequestContext& ctx,
                                                      const std::vector<std::string>& p,
                                                      std::string_view query, std::string& route) {
   const auto m = req.method();
@@ -131,7 +131,7 @@ boost::asio::awaitable<http::Response> Api::Dispatch(const http::Request& req,
     }
     if (p.size() == 4 && p[3] == "claim" && post) {
       route = "/v1/codeq/tasks/claim";
-      co_return co_await Claim(req);
+      co_return co_await Claim(req, ctx);
     }
     if (p.size() == 4 && p[3] == "batch" && post) {
       route = "/v1/codeq/tasks/batch";

@@ -16,7 +16,7 @@ namespace {
 constexpr std::string_view kNoWorkerId = "workerId is required";
 }  // namespace
 
-Awaitable Api::Claim(const http::Request& req) {
+Awaitable Api::Claim(const http::Request& req, http::RequestContext& ctx) {
   auto who = auth_.AuthenticateWorker(Header(req, "Authorization"), "codeq:claim");
   if (!who.ok()) co_return StatusResponse(who.status());
   auto body = ParseObjectBody(req.body(), true, "invalid body");
@@ -50,10 +50,14 @@ Awaitable Api::Claim(const http::Request& req) {
   }
   if (selected.empty()) co_return http::Response{204, ""};
 
+  // SPEC §2.4: "If the client disconnects during a long poll, the request is abandoned."
+  if (decoded->wait_seconds.value_or(0) > 0) ctx.WatchForDisconnect();
   auto claimed = co_await scheduler_.ClaimBatch(who->subject, who->tenant, std::move(selected),
                                                 decoded->lease_seconds.value_or(0),
                                                 decoded->wait_seconds.value_or(0),
                                                 static_cast<int>(max_tasks.value_or(1)));
+  // 499 as nginx logs it: never written, but the access log and metrics show what happened.
+  if (ctx.ClientGone()) co_return http::ErrorResponse(499, "client closed request");
   if (!claimed.ok()) co_return StatusResponse(claimed.status());
   if (claimed->empty()) co_return http::Response{204, ""};
   if (!max_tasks) co_return JsonResponse(200, TaskToJson(claimed->front()));

@@ -374,7 +374,7 @@ int RunServe(const ConfigFlags& flags) {
   so.header_timeout = std::chrono::seconds(config.request_header_timeout_seconds);
   so.body_timeout = std::chrono::seconds(config.request_body_timeout_seconds);
   RaiseFileLimit(so.max_connections);
-  http::HttpServer server(ioc, so, [&api](const http::Request& r) { return api.Handle(r); });
+  http::HttpServer server(ioc, so, [&api](const http::Request& r, http::RequestContext& ctx) { return api.Handle(r, ctx); });
   if (auto s = server.Start(); !s.ok()) {
     std::cerr << "[ERROR] " << s.message() << "\n";
     return 1;

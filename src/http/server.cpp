@@ -1,14 +1,18 @@
 #include "http/server.h"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
+
+#include <array>
 
 namespace codeq::http {
 namespace asio = boost::asio;
@@ -67,7 +71,10 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
     }
     socket.set_option(tcp::no_delay(true), ec);
     auto ex = socket.get_executor();
-    asio::co_spawn(ex, Session(std::move(socket)), asio::detached);
+    auto cancel = std::make_shared<asio::cancellation_signal>();
+    auto slot = cancel->slot();
+    asio::co_spawn(ex, Session(std::move(socket), std::move(cancel)),
+                   asio::bind_cancellation_slot(slot, asio::detached));
   }
 }
 
@@ -102,6 +109,77 @@ asio::awaitable<void> AnswerAndClose(beast::tcp_stream& stream, beast::flat_buff
   }
 }
 
+// The RequestContext of one request: its disconnect watch. Lives in the Session frame; the read's
+// completion handler holds the shared State (and the signal), not the watch itself. Nothing is
+// allocated unless a handler asks for the watch.
+class ConnectionWatch final : public RequestContext {
+ public:
+  static constexpr size_t kMaxEarlyBytes = 64 * 1024;
+
+  ConnectionWatch(tcp::socket& socket, const std::shared_ptr<asio::cancellation_signal>& cancel)
+      : socket_(socket), cancel_(cancel) {}
+
+  void WatchForDisconnect() override {
+    if (state_) return;
+    state_ = std::make_shared<State>(socket_, cancel_);
+    Read(state_);
+  }
+
+  bool ClientGone() const override { return state_ && state_->gone; }
+  bool Watching() const { return state_ != nullptr; }
+
+  // Ends the watch once the handler has returned: cancels the pending read and waits for it, then
+  // hands the bytes that arrived meanwhile (a pipelined next request) to `buffer`.
+  asio::awaitable<void> Finish(beast::flat_buffer& buffer) {
+    State& st = *state_;
+    st.handler_running = false;
+    boost::system::error_code ec;
+    if (st.read_pending) st.socket.cancel(ec);
+    while (st.read_pending) {
+      st.done.expires_at(asio::steady_timer::time_point::max());
+      co_await st.done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (!st.early.empty()) {
+      buffer.commit(asio::buffer_copy(buffer.prepare(st.early.size()), asio::buffer(st.early)));
+      st.early.clear();
+    }
+  }
+
+ private:
+  struct State {
+    State(tcp::socket& s, std::shared_ptr<asio::cancellation_signal> c)
+        : socket(s), cancel(std::move(c)), done(s.get_executor()) {}
+    tcp::socket& socket;  // valid while a read is pending: Finish waits for it
+    std::shared_ptr<asio::cancellation_signal> cancel;
+    asio::steady_timer done;  // cancelled when the pending read completes (Finish waits on it)
+    std::array<char, 4096> chunk{};
+    std::string early;  // bytes of a pipelined next request
+    bool handler_running = true;
+    bool read_pending = false;
+    bool gone = false;
+  };
+
+  // Every step runs on the connection's strand (the socket's executor), as the request coroutine.
+  static void Read(const std::shared_ptr<State>& st) {
+    st->read_pending = true;
+    st->socket.async_read_some(asio::buffer(st->chunk), [st](boost::system::error_code ec, size_t n) {
+      st->read_pending = false;
+      if (!ec) {
+        st->early.append(st->chunk.data(), n);
+        if (st->handler_running && st->early.size() < kMaxEarlyBytes) Read(st);
+      } else if (ec != asio::error::operation_aborted && st->handler_running) {
+        st->gone = true;  // end of stream or reset: nobody is waiting for the answer any more
+        st->cancel->emit(asio::cancellation_type::terminal);
+      }
+      if (!st->read_pending) st->done.cancel();
+    });
+  }
+
+  tcp::socket& socket_;
+  const std::shared_ptr<asio::cancellation_signal>& cancel_;
+  std::shared_ptr<State> state_;
+};
+
 // Answers a connection over the cap: 503 {"error":"too many connections"}, then closes.
 asio::awaitable<void> RefuseConnection(beast::tcp_stream& stream, beast::flat_buffer& buffer) {
   static std::atomic<int64_t> last_warning_s{0};
@@ -119,7 +197,10 @@ asio::awaitable<void> RefuseConnection(beast::tcp_stream& stream, beast::flat_bu
 
 }  // namespace
 
-asio::awaitable<void> HttpServer::Session(tcp::socket socket) {
+asio::awaitable<void> HttpServer::Session(tcp::socket socket, std::shared_ptr<asio::cancellation_signal> cancel) {
+  // A disconnect watch cancels the request coroutine (RequestContext); awaiting then must not
+  // throw, so a handler always gets to finish what it started.
+  co_await asio::this_coro::throw_if_cancelled(false);
   struct Counter {
     std::atomic<size_t>& c;
     explicit Counter(std::atomic<size_t>& x) : c(x) { ++c; }
@@ -205,11 +286,20 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket) {
     stream.expires_never();  // a long-poll claim may legitimately take up to 30 s
     ++active_requests_;
     Response response;
+    ConnectionWatch watch(stream.socket(), cancel);
     try {
-      response = co_await handler_(req);
+      response = co_await handler_(req, watch);
     } catch (const std::exception& e) {
       spdlog::error("handler failed: {}", e.what());
       response = Response{500, "", "application/json; charset=utf-8", {}};
+    }
+    if (watch.Watching()) {
+      co_await watch.Finish(buffer);
+      co_await asio::this_coro::reset_cancellation_state();  // the next request starts uncancelled
+    }
+    if (watch.ClientGone()) {  // nobody to answer
+      --active_requests_;
+      break;
     }
     auto res = ToBeast(std::move(response), req.version(), keep_alive);
     stream.expires_after(opts_.write_timeout);

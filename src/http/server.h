@@ -4,11 +4,13 @@
 
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,8 +29,26 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+/// What a handler may ask of the connection its request arrived on.
+class RequestContext {
+ public:
+  virtual ~RequestContext() = default;
+  /// Watches the connection, while the handler runs, for the client going away (end of stream
+  /// or reset); for long polls (SPEC §2.4: "If the client disconnects during a long poll, the
+  /// request is abandoned"). Once the client is gone, the request coroutine gets a terminal
+  /// cancellation: `(co_await asio::this_coro::cancellation_state).cancelled()` turns non-zero,
+  /// a cancellable operation in flight (a timer) ends with operation_aborted, and the answer is
+  /// not written. Nothing throws: the server turns throw_if_cancelled off. A client that only
+  /// half-closes its side counts as gone, as with common proxies. Bytes of a pipelined next
+  /// request that arrive meanwhile are kept for it (up to 64 KiB; past that, watching stops).
+  /// Cheap to call twice. Must be called from the request coroutine.
+  virtual void WatchForDisconnect() = 0;
+  /// Whether a watch saw the client go away. O(1).
+  virtual bool ClientGone() const = 0;
+};
+
 /// Handles one request; must not throw (exceptions become 500 with an empty body, SPEC §2.1).
-using Handler = std::function<boost::asio::awaitable<Response>(const Request&)>;
+using Handler = std::function<boost::asio::awaitable<Response>(const Request&, RequestContext&)>;
 
 struct ServerOptions {
   std::string address = "0.0.0.0";
@@ -63,7 +83,10 @@ class HttpServer {
 
  private:
   boost::asio::awaitable<void> AcceptLoop();
-  boost::asio::awaitable<void> Session(boost::asio::ip::tcp::socket socket);
+  /// One connection. `cancel` is the signal bound to this coroutine's cancellation slot; the
+  /// disconnect watch (RequestContext) emits on it.
+  boost::asio::awaitable<void> Session(boost::asio::ip::tcp::socket socket,
+                                       std::shared_ptr<boost::asio::cancellation_signal> cancel);
 
   boost::asio::io_context& ioc_;
   ServerOptions opts_;

@@ -1,6 +1,8 @@
 // Running independent store calls of one request side by side (issue 7: batch endpoints).
 #pragma once
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
@@ -37,7 +39,10 @@ boost::asio::awaitable<void> ForEachConcurrently(size_t n, F fn, size_t max_para
     ops.reserve(count);
     for (size_t i = first; i < first + count; ++i) ops.push_back(asio::co_spawn(executor, fn(i), asio::deferred));
     auto group = asio::experimental::make_parallel_group(std::move(ops));
-    auto [order, errors] = co_await group.async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+    // Shielded from the caller's cancellation (a client gone, see http::RequestContext): every
+    // item runs to its end, so no outcome it produced (a claimed task) goes unreported.
+    auto shielded = asio::bind_cancellation_slot(asio::cancellation_slot(), asio::use_awaitable);
+    auto [order, errors] = co_await group.async_wait(asio::experimental::wait_for_all(), shielded);
     for (const auto& e : errors) {
       if (e) std::rethrow_exception(e);
     }

@@ -4,6 +4,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/uuid/random_generator.hpp>
 #include <boost/uuid/uuid_io.hpp>
+#include <spdlog/spdlog.h>
 
 #include "domain/time_format.h"
 #include "service/artifacts.h"
@@ -30,6 +31,13 @@ double SecondsSince(const std::string& created_at, int64_t now_ms) {
 int64_t SubscriptionTtl(int64_t requested) {
   constexpr int64_t kDefaultTtlSeconds = 300, kMaxTtlSeconds = 365 * 86400;
   return requested <= 0 ? kDefaultTtlSeconds : std::min(requested, kMaxTtlSeconds);
+}
+
+// Whether the awaiting coroutine got a terminal cancellation: the HTTP server's disconnect watch
+// saw the client of a long poll go away (http::RequestContext). O(1).
+asio::awaitable<bool> Cancelled() {
+  asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+  co_return state.cancelled() != asio::cancellation_type::none;
 }
 
 }  // namespace
@@ -201,6 +209,14 @@ Async<Result<std::vector<Task>>> Scheduler::ClaimBatch(const std::string& worker
         round *= 2;
         now = CurrentTime();
       }
+      if (!out.empty() && co_await Cancelled()) {
+        // The client went away while these were being claimed: nobody will work on them.
+        for (const Task& t : out) {
+          auto back = co_await Abandon(tenant, t.id, worker_id);
+          if (!back.ok()) spdlog::warn("claim {}: client gone, abandon failed: {}", t.id, back.status().message());
+        }
+        co_return std::vector<Task>{};
+      }
       if (!out.empty()) {
         // A notification wakes one waiter per ready task, but more may be ready than were announced
         // (a background promotion, another instance's creates): pass the turn to the next waiter.
@@ -215,7 +231,17 @@ Async<Result<std::vector<Task>>> Scheduler::ClaimBatch(const std::string& worker
     auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (!waiter || remaining.count() <= 0 || shutting_down_.load()) co_return out;
-    bool notified = co_await waiter->Wait(std::min(remaining, opts_.poll_interval));
+    bool notified = false;
+    if (!(co_await Cancelled())) notified = co_await waiter->Wait(std::min(remaining, opts_.poll_interval));
+    if (co_await Cancelled()) {
+      // Pass on a wake-up this waiter took: its task is for someone still listening.
+      if (notified || waiter->Pending()) {
+        std::vector<std::string> keys = commands;
+        waiter.reset();
+        for (const auto& cmd : keys) ready_.Notify(tenant, cmd);
+      }
+      co_return out;
+    }
     waited = true;
     // Timer wake-ups of many waiters on the same commands re-check the store once per interval.
     poll = notified || shutting_down_.load() || ready_.TakePollTurn(*waiter, opts_.poll_interval);

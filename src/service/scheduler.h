@@ -116,6 +116,11 @@ class Scheduler {
   /// max_tasks or the queues run dry. Empty when nothing could be claimed within the wait.
   /// O(max_tasks) store claims, run in rounds of 1, 2, 4, … concurrent claims (≤ kMaxClaimRound);
   /// claim-time repair at most once per repair_interval.
+  /// A terminal cancellation of the awaiting coroutine (the HTTP server's disconnect watch, SPEC
+  /// §2.4) ends the wait at once and returns empty; tasks claimed by then are abandoned first
+  /// (back to PENDING at once, instead of sitting out a lease nobody will use). A caller that
+  /// cancels must run with `this_coro::throw_if_cancelled(false)` (the HTTP server does), or the
+  /// cancellation throws at the next co_await instead.
   Async<Result<std::vector<Task>>> ClaimBatch(const std::string& worker_id, const std::string& tenant,
                                               std::vector<std::string> commands, int64_t lease_seconds,
                                               int64_t wait_seconds, int max_tasks);

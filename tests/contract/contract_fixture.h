@@ -38,8 +38,11 @@ struct BackendFactory {
   std::function<std::unique_ptr<Backend>()> make;
 };
 
-/// Every backend under contract (backends.cpp).
+/// Every backend under contract (backends.cpp): the Redis one. The embedded store is instantiated
+/// apart (embedded_backend.cpp), from EmbeddedBackends().
 std::vector<BackendFactory> AllBackends();
+/// The embedded store with a fresh data directory per test, sync durability, no background timer.
+std::vector<BackendFactory> EmbeddedBackends();
 
 /// Runs an awaitable to completion on a private io_context and returns its value. O(1) overhead.
 template <typename T>

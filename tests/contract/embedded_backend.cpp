@@ -40,6 +40,8 @@ class EmbeddedBackend final : public Backend {
   std::shared_ptr<EmbeddedStore> store_;
 };
 
+}  // namespace
+
 std::vector<BackendFactory> EmbeddedBackends() {
   return {{"Embedded", []() -> std::unique_ptr<Backend> {
              auto b = std::make_unique<EmbeddedBackend>();
@@ -47,8 +49,6 @@ std::vector<BackendFactory> EmbeddedBackends() {
              return b;
            }}};
 }
-
-}  // namespace
 
 INSTANTIATE_TEST_SUITE_P(Embedded, StoreContract, ::testing::ValuesIn(EmbeddedBackends()),
                          [](const ::testing::TestParamInfo<BackendFactory>& info) { return info.param.name; });

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "integration/it_fixture.h"
+#include "support/raw_connection.h"
 
 namespace codeq::it {
 namespace {
@@ -77,6 +78,60 @@ TEST_F(ClaimTest, LongPollWakesUpOnCreate) {
   EXPECT_LT(latency, 500) << "claim answered " << latency << " ms after the create";
   EXPECT_GE(std::chrono::duration_cast<std::chrono::milliseconds>(when - started).count(), 600)
       << "the claim must have been waiting";
+}
+
+// SPEC §2.4: "If the client disconnects during a long poll, the request is abandoned." Without
+// that, the gone client's poll (the oldest waiter) is the one a create wakes, and it takes the task
+// for a lease nobody holds.
+TEST_F(ClaimTest, LongPollOfAClientThatWentAwayIsAbandoned) {
+  const std::string cmd = Cmd();
+  const std::string body = json::serialize(json::object{{"commands", json::array{json::value(cmd)}}, {"waitSeconds", 20}});
+  {
+    auto gone = test::RawConnection::Connect("127.0.0.1", codeq().port());
+    ASSERT_TRUE(gone);
+    ASSERT_TRUE(gone->Send(test::HttpRequestText("POST", "/v1/codeq/tasks/claim", {"Authorization: Bearer " + Worker()}, body)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));  // the poll is waiting now
+  }  // closed
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto t = CreateTask(cmd);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));  // time for a stale poll to take it
+  auto r = ClaimRaw(Worker(), {cmd});
+  ASSERT_EQ(r.status, 200) << "the task went to a client that had gone away: " << r.Describe();
+  EXPECT_EQ(JsonString(r.Json(), "id"), JsonString(t, "id"));
+  EXPECT_EQ(JsonInt(r.Json(), "attempts"), 1) << "first delivery";
+  // The abandoned request is counted as nginx logs it: 499.
+  auto m = Get("/metrics", "");
+  EXPECT_NE(m.body.find("codeq_http_requests_total{method=\"POST\",route=\"/v1/codeq/tasks/claim\",status=\"499\"}"),
+            std::string::npos);
+}
+
+// The disconnect watch reads the connection while the poll waits: a pipelined request that arrives
+// then is kept and answered after the poll's own answer, in order.
+TEST_F(ClaimTest, RequestPipelinedBehindALongPollIsAnsweredAfterIt) {
+  const std::string cmd = Cmd();
+  auto conn = test::RawConnection::Connect("127.0.0.1", codeq().port());
+  ASSERT_TRUE(conn);
+  const std::string claim = test::HttpRequestText(
+      "POST", "/v1/codeq/tasks/claim", {"Authorization: Bearer " + Worker()},
+      json::serialize(json::object{{"commands", json::array{json::value(cmd)}}, {"waitSeconds", 1}}));
+  ASSERT_TRUE(conn->Send(claim));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the poll is waiting now
+  ASSERT_TRUE(conn->Send(test::HttpRequestText("GET", "/healthz", {})));
+  auto count = [&] {
+    size_t n = 0;
+    for (size_t at = conn->Received().find("HTTP/1.1 "); at != std::string::npos;
+         at = conn->Received().find("HTTP/1.1 ", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (count() < 2 && !conn->Closed() && Clock::now() < deadline) conn->ReadSome(std::chrono::milliseconds(100));
+  ASSERT_EQ(count(), 2u) << conn->Received();
+  const std::string& got = conn->Received();
+  EXPECT_EQ(got.rfind("HTTP/1.1 204", 0), 0u) << got;
+  EXPECT_NE(got.find("HTTP/1.1 200", 1), std::string::npos) << got;
+  EXPECT_FALSE(conn->Closed());
 }
 
 TEST_F(ClaimTest, LongPollTimesOutWith204) {

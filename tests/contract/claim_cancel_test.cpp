@@ -1,0 +1,88 @@
+// Contract: a claim whose client went away (SPEC §2.4: "If the client disconnects during a long
+// poll, the request is abandoned"). The HTTP server signals that as a terminal cancellation of the
+// request coroutine (http::RequestContext); here the Scheduler gets that cancellation directly,
+// over every backend.
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <chrono>
+#include <memory>
+
+#include "contract_fixture.h"
+#include "domain/clock.h"
+#include "metrics/metrics.h"
+#include "service/scheduler.h"
+
+namespace codeq::contract {
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+class ClaimCancelTest : public StoreContract {
+ protected:
+  // A long-poll claim (wait 5 s) of one task as worker "gone", cancelled (terminal) after
+  // `cancel_after` of io_context time, or as soon as the claim's first store call is in flight
+  // when zero. Runs as the HTTP server does: throw_if_cancelled off.
+  Result<std::vector<Task>> CancelledClaim(const std::string& command, std::chrono::milliseconds cancel_after) {
+    std::shared_ptr<Store> store(&this->store(), [](Store*) {});  // not owned
+    Scheduler scheduler(store, clock_, metrics_, SchedulerOptions{});
+    asio::io_context ctx;
+    asio::cancellation_signal signal;
+    auto claim = [&]() -> asio::awaitable<std::optional<Result<std::vector<Task>>>> {
+      co_await asio::this_coro::throw_if_cancelled(false);
+      std::vector<std::string> commands{command};  // named: GCC 12 and braced temporaries in co_await
+      auto r = co_await scheduler.ClaimBatch("gone", "", std::move(commands), 30, /*wait_seconds=*/5, 1);
+      co_return std::move(r);
+    };
+    auto fut = asio::co_spawn(ctx, claim(), asio::bind_cancellation_slot(signal.slot(), asio::use_future));
+    asio::steady_timer timer(ctx, cancel_after);
+    if (cancel_after.count() == 0) {
+      asio::post(ctx, [&] { signal.emit(asio::cancellation_type::terminal); });
+    } else {
+      timer.async_wait([&](auto) { signal.emit(asio::cancellation_type::terminal); });
+    }
+    ctx.run();
+    return std::move(*fut.get());
+  }
+
+  SystemClock clock_;
+  Metrics metrics_;
+};
+
+TEST_P(ClaimCancelTest, CancelledLongPollStopsWaitingAndClaimsNothing) {
+  auto start = Clock::now();
+  auto r = CancelledClaim("cc-empty", std::chrono::milliseconds(200));
+  auto waited = Clock::now() - start;
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->empty());
+  EXPECT_LT(waited, std::chrono::seconds(2)) << "the 5 s wait should end at the cancellation (200 ms)";
+  // A task created afterwards goes to a worker still listening.
+  Task t = Create("cc-empty");
+  EXPECT_EQ(ClaimOne("w2", "", {"cc-empty"}).id, t.id);
+}
+
+TEST_P(ClaimCancelTest, TaskClaimedForAClientThatWentAwayIsAbandoned) {
+  Task t = Create("cc-ready");
+  // The cancellation lands while the first claim is in the store: it succeeds, then is undone.
+  auto r = CancelledClaim("cc-ready", std::chrono::milliseconds(0));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->empty());
+  auto back = Await(store().GetTask("", t.id));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->status, "PENDING");
+  EXPECT_EQ(back->worker_id, "");
+  EXPECT_EQ(back->attempts, 1);  // the claim counted (D2); abandon leaves attempts as they are
+  // Immediately claimable again, not after the 30 s lease.
+  EXPECT_EQ(ClaimOne("w2", "", {"cc-ready"}).id, t.id);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ClaimCancelTest, ::testing::ValuesIn(AllBackends()),
+                         [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Embedded, ClaimCancelTest, ::testing::ValuesIn(EmbeddedBackends()),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace codeq::contract
