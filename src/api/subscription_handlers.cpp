@@ -66,9 +66,9 @@ Awaitable Api::CreateSubscription(const http::Request& req) {
     }
     sr.event_types = std::move(*in.event_types);
   } else if (who->HasWildcard()) {
-    auto known = co_await scheduler_.ListQueues(who->tenant);
+    auto known = co_await scheduler_.ListCommands(who->tenant);
     if (!known.ok()) co_return StatusResponse(known.status());
-    for (const auto& q : *known) sr.event_types.push_back(q.command);
+    sr.event_types = std::move(*known);
   } else {
     sr.event_types = DefaultEventTypes(*who);
   }

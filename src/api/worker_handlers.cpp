@@ -44,9 +44,9 @@ Awaitable Api::Claim(const http::Request& req, http::RequestContext& ctx) {
     }
   } else {
     // D5: a wildcard token without `commands` claims from every command known to its tenant.
-    auto known = co_await scheduler_.ListQueues(who->tenant);
+    auto known = co_await scheduler_.ListCommands(who->tenant);
     if (!known.ok()) co_return StatusResponse(known.status());
-    for (const auto& q : *known) selected.push_back(q.command);
+    selected = std::move(*known);
   }
   if (selected.empty()) co_return http::Response{204, ""};
 

@@ -423,6 +423,14 @@ Async<Result<std::vector<QueueStats>>> Scheduler::ListQueues(const std::string& 
   co_return out;
 }
 
+Async<Result<std::vector<std::string>>> Scheduler::ListCommands(const std::string& tenant) {
+  auto start = std::chrono::steady_clock::now();
+  auto commands = co_await store_->ListCommands(tenant);
+  ObserveStore("list_commands", start);
+  if (commands.ok()) std::sort(commands->begin(), commands->end());
+  co_return commands;
+}
+
 Async<Result<QueueStats>> Scheduler::Stats(const std::string& tenant, const std::string& command) {
   auto start = std::chrono::steady_clock::now();
   auto out = co_await store_->Stats(tenant, command);

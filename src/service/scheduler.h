@@ -138,8 +138,11 @@ class Scheduler {
 
   Async<Result<Task>> GetTask(const std::string& tenant, const std::string& id);
   Async<Result<std::pair<Task, TaskResult>>> GetResult(const std::string& tenant, const std::string& id);
-  /// D7: stats of every known command of the tenant, sorted by command.
+  /// D7: stats of every known command of the tenant, sorted by command. O(commands) store calls.
   Async<Result<std::vector<QueueStats>>> ListQueues(const std::string& tenant);
+  /// D5: every command known to the tenant, sorted (the order ListQueues uses). One store call;
+  /// for wildcard claims and subscriptions, which need the names, not the depths.
+  Async<Result<std::vector<std::string>>> ListCommands(const std::string& tenant);
   Async<Result<QueueStats>> Stats(const std::string& tenant, const std::string& command);
   /// SPEC §2.15 / §4.10 / D12.
   Async<Result<int64_t>> Cleanup(std::optional<std::string> tenant, int64_t before_ms, int limit,
