@@ -350,6 +350,57 @@ TEST_F(EmbeddedStoreTest, ConcurrentCallsShareWriteGroupsAndEachKeepsItsOwnOutco
   EXPECT_FALSE(Claim(*s, "grp", kT0).has_value());
 }
 
+// Memory-only calls (Stats, ListCommands, the throttle and round-robin counters) run on the
+// caller's thread when the engine is idle and are queued to the engine thread while a write group
+// holds it, instead of blocking the caller. Both paths must give consistent answers.
+TEST_F(EmbeddedStoreTest, MemoryOnlyCallsDuringWriteGroupsAreQueuedNotBlockedAndStayConsistent) {
+  auto s = Open(/*sync=*/true);
+  ASSERT_TRUE(s);
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> created{0};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 6; ++t) {
+    writers.emplace_back([&] {
+      while (!stop.load()) {
+        Create(*s, "mem");
+        created.fetch_add(1);
+      }
+    });
+  }
+  std::mutex mu;
+  std::vector<int64_t> turns;  // every NextRoundRobin answer
+  int64_t reads = 0;
+  auto reader = [&] {
+    int64_t last_ready = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline &&
+           (s->QueuedMemoryOpCount() < 20 || created.load() < 200)) {
+      QueueStats st = Stats(*s, "mem");
+      EXPECT_GE(st.ready, last_ready) << "ready depth went back while only creates ran";
+      last_ready = st.ready;
+      auto commands = Await(s->ListCommands(""));
+      ASSERT_TRUE(commands.ok());
+      if (st.ready > 0) EXPECT_EQ(*commands, std::vector<std::string>{"mem"});
+      auto turn = Await(s->NextRoundRobin("mem", "g"));
+      ASSERT_TRUE(turn.ok());
+      std::lock_guard lock(mu);
+      turns.push_back(*turn);
+      ++reads;
+    }
+  };
+  std::thread r1(reader), r2(reader);
+  r1.join();
+  r2.join();
+  stop = true;
+  for (auto& w : writers) w.join();
+  EXPECT_GT(s->QueuedMemoryOpCount(), 0u) << "no memory-only call met a running write group";
+  EXPECT_LT(s->QueuedMemoryOpCount(), static_cast<uint64_t>(4 * reads)) << "some should run inline";
+  std::set<int64_t> distinct(turns.begin(), turns.end());
+  EXPECT_EQ(distinct.size(), turns.size()) << "a round-robin turn was handed out twice";
+  EXPECT_EQ(*distinct.rbegin(), static_cast<int64_t>(turns.size()));
+  EXPECT_EQ(Stats(*s, "mem").ready, created.load());
+}
+
 TEST_F(EmbeddedStoreTest, ManualClockExpiresLeasesInstantlyForClaimTimeRepair) {
   ManualClock clock(kT0);
   auto s = Open(true, 0, &clock);

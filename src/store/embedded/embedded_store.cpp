@@ -130,6 +130,7 @@ struct EngineThread {
   std::vector<std::unique_ptr<EngineOp>> pending;
   bool scheduled = false;
   std::atomic<uint64_t> groups{0};  // write groups closed so far
+  std::atomic<uint64_t> queued_memory_ops{0};  // memory-only calls that found the engine busy
 };
 
 }  // namespace embedded
@@ -181,6 +182,31 @@ Async<Result<T>> RunSide(embedded::EngineThread& pool, embedded::GroupCommit* co
   co_return std::move(a.value);
 }
 
+/// A memory-only engine call (`fn()` returns T; ListCommands, Stats, …). Runs at once on the
+/// calling thread when the engine mutex is free; otherwise it is queued to the engine thread and
+/// runs inside the next group, so the calling (I/O) thread never blocks behind a running write
+/// group. With `durable`, then waits until every write it may have seen is durable, as RunOp.
+template <typename T, typename F>
+Async<Result<T>> RunMemoryOp(embedded::Engine& engine, embedded::EngineThread& pool,
+                             embedded::GroupCommit* commit, bool durable, F fn) {
+  std::optional<T> value;
+  uint64_t seq = 0;
+  if (engine.TryLocked([&] {
+        value.emplace(fn());
+        seq = engine.db()->GetLatestSequenceNumber();  // no group is open: all it saw is written
+      })) {
+    if (durable && commit) {
+      auto wait = commit->WaitDurable(seq);
+      co_await std::move(wait);
+    }
+    co_return std::move(*value);
+  }
+  pool.queued_memory_ops.fetch_add(1, std::memory_order_relaxed);
+  auto queued = RunOp<T>(pool, durable ? commit : nullptr,
+                         [fn = std::move(fn)]() mutable { return Applied<T>{fn(), 0}; });
+  co_return co_await std::move(queued);
+}
+
 }  // namespace
 
 Result<std::shared_ptr<EmbeddedStore>> EmbeddedStore::Open(EmbeddedOptions options) {
@@ -207,13 +233,6 @@ EmbeddedStore::~EmbeddedStore() {
   background_.reset();  // the timer thread stops
   commit_.reset();      // whatever still waits is fsynced and answered
   engine_.reset();      // memtable flushed, database closed
-}
-
-Async<void> EmbeddedStore::Durable(uint64_t seq) {
-  if (commit_ && seq > 0) {
-    auto wait = commit_->WaitDurable(seq);
-    co_await std::move(wait);
-  }
 }
 
 Async<Result<CreateOutcome>> EmbeddedStore::CreateTask(CreateTaskInput in) {
@@ -257,18 +276,17 @@ Async<Result<TaskResult>> EmbeddedStore::GetResult(std::string tenant, std::stri
 }
 
 Async<Result<std::vector<std::string>>> EmbeddedStore::ListCommands(std::string tenant) {
-  uint64_t seq = engine_->db()->GetLatestSequenceNumber();
-  std::vector<std::string> out = engine_->ListCommands(tenant);  // memory only: no pool hop
-  auto wait = Durable(seq);
-  co_await std::move(wait);
-  co_return out;
+  return RunMemoryOp<std::vector<std::string>>(*engine_, *pool_, commit_.get(), true,
+                                               [this, tenant = std::move(tenant)] {
+                                                 return engine_->ListCommands(tenant);
+                                               });
 }
 
 Async<Result<QueueStats>> EmbeddedStore::Stats(std::string tenant, std::string command) {
-  QueueStats s = engine_->Stats(tenant, command);  // memory only: no pool hop
-  auto wait = Durable(engine_->db()->GetLatestSequenceNumber());
-  co_await std::move(wait);
-  co_return s;
+  return RunMemoryOp<QueueStats>(*engine_, *pool_, commit_.get(), true,
+                                 [this, tenant = std::move(tenant), command = std::move(command)] {
+                                   return engine_->Stats(tenant, command);
+                                 });
 }
 
 Async<Result<int64_t>> EmbeddedStore::Cleanup(CleanupInput in) {
@@ -316,25 +334,31 @@ Async<Result<Subscription>> EmbeddedStore::RenewSubscription(std::string tenant,
 
 Async<Result<std::vector<Subscription>>> EmbeddedStore::ActiveSubscriptions(std::string command,
                                                                             int64_t now_sec, int limit) {
-  std::vector<Subscription> out = engine_->ActiveSubscriptions(command, now_sec, limit);  // memory only
-  auto wait = Durable(engine_->db()->GetLatestSequenceNumber());
-  co_await std::move(wait);
-  co_return out;
+  return RunMemoryOp<std::vector<Subscription>>(*engine_, *pool_, commit_.get(), true,
+                                                [this, command = std::move(command), now_sec, limit] {
+                                                  return engine_->ActiveSubscriptions(command, now_sec, limit);
+                                                });
 }
 
 Async<Result<std::vector<Subscription>>> EmbeddedStore::ListSubscriptions(int64_t now_sec, int limit) {
-  std::vector<Subscription> out = engine_->ListSubscriptions(now_sec, limit);  // memory only
-  auto wait = Durable(engine_->db()->GetLatestSequenceNumber());
-  co_await std::move(wait);
-  co_return out;
+  return RunMemoryOp<std::vector<Subscription>>(*engine_, *pool_, commit_.get(), true, [this, now_sec, limit] {
+    return engine_->ListSubscriptions(now_sec, limit);
+  });
 }
 
+// Throttle and round-robin counters live in memory only (nothing to make durable).
 Async<Result<bool>> EmbeddedStore::TryThrottle(std::string sub_id, int interval_seconds, int64_t now_ms) {
-  co_return engine_->TryThrottle(sub_id, interval_seconds, now_ms);
+  return RunMemoryOp<bool>(*engine_, *pool_, commit_.get(), false,
+                           [this, sub_id = std::move(sub_id), interval_seconds, now_ms] {
+                             return engine_->TryThrottle(sub_id, interval_seconds, now_ms);
+                           });
 }
 
 Async<Result<int64_t>> EmbeddedStore::NextRoundRobin(std::string command, std::string group_id) {
-  co_return engine_->NextRoundRobin(command, group_id);
+  return RunMemoryOp<int64_t>(*engine_, *pool_, commit_.get(), false,
+                              [this, command = std::move(command), group_id = std::move(group_id)] {
+                                return engine_->NextRoundRobin(command, group_id);
+                              });
 }
 
 Async<Result<int64_t>> EmbeddedStore::CleanupSubscriptions(int64_t now_sec, int limit) {
@@ -344,10 +368,9 @@ Async<Result<int64_t>> EmbeddedStore::CleanupSubscriptions(int64_t now_sec, int 
 }
 
 Async<Result<int64_t>> EmbeddedStore::CountActiveSubscriptions(std::string command, int64_t now_sec) {
-  int64_t n = engine_->CountActiveSubscriptions(command, now_sec);  // memory only
-  auto wait = Durable(engine_->db()->GetLatestSequenceNumber());
-  co_await std::move(wait);
-  co_return n;
+  return RunMemoryOp<int64_t>(*engine_, *pool_, commit_.get(), true, [this, command = std::move(command), now_sec] {
+    return engine_->CountActiveSubscriptions(command, now_sec);
+  });
 }
 
 // --- promotion ---------------------------------------------------------------------------------
@@ -370,6 +393,8 @@ void EmbeddedStore::SetBackgroundRepair(BackoffFn backoff, int max_attempts_defa
 }
 
 uint64_t EmbeddedStore::WriteGroupCount() const { return pool_->groups.load(); }
+
+uint64_t EmbeddedStore::QueuedMemoryOpCount() const { return pool_->queued_memory_ops.load(); }
 
 uint64_t EmbeddedStore::WalSyncCount() const { return commit_ ? commit_->sync_count() : 0; }
 

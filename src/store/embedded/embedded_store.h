@@ -156,14 +156,15 @@ class EmbeddedStore final : public Store {
   /// Number of write groups (one db Write each) the engine thread has run so far: fewer than the
   /// calls made when concurrent calls shared them. O(1).
   uint64_t WriteGroupCount() const;
+  /// Number of memory-only calls (ListCommands, Stats, subscription reads, throttle and
+  /// round-robin counters) that found the engine busy and were queued to the engine thread
+  /// instead of running on the caller's thread. O(1).
+  uint64_t QueuedMemoryOpCount() const;
 
   const EmbeddedOptions& options() const { return options_; }
 
  private:
   EmbeddedStore(EmbeddedOptions options, std::unique_ptr<embedded::Engine> engine);
-
-  /// Awaits durability of `seq` when options_.sync.
-  Async<void> Durable(uint64_t seq);
 
   EmbeddedOptions options_;
   std::unique_ptr<embedded::Engine> engine_;

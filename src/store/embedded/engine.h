@@ -77,6 +77,15 @@ class Engine {
   void BeginGroup();
   uint64_t EndGroup();
 
+  /// Runs `fn()` under the engine mutex if the mutex is free right now and returns true; returns
+  /// false at once, without running it, while a write group, a cleanup chunk or the background
+  /// timer holds it. For the memory-only operations below (ListCommands, Stats, the subscription
+  /// reads, TryThrottle, NextRoundRobin): an I/O thread serves them inline when the engine is
+  /// idle and never blocks behind a group (embedded_store.cpp queues them otherwise). Those
+  /// operations lock the mutex themselves unless this thread already holds it (a group, or here).
+  template <typename F>
+  bool TryLocked(F&& fn);
+
   // One critical section + one batch each (engine_tasks.cpp, engine_maintenance.cpp).
   Applied<CreateOutcome> Create(const CreateTaskInput& in);
   Applied<std::optional<Task>> Claim(const ClaimInput& in);
@@ -190,6 +199,12 @@ class Engine {
 
   /// True on the thread that holds an open write group of this engine.
   bool InGroup() const;
+  /// TryLocked's halves: try_lock + mark this thread as the holder; unmark + unlock.
+  bool TryEnter();
+  void Leave();
+  /// The engine mutex for a memory-only operation: locked here, or empty when this thread holds
+  /// it already (inside a write group or TryLocked).
+  std::unique_lock<std::mutex> LockUnlessHeld();
 
   std::mutex mu_;  // guards everything below and every write
   std::unique_lock<std::mutex> group_lock_;  // held by an open write group
@@ -214,6 +229,17 @@ class Engine {
 
 // --- template definitions -----------------------------------------------------------------------
 namespace codeq::embedded {
+
+template <typename F>
+bool Engine::TryLocked(F&& fn) {
+  if (!TryEnter()) return false;
+  struct Exit {
+    Engine* e;
+    ~Exit() { e->Leave(); }
+  } exit{this};
+  fn();
+  return true;
+}
 
 template <typename T, typename F>
 Applied<T> Engine::Mutate(F&& body) {

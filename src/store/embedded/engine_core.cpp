@@ -22,9 +22,28 @@ Status StorageError(const rocksdb::Status& s) {
 namespace {
 // The engine whose write group the current thread holds (nullptr: none).
 thread_local const Engine* tl_group_engine = nullptr;
+// The engine whose mutex the current thread holds through TryLocked (nullptr: none).
+thread_local const Engine* tl_locked_engine = nullptr;
 }  // namespace
 
 bool Engine::InGroup() const { return tl_group_engine == this; }
+
+bool Engine::TryEnter() {
+  if (InGroup() || tl_locked_engine == this) Fatal("TryLocked while holding the engine mutex");
+  if (!mu_.try_lock()) return false;
+  tl_locked_engine = this;
+  return true;
+}
+
+void Engine::Leave() {
+  tl_locked_engine = nullptr;
+  mu_.unlock();
+}
+
+std::unique_lock<std::mutex> Engine::LockUnlessHeld() {
+  if (InGroup() || tl_locked_engine == this) return std::unique_lock<std::mutex>();
+  return std::unique_lock<std::mutex>(mu_);
+}
 
 void Engine::BeginGroup() {
   if (InGroup()) Fatal("nested write group");
@@ -201,7 +220,7 @@ Applied<TaskResult> Engine::GetResult(const std::string& tenant, const std::stri
 }
 
 std::vector<std::string> Engine::ListCommands(const std::string& tenant) {
-  std::lock_guard lock(mu_);
+  auto lock = LockUnlessHeld();
   auto it = commands_.find(tenant);
   if (it == commands_.end()) return {};
   return std::vector<std::string>(it->second.begin(), it->second.end());
@@ -210,7 +229,7 @@ std::vector<std::string> Engine::ListCommands(const std::string& tenant) {
 QueueStats Engine::Stats(const std::string& tenant, const std::string& command) {
   QueueStats s;
   s.command = command;
-  std::lock_guard lock(mu_);
+  auto lock = LockUnlessHeld();
   if (QueueIndex* q = FindQueue(tenant, command)) {
     s.ready = q->ready();
     s.delayed = q->delayed();

@@ -144,7 +144,7 @@ Applied<Subscription> Engine::RenewSubscription(const std::string& tenant, const
 
 std::vector<Subscription> Engine::ActiveSubscriptions(const std::string& command, int64_t now_sec, int limit) {
   std::vector<Subscription> out;
-  std::lock_guard lock(mu_);
+  auto lock = LockUnlessHeld();
   auto idx = sub_index_.find(keys::LowerAscii(command));
   if (idx == sub_index_.end()) return out;
   for (auto it = idx->second.lower_bound({now_sec, std::string()});
@@ -157,7 +157,7 @@ std::vector<Subscription> Engine::ActiveSubscriptions(const std::string& command
 
 std::vector<Subscription> Engine::ListSubscriptions(int64_t now_sec, int limit) {
   std::vector<Subscription> out;
-  std::lock_guard lock(mu_);
+  auto lock = LockUnlessHeld();
   for (const auto& [id, s] : subs_) {
     if (static_cast<int>(out.size()) >= limit) break;
     if (s.expires_at_sec >= now_sec) out.push_back(s);
@@ -166,7 +166,7 @@ std::vector<Subscription> Engine::ListSubscriptions(int64_t now_sec, int limit) 
 }
 
 bool Engine::TryThrottle(const std::string& sub_id, int interval_seconds, int64_t now_ms) {
-  std::lock_guard lock(mu_);
+  auto lock = LockUnlessHeld();
   int64_t& until = throttle_until_ms_[sub_id];
   if (now_ms < until) return false;
   until = now_ms + std::max(1, interval_seconds) * int64_t{1000};
@@ -177,7 +177,7 @@ int64_t Engine::NextRoundRobin(const std::string& command, const std::string& gr
   std::string key = keys::LowerAscii(command);
   key.push_back('\0');
   key.append(group_id);
-  std::lock_guard lock(mu_);
+  auto lock = LockUnlessHeld();
   return ++round_robin_[key];
 }
 
@@ -199,7 +199,7 @@ Applied<int64_t> Engine::CleanupSubscriptions(int64_t now_sec, int limit) {
 }
 
 int64_t Engine::CountActiveSubscriptions(const std::string& command, int64_t now_sec) {
-  std::lock_guard lock(mu_);
+  auto lock = LockUnlessHeld();
   auto idx = sub_index_.find(keys::LowerAscii(command));
   if (idx == sub_index_.end()) return 0;
   return std::distance(idx->second.lower_bound({now_sec, std::string()}), idx->second.end());
