@@ -40,7 +40,8 @@ struct EngineOp {
 
 template <typename T, typename F, typename Handler, typename Executor>
 struct TypedOp final : EngineOp {
-  TypedOp(F f, Handler h, Executor ex) : fn(std::move(f)), handler(std::move(h)), caller(std::move(ex)) {}
+  TypedOp(F f, Handler h, Executor ex, embedded::GroupCommit* c)
+      : fn(std::move(f)), handler(std::move(h)), caller(std::move(ex)), commit(c) {}
   void Run() override {
     try {
       result.emplace(fn());
@@ -50,15 +51,24 @@ struct TypedOp final : EngineOp {
       result.emplace(Applied<T>{Internal("store error"), 0});
     }
   }
+  // With a GroupCommit, the caller is resumed only once what the call wrote or read is durable:
+  // the syncer thread posts the resumption itself, so the caller's thread is woken once, not
+  // once for the result and again after the fsync.
   void Complete(uint64_t group_seq) override {
     if (result->seq == 0) result->seq = group_seq;
-    boost::asio::dispatch(caller, [h = std::move(handler), r = std::move(*result)]() mutable {
-      std::move(h)(std::move(r));
-    });
+    const uint64_t seq = result->seq;
+    auto resume = std::make_shared<std::pair<Handler, Applied<T>>>(std::move(handler), std::move(*result));
+    auto run = [resume]() mutable { std::move(resume->first)(std::move(resume->second)); };
+    if (commit && seq > 0) {
+      commit->WhenDurable(seq, [ex = caller, run]() mutable { boost::asio::post(ex, std::move(run)); });
+    } else {
+      boost::asio::dispatch(caller, std::move(run));
+    }
   }
   F fn;
   Handler handler;
   Executor caller;
+  embedded::GroupCommit* commit;  // null: no durability wait (async mode, or nothing to wait for)
   std::optional<Applied<T>> result;
 };
 
@@ -144,20 +154,16 @@ const SystemClock kSystemClock;
 /// GCC 12 may destroy non-trivial temporaries of a co_await expression twice.
 template <typename T, typename F>
 Async<Result<T>> RunOp(embedded::EngineThread& pool, embedded::GroupCommit* commit, F fn) {
-  auto initiation = [&pool](auto handler, F f) {
+  auto initiation = [&pool, commit](auto handler, F f) {
     auto caller = boost::asio::prefer(boost::asio::get_associated_executor(handler),
                                       boost::asio::execution::outstanding_work.tracked);
     auto op = std::make_unique<TypedOp<T, F, decltype(handler), decltype(caller)>>(
-        std::move(f), std::move(handler), std::move(caller));
+        std::move(f), std::move(handler), std::move(caller), commit);
     pool.Submit(std::move(op));
   };
   auto run = boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(Applied<T>)>(
       std::move(initiation), boost::asio::use_awaitable, std::move(fn));
-  Applied<T> a = co_await std::move(run);
-  if (commit && a.seq > 0) {
-    auto wait = commit->WaitDurable(a.seq);
-    co_await std::move(wait);
-  }
+  Applied<T> a = co_await std::move(run);  // resumed once durable (TypedOp::Complete)
   co_return std::move(a.value);
 }
 

@@ -34,7 +34,7 @@ uint64_t GroupCommit::sync_count() const {
   return sync_count_;
 }
 
-void GroupCommit::Enqueue(uint64_t seq, Completion done) {
+void GroupCommit::WhenDurable(uint64_t seq, Completion done) {
   {
     std::lock_guard lock(mu_);
     if (synced_ < seq) {
@@ -57,7 +57,7 @@ boost::asio::awaitable<void> GroupCommit::WaitDurable(uint64_t seq) {
     auto ex = boost::asio::prefer(boost::asio::get_associated_executor(handler),
                                   boost::asio::execution::outstanding_work.tracked);
     auto h = std::make_shared<decltype(handler)>(std::move(handler));
-    Enqueue(seq, [h, ex]() { boost::asio::post(ex, [h]() { std::move(*h)(); }); });
+    WhenDurable(seq, [h, ex]() { boost::asio::post(ex, [h]() { std::move(*h)(); }); });
   };
   co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void()>(
       initiation, boost::asio::use_awaitable);
@@ -66,7 +66,7 @@ boost::asio::awaitable<void> GroupCommit::WaitDurable(uint64_t seq) {
 void GroupCommit::WaitDurableBlocking(uint64_t seq) {
   auto done = std::make_shared<std::promise<void>>();
   auto fut = done->get_future();
-  Enqueue(seq, [done]() { done->set_value(); });
+  WhenDurable(seq, [done]() { done->set_value(); });
   fut.wait();
 }
 

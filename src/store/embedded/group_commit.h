@@ -44,15 +44,19 @@ class GroupCommit {
   /// Number of WAL fsyncs performed so far (diagnostics, tests). O(1).
   uint64_t sync_count() const;
 
- private:
   using Completion = std::function<void()>;
+  /// Runs `done` once the WAL is fsynced up to `seq`: on the syncer thread, or at once on the
+  /// calling thread when it already is. `done` must not block (it typically posts the caller's
+  /// resumption to the caller's executor). For threads that hand a finished write straight on
+  /// (the engine thread), saving the hop through the caller before the wait. O(1).
+  void WhenDurable(uint64_t seq, Completion done);
+
+ private:
   struct Waiter {
     uint64_t seq;
     Completion done;
   };
 
-  /// Runs `done` once synced >= seq (at once, on this thread, when already true).
-  void Enqueue(uint64_t seq, Completion done);
   void Run();
 
   rocksdb::DB* db_;
