@@ -92,6 +92,9 @@ Result<ClaimBody> DecodeClaimBody(const json::object& o) {
       !ReadInt(o, "waitSeconds", b.wait_seconds) || !ReadInt(o, "maxTasks", b.max_tasks)) {
     return InvalidArgument("invalid body");
   }
+  if (b.commands && b.commands->size() > kMaxClaimCommands) {
+    return InvalidArgument("too many commands (max " + std::to_string(kMaxClaimCommands) + ")");
+  }
   if (b.max_tasks && (*b.max_tasks < 1 || *b.max_tasks > kMaxBatchSize)) {
     return InvalidArgument("invalid 'maxTasks' (1.." + std::to_string(kMaxBatchSize) + ")");
   }

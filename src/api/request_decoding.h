@@ -36,8 +36,13 @@ struct ClaimBody {
   std::optional<int64_t> lease_seconds, wait_seconds, max_tasks;
 };
 
-/// SPEC §2.4 member types, and `maxTasks` in 1..kMaxBatchSize. Errors: InvalidArgument
-/// "invalid body" or "invalid 'maxTasks' (1..1000)". Command names are checked by the handler.
+/// Most `commands` one claim may name (as the eventTypes of a subscription): every claim walks
+/// them, so an unbounded list would let one request hold a thread.
+inline constexpr size_t kMaxClaimCommands = 100;
+
+/// SPEC §2.4 member types, at most kMaxClaimCommands `commands`, and `maxTasks` in
+/// 1..kMaxBatchSize. Errors: InvalidArgument "invalid body", "too many commands (max 100)" or
+/// "invalid 'maxTasks' (1..1000)". Command names are checked by the handler.
 Result<ClaimBody> DecodeClaimBody(const boost::json::object& o);
 
 /// SPEC §2.5: the `extendSeconds` of a heartbeat body (0 when absent).

@@ -1,5 +1,7 @@
 // Worker endpoints: claim (SPEC §2.4), heartbeat (§2.5), abandon (§2.6), nack (§2.7), result (§2.8).
 #include <algorithm>
+#include <string_view>
+#include <unordered_set>
 
 #include "api/api.h"
 #include "api/handler_util.h"
@@ -30,17 +32,16 @@ Awaitable Api::Claim(const http::Request& req, http::RequestContext& ctx) {
   if (who->subject.empty()) co_return http::ErrorResponse(401, kNoWorkerId);
 
   std::vector<std::string> selected;
+  std::unordered_set<std::string_view> seen;  // duplicates are dropped, first occurrence kept
   if (commands && !commands->empty()) {
     for (const auto& c : *commands) {
       if (!IsValidCommand(c)) co_return http::ErrorResponse(400, "invalid command");
       if (!who->AllowsEvent(c)) co_return http::ErrorResponse(403, "event type not allowed");
-      if (std::find(selected.begin(), selected.end(), c) == selected.end()) selected.push_back(c);
+      if (seen.insert(c).second) selected.push_back(c);
     }
   } else if (!who->HasWildcard()) {
     for (const auto& c : who->event_types) {
-      if (IsValidCommand(c) && std::find(selected.begin(), selected.end(), c) == selected.end()) {
-        selected.push_back(c);
-      }
+      if (IsValidCommand(c) && seen.insert(c).second) selected.push_back(c);
     }
   } else {
     // D5: a wildcard token without `commands` claims from every command known to its tenant.
