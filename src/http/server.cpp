@@ -122,6 +122,13 @@ class ConnectionWatch final : public RequestContext {
   void WatchForDisconnect() override {
     if (state_) return;
     state_ = std::make_shared<State>(socket_, cancel_);
+    // A client that closed right after sending its request (or half-closed its side) is seen at
+    // once, before the handler does anything on its behalf; the read covers what comes later.
+    if (PeerClosed()) {
+      state_->gone = true;
+      cancel_->emit(asio::cancellation_type::terminal);
+      return;
+    }
     Read(state_);
   }
 
@@ -158,6 +165,19 @@ class ConnectionWatch final : public RequestContext {
     bool read_pending = false;
     bool gone = false;
   };
+
+  // Whether the peer has closed or reset the connection with nothing unread before that: a
+  // non-blocking peek at one byte. O(1), one syscall.
+  bool PeerClosed() {
+    boost::system::error_code ec, ignored;
+    const bool was_non_blocking = socket_.non_blocking();
+    socket_.non_blocking(true, ec);
+    if (ec) return false;
+    char byte = 0;
+    socket_.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
+    if (!was_non_blocking) socket_.non_blocking(false, ignored);
+    return ec == asio::error::eof || ec == asio::error::connection_reset;
+  }
 
   // Every step runs on the connection's strand (the socket's executor), as the request coroutine.
   static void Read(const std::shared_ptr<State>& st) {

@@ -33,13 +33,6 @@ int64_t SubscriptionTtl(int64_t requested) {
   return requested <= 0 ? kDefaultTtlSeconds : std::min(requested, kMaxTtlSeconds);
 }
 
-// Whether the awaiting coroutine got a terminal cancellation: the HTTP server's disconnect watch
-// saw the client of a long poll go away (http::RequestContext). O(1).
-asio::awaitable<bool> Cancelled() {
-  asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
-  co_return state.cancelled() != asio::cancellation_type::none;
-}
-
 }  // namespace
 
 Scheduler::Scheduler(std::shared_ptr<Store> store, const Clock& clock, Metrics& metrics,
@@ -161,6 +154,12 @@ Async<Result<std::vector<Task>>> Scheduler::ClaimBatch(const std::string& worker
   max_tasks = std::clamp(max_tasks, 1, kMaxBatchSize);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_seconds);
 
+  // A terminal cancellation of this coroutine: the HTTP server's disconnect watch saw the client
+  // go away (http::RequestContext). A client already gone gets nothing claimed for it at all.
+  const asio::cancellation_state cancel = co_await asio::this_coro::cancellation_state;
+  auto client_gone = [&cancel] { return cancel.cancelled() != asio::cancellation_type::none; };
+  if (client_gone()) co_return std::vector<Task>{};
+
   std::shared_ptr<ReadySignal::Waiter> waiter;
   if (wait_seconds > 0) {
     waiter = ready_.Register(co_await asio::this_coro::executor, tenant, commands);
@@ -209,8 +208,10 @@ Async<Result<std::vector<Task>>> Scheduler::ClaimBatch(const std::string& worker
         round *= 2;
         now = CurrentTime();
       }
-      if (!out.empty() && co_await Cancelled()) {
-        // The client went away while these were being claimed: nobody will work on them.
+      if (!out.empty() && client_gone()) {
+        // The client went away while these were being claimed: nobody will work on them. Leave
+        // the waiter list first, so the wake-up each abandon sends reaches a client still there.
+        waiter.reset();
         for (const Task& t : out) {
           auto back = co_await Abandon(tenant, t.id, worker_id);
           if (!back.ok()) spdlog::warn("claim {}: client gone, abandon failed: {}", t.id, back.status().message());
@@ -232,8 +233,8 @@ Async<Result<std::vector<Task>>> Scheduler::ClaimBatch(const std::string& worker
         deadline - std::chrono::steady_clock::now());
     if (!waiter || remaining.count() <= 0 || shutting_down_.load()) co_return out;
     bool notified = false;
-    if (!(co_await Cancelled())) notified = co_await waiter->Wait(std::min(remaining, opts_.poll_interval));
-    if (co_await Cancelled()) {
+    if (!client_gone()) notified = co_await waiter->Wait(std::min(remaining, opts_.poll_interval));
+    if (client_gone()) {
       // Pass on a wake-up this waiter took: its task is for someone still listening.
       if (notified || waiter->Pending()) {
         std::vector<std::string> keys = commands;

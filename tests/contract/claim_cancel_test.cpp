@@ -23,9 +23,12 @@ using Clock = std::chrono::steady_clock;
 
 class ClaimCancelTest : public StoreContract {
  protected:
+  static constexpr std::chrono::milliseconds kBeforeStart{-1};
+
   // A long-poll claim (wait 5 s) of one task as worker "gone", cancelled (terminal) after
-  // `cancel_after` of io_context time, or as soon as the claim's first store call is in flight
-  // when zero. Runs as the HTTP server does: throw_if_cancelled off.
+  // `cancel_after` of io_context time; as soon as the claim's first store call is in flight when
+  // zero; before the claim starts with kBeforeStart. Runs as the HTTP server does:
+  // throw_if_cancelled off.
   Result<std::vector<Task>> CancelledClaim(const std::string& command, std::chrono::milliseconds cancel_after) {
     std::shared_ptr<Store> store(&this->store(), [](Store*) {});  // not owned
     Scheduler scheduler(store, clock_, metrics_, SchedulerOptions{});
@@ -33,13 +36,16 @@ class ClaimCancelTest : public StoreContract {
     asio::cancellation_signal signal;
     auto claim = [&]() -> asio::awaitable<std::optional<Result<std::vector<Task>>>> {
       co_await asio::this_coro::throw_if_cancelled(false);
+      if (cancel_after == kBeforeStart) signal.emit(asio::cancellation_type::terminal);
       std::vector<std::string> commands{command};  // named: GCC 12 and braced temporaries in co_await
       auto r = co_await scheduler.ClaimBatch("gone", "", std::move(commands), 30, /*wait_seconds=*/5, 1);
       co_return std::move(r);
     };
     auto fut = asio::co_spawn(ctx, claim(), asio::bind_cancellation_slot(signal.slot(), asio::use_future));
     asio::steady_timer timer(ctx, cancel_after);
-    if (cancel_after.count() == 0) {
+    if (cancel_after == kBeforeStart) {
+      // emitted by the claim coroutine itself
+    } else if (cancel_after.count() == 0) {
       asio::post(ctx, [&] { signal.emit(asio::cancellation_type::terminal); });
     } else {
       timer.async_wait([&](auto) { signal.emit(asio::cancellation_type::terminal); });
@@ -77,6 +83,17 @@ TEST_P(ClaimCancelTest, TaskClaimedForAClientThatWentAwayIsAbandoned) {
   EXPECT_EQ(back->attempts, 1);  // the claim counted (D2); abandon leaves attempts as they are
   // Immediately claimable again, not after the 30 s lease.
   EXPECT_EQ(ClaimOne("w2", "", {"cc-ready"}).id, t.id);
+}
+
+TEST_P(ClaimCancelTest, ClientGoneBeforeTheClaimStartsGetsNothingClaimed) {
+  Task t = Create("cc-early");
+  auto r = CancelledClaim("cc-early", kBeforeStart);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->empty());
+  auto same = Await(store().GetTask("", t.id));
+  ASSERT_TRUE(same.ok()) << same.status().message();
+  EXPECT_EQ(same->status, "PENDING");
+  EXPECT_EQ(same->attempts, 0) << "nothing was delivered, so nothing may be counted";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ClaimCancelTest, ::testing::ValuesIn(AllBackends()),

@@ -1,5 +1,9 @@
 // POST /v1/codeq/tasks/claim over HTTP: empty bodies, 204, long polling, priority order, delayed
 // and scheduled tasks (SPEC §2.3 visibility, §2.4, §4.8 with D4, D9).
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <future>
 #include <thread>
 
@@ -103,6 +107,44 @@ TEST_F(ClaimTest, LongPollOfAClientThatWentAwayIsAbandoned) {
   auto m = Get("/metrics", "");
   EXPECT_NE(m.body.find("codeq_http_requests_total{method=\"POST\",route=\"/v1/codeq/tasks/claim\",status=\"499\"}"),
             std::string::npos);
+}
+
+// A client that sends its claim and closes its side at once (nc -N, shutdown(SHUT_WR)) is gone
+// before the claim starts: nothing is claimed, so the ready task keeps its attempts and its place.
+TEST_F(ClaimTest, LongPollOfAClientThatClosedRightAwayClaimsNothing) {
+  const std::string cmd = Cmd();
+  auto first = CreateTask(cmd);
+  auto second = CreateTask(cmd);
+  for (int i = 0; i < 3; ++i) {
+    auto gone = test::RawConnection::Connect("127.0.0.1", codeq().port());
+    ASSERT_TRUE(gone);
+    // Corked, the request and the FIN leave in one segment: the server sees the close together
+    // with the request, never in between (that later case is the abandon of the test above).
+    const int one = 1;
+    ASSERT_EQ(::setsockopt(gone->fd(), IPPROTO_TCP, TCP_CORK, &one, sizeof one), 0);
+    ASSERT_TRUE(gone->Send(test::HttpRequestText(
+        "POST", "/v1/codeq/tasks/claim", {"Authorization: Bearer " + Worker()},
+        json::serialize(json::object{{"commands", json::array{json::value(cmd)}}, {"waitSeconds", 3}}))));
+    ::shutdown(gone->fd(), SHUT_WR);
+    EXPECT_TRUE(gone->WaitClosed(std::chrono::milliseconds(3000)));
+    EXPECT_EQ(gone->Received(), "") << "nobody to answer";
+  }
+  auto r = ClaimRaw(Worker(), {cmd});
+  ASSERT_EQ(r.status, 200) << r.Describe();
+  EXPECT_EQ(JsonString(r.Json(), "id"), JsonString(first, "id")) << "the first task kept its place";
+  EXPECT_EQ(JsonInt(r.Json(), "attempts"), 1) << "no delivery was counted for the gone clients";
+  (void)second;
+}
+
+TEST_F(ClaimTest, MoreThan100CommandsIs400) {
+  json::array many;
+  for (int i = 0; i <= 100; ++i) many.push_back(json::value(Cmd(std::to_string(i))));
+  auto r = Post("/v1/codeq/tasks/claim", Worker(), json::object{{"commands", many}});
+  EXPECT_EQ(r.status, 400) << r.Describe();
+  EXPECT_EQ(r.ErrorText(), "too many commands (max 100)");
+  many.pop_back();
+  auto ok = Post("/v1/codeq/tasks/claim", Worker(), json::object{{"commands", many}});
+  EXPECT_EQ(ok.status, 204) << ok.Describe();
 }
 
 // The disconnect watch reads the connection while the poll waits: a pipelined request that arrives
