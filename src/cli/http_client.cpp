@@ -33,9 +33,20 @@ size_t WriteBody(char* data, size_t size, size_t nmemb, void* user) {
   return n;
 }
 
-int Progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  auto* cancel = static_cast<const std::atomic<bool>*>(user);
-  return cancel != nullptr && cancel->load() ? 1 : 0;
+struct Cancel {
+  const std::atomic<bool>* flag;
+  CURL* handle;
+};
+
+// Aborts the transfer once the cancel flag is set, unless the answer has started to arrive: that
+// answer is read to its end, so a long-poll claim answered with a task is never thrown away (the
+// task would stay leased to nobody until its lease expired).
+int Progress(void* user, curl_off_t, curl_off_t dlnow, curl_off_t, curl_off_t) {
+  auto* cancel = static_cast<const Cancel*>(user);
+  if (!cancel->flag->load()) return 0;
+  long status = 0;
+  curl_easy_getinfo(cancel->handle, CURLINFO_RESPONSE_CODE, &status);
+  return status == 0 && dlnow == 0 ? 1 : 0;
 }
 
 }  // namespace
@@ -84,10 +95,11 @@ HttpResponse HttpClient::Send(const HttpRequest& req) {
   curl_easy_setopt(h, CURLOPT_USERAGENT, "codeq-cli/" CODEQ_VERSION);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &WriteBody);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+  Cancel cancel{req.cancel, h};
   if (req.cancel != nullptr) {
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &Progress);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(req.cancel));
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &cancel);
   }
 
   CURLcode rc = curl_easy_perform(h);

@@ -20,7 +20,10 @@ struct HttpRequest {
   HeaderList headers;
   std::string body;                          // sent when non-empty (or when method is POST/PUT/PATCH)
   int64_t timeout_ms = 30000;                // whole exchange
-  const std::atomic<bool>* cancel = nullptr;  // when it turns true the transfer is aborted (within ~1 s)
+  /// When it turns true the transfer is aborted (within ~1 s: libcurl looks at it about once a
+  /// second while idle), unless the answer has started to arrive: then that answer is read to
+  /// its end and returned.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct HttpResponse {

@@ -267,6 +267,21 @@ TEST_F(WorkerCli, IdleWorkerStopsPromptly) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);  // the waiting claim was cancelled
 }
 
+// A task that arrives while a stopping worker's long poll is still open (libcurl notices the stop
+// only about once a second) is handed back, not left leased to a worker that is gone.
+TEST_F(WorkerCli, TaskArrivingWhileTheWorkerStopsIsHandedBack) {
+  std::string cmd = Cmd();
+  auto w = StartCodeq({"worker", "start", "--events", cmd, "--poll", "20", "--ack", "complete"});
+  ASSERT_TRUE(w);
+  std::this_thread::sleep_for(1500ms);  // the claim is waiting
+  ASSERT_TRUE(w->Signal(SIGINT));
+  std::this_thread::sleep_for(150ms);
+  std::string id = CreateTask(cmd);
+  EXPECT_EQ(w->Wait(10s), 0) << w->Err();
+  json::value t = GetTask(id);
+  EXPECT_EQ(Str(t, "status"), "PENDING") << "left leased to a stopped worker: " << json::serialize(t) << w->Err();
+}
+
 TEST_F(WorkerCli, HandlerTimeoutFailsTheTask) {
   std::string cmd = Cmd();
   std::string id = CreateTask(cmd);
