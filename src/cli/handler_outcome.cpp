@@ -118,6 +118,13 @@ Result<Ack> ParseHandlerOutput(std::string_view text) {
                          "\" (use COMPLETED, FAILED, NACK or ABANDON)");
 }
 
+std::optional<std::string> HandlerSetupError(const HandlerRun& run) {
+  if (run.end != HandlerRun::End::kExited || (run.exit_code != 126 && run.exit_code != 127)) return std::nullopt;
+  std::string last = LastLine(run.stderr_tail);
+  return "handler could not run (exit " + std::to_string(run.exit_code) + ": command " +
+         (run.exit_code == 127 ? "not found" : "not executable") + ")" + (last.empty() ? "" : ": " + last);
+}
+
 Ack AckForRun(const HandlerRun& run, int64_t timeout_seconds) {
   std::string last = LastLine(run.stderr_tail);
   std::string suffix = last.empty() ? "" : ": " + last;

@@ -16,6 +16,7 @@
 #include <boost/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -42,6 +43,12 @@ struct Ack {
 
 /// Parses handler stdout. Errors (InvalidArgument) carry the detail after "handler output invalid: ".
 Result<Ack> ParseHandlerOutput(std::string_view stdout_text);
+
+/// Why the handler command could not be run at all, when that is what `run` shows: the shell's
+/// exit 127 (command not found) or 126 (not executable). That is a mistake in `--handler` or a
+/// missing tool, not a problem of the task: the worker hands the task back and stops, instead of
+/// failing every task of the queue the same way. nullopt for any other run.
+std::optional<std::string> HandlerSetupError(const HandlerRun& run);
 
 /// The acknowledgement for a finished (not killed-for-shutdown) run. `timeout_seconds` is only used
 /// in the timeout message.

@@ -119,8 +119,10 @@ Ack FixedAck(const WorkerOptions& opt) {
   return a;
 }
 
-// Runs the handler for one claimed task, heartbeating while it runs. nullopt = killed for shutdown.
-std::optional<Ack> RunTaskHandler(Shared& sh, ApiClient& api, const std::string& id, const ApiResult& claim) {
+// Runs the handler for one claimed task, heartbeating while it runs. nullopt = killed for shutdown,
+// or the handler command could not be run at all (then `setup_error` says why).
+std::optional<Ack> RunTaskHandler(Shared& sh, ApiClient& api, const std::string& id, const ApiResult& claim,
+                                  std::string* setup_error) {
   const WorkerOptions& opt = sh.opt;
   HandlerSpec spec;
   spec.command = opt.handler;
@@ -153,6 +155,10 @@ std::optional<Ack> RunTaskHandler(Shared& sh, ApiClient& api, const std::string&
   HandlerRun run = RunHandler(spec, hooks);
   sh.running--;
   if (run.end == HandlerRun::End::kKilled) return std::nullopt;
+  if (auto why = HandlerSetupError(run)) {
+    *setup_error = *why;
+    return std::nullopt;
+  }
   return AckForRun(run, opt.handler_timeout_seconds);
 }
 
@@ -177,8 +183,17 @@ bool Process(Shared& sh, ApiClient& api, const ApiResult& claim) {
   } else if (sh.opt.handler.empty()) {
     ack = FixedAck(sh.opt);
   } else {
-    ack = RunTaskHandler(sh, api, id, claim);
-    if (!ack) why = "worker stopped before the handler finished";
+    std::string setup_error;
+    ack = RunTaskHandler(sh, api, id, claim, &setup_error);
+    if (!setup_error.empty()) {
+      // Hand the task back and stop: the next task would fail the same way.
+      why = setup_error;
+      sh.Note("ERROR", setup_error + "; stopping the worker (check --handler)");
+      sh.failed = true;
+      sh.stop = true;
+    } else if (!ack) {
+      why = "worker stopped before the handler finished";
+    }
   }
   if (!ack) {
     ack = Ack{};

@@ -109,7 +109,6 @@ TEST_F(WorkerCli, HandlerFailuresFailTheTaskWithAClearError) {
       {"echo '{\"status\":\"DONE\"}'", "handler output invalid: unknown status \"DONE\""},
       {"echo '{\"status\":\"COMPLETED\",\"result\":\"text\"}'", "handler output invalid: \"result\" must be a JSON object"},
       {"kill -SEGV $$", "handler killed by signal 11 (SIGSEGV)"},
-      {"./does-not-exist.sh", "handler exited with code 127"},
       {"echo '{\"status\":\"FAILED\",\"error\":\"bad input\"}'", "bad input"},
       {"echo '{\"status\":\"FAILED\"}'", "handler reported FAILED"},
   };
@@ -127,6 +126,32 @@ TEST_F(WorkerCli, HandlerFailuresFailTheTaskWithAClearError) {
     ASSERT_FALSE(events.empty()) << r.Describe();
     EXPECT_EQ(Str(events.back(), "outcome"), "FAILED");
     EXPECT_EQ(Str(events.back(), "error"), Str(t, "error"));
+  }
+}
+
+// A --handler that cannot run at all (a typo: the shell's 127; not executable: 126) must not fail
+// the queue's tasks one after the other: the task goes back and the worker stops with the reason.
+TEST_F(WorkerCli, HandlerThatCannotRunHandsTheTaskBackAndStopsTheWorker) {
+  WriteScript("not-executable.sh", "#!/bin/sh\necho '{\"status\":\"COMPLETED\"}'\n");
+  std::filesystem::permissions(dir() + "/not-executable.sh", std::filesystem::perms::owner_read |
+                                                                std::filesystem::perms::owner_write);
+  struct Case {
+    std::string handler, error;
+  };
+  const std::vector<Case> cases = {{"./does-not-exist.sh", "handler could not run (exit 127: command not found)"},
+                                   {"./not-executable.sh", "handler could not run (exit 126: command not executable)"}};
+  for (size_t i = 0; i < cases.size(); ++i) {
+    std::string cmd = Cmd(std::to_string(i));
+    std::string first = CreateTask(cmd);
+    std::string second = CreateTask(cmd);
+    auto r = Codeq({"worker", "start", "--events", cmd, "--concurrency", "1", "--handler", cases[i].handler});
+    EXPECT_EQ(r.exit_code, 1) << r.Describe();
+    EXPECT_NE(r.err.find("[ERROR] " + cases[i].error), std::string::npos) << r.Describe();
+    EXPECT_NE(r.err.find("stopping the worker (check --handler)"), std::string::npos) << r.Describe();
+    for (const auto& id : {first, second}) {
+      json::value t = GetTask(id);
+      EXPECT_EQ(Str(t, "status"), "PENDING") << cases[i].handler << ": " << json::serialize(t);
+    }
   }
 }
 
