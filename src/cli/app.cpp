@@ -11,6 +11,10 @@ int Main(int argc, char** argv) {
   CLI::App app{"codeQ: a durable task queue over HTTP"};
   app.set_version_flag("--version,-V", std::string("codeq ") + CODEQ_VERSION);
   app.require_subcommand(0, 1);
+  // Usage errors read like every other error of the CLI (docs/cli.md): "[ERROR] …".
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return std::string("[ERROR] ") + e.what() + "\nRun with --help for more information.\n";
+  });
   CommandRegistry registry;
   RegisterServeCommand(app, registry);
   RegisterClientCommands(app, registry);

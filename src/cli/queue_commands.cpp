@@ -147,7 +147,7 @@ void RegisterQueueCommands(CLI::App& app, CommandRegistry& registry, const Conte
       ->type_name("TIME|AGE");
   cleanup->add_option("--limit", co->limit, "at most this many tasks (default: the server's 1000)")
       ->type_name("N")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegativeInteger());
   cleanup->add_flag("--include-active", co->include_active,
                     "also delete non-terminal tasks idle past the deadline (D12; dangerous)");
   cleanup->add_option("--tenant", co->tenant, "another tenant (admin token without a tenant only)")

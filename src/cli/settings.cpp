@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/url/parse.hpp>
 #include <cctype>
+#include <charconv>
 #include <map>
 
 #include "cli/cli_status.h"
@@ -66,7 +67,7 @@ void AddGlobalFlags(CLI::App& app, GlobalFlags& f) {
   app.add_option("--timeout", f.timeout_seconds, "HTTP timeout in seconds (default 30)")
       ->group(group)
       ->type_name("S")
-      ->check(CLI::PositiveNumber);
+      ->check(PositiveInteger());
 }
 
 std::string HelpFooter(const std::string& examples) {
@@ -95,6 +96,28 @@ CLI::Option* AsDuration(CLI::Option* opt) {
   unit.description("");
   return opt->transform(unit);
 }
+
+namespace {
+
+// A whole-number check: "" when `text` is an integer at least `min`, else the message.
+CLI::Validator IntegerAtLeast(int64_t min, std::string name, std::string message) {
+  CLI::Validator v(
+      [min, message](std::string& text) -> std::string {
+        int64_t n = 0;
+        const char* end = text.data() + text.size();
+        auto [ptr, ec] = std::from_chars(text.data(), end, n);
+        if (ec != std::errc() || ptr != end) return "'" + text + "' is not a whole number";
+        return n < min ? message : std::string();
+      },
+      "", std::move(name));
+  return v;
+}
+
+}  // namespace
+
+CLI::Validator PositiveInteger() { return IntegerAtLeast(1, "POSITIVE", "must be greater than 0"); }
+
+CLI::Validator NonNegativeInteger() { return IntegerAtLeast(0, "NONNEGATIVE", "must not be negative"); }
 
 Result<ClientSettings> ResolveSettings(const GlobalFlags& flags, const EnvLookup& env, bool allow_missing_profile) {
   ClientSettings s;

@@ -77,4 +77,10 @@ std::string MaskSecret(const std::string& secret);
 /// ("90", "90s", "5m", "2h", "1d").
 CLI::Option* AsDuration(CLI::Option* opt);
 
+/// Checks of whole-number options with plain messages ("--lease: must be greater than 0", "must
+/// not be negative", "'x' is not a whole number"); CLI11's PositiveNumber/NonNegativeNumber print
+/// "not in range 0.000000 to <300 digits>". Run after AsDuration's transform (on seconds).
+CLI::Validator PositiveInteger();
+CLI::Validator NonNegativeInteger();
+
 }  // namespace codeq::cli

@@ -154,7 +154,10 @@ void RegisterTokenCommands(CLI::App& app, CommandRegistry& registry, const Conte
       ->required()
       ->check(CLI::IsMember({"producer", "worker", "admin"}))
       ->type_name("ROLE");
-  mint->add_option("--sub", m->sub, "subject (default cli-<role>); workers sharing a subject share leases")->type_name("SUB");
+  mint->add_option("--sub", m->sub, "subject (default cli-<role>); workers sharing a subject share leases")
+      ->check(CLI::Validator([](std::string& v) { return v.empty() ? std::string("must not be empty") : std::string(); },
+                             "", "NONEMPTY"))
+      ->type_name("SUB");
   mint->add_option("--tenant", m->tenant, "tenantId claim (default none: unscoped queues)")->type_name("TENANT");
   mint->add_option("--events", m->events, "eventTypes claim, comma-separated (worker default *)")
       ->delimiter(',')
@@ -163,7 +166,7 @@ void RegisterTokenCommands(CLI::App& app, CommandRegistry& registry, const Conte
       ->delimiter(',')
       ->type_name("S1,S2");
   AsDuration(mint->add_option("--ttl", m->ttl_seconds, "lifetime (default 24h)")
-                 ->check(CLI::PositiveNumber)
+                 ->check(PositiveInteger())
                  ->type_name("DURATION"));
   mint->add_option("--key", m->key, "private key (PEM)")->type_name("PEM")->default_str(kDefaultKey);
   mint->add_option("--issuer", m->issuer, "iss claim")->type_name("ISS")->default_str(kDevIssuer);

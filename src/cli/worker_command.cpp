@@ -38,11 +38,11 @@ void RegisterWorkerCommands(CLI::App& app, CommandRegistry& registry, const Cont
                     "shell command run for each task (via /bin/sh -c); without it tasks get the --ack action")
       ->type_name("CMD");
   AsDuration(start->add_option("--lease,--lease-seconds", o->lease_seconds, "lease per claim and heartbeat extension (default 60s)")
-                 ->check(CLI::PositiveNumber)
+                 ->check(PositiveInteger())
                  ->type_name("DURATION"));
   AsDuration(start->add_option("--poll,--wait-seconds", o->poll_seconds,
                                "long-poll wait per claim request (default 10s; the server caps it at 30s)")
-                 ->check(CLI::NonNegativeNumber)
+                 ->check(NonNegativeInteger())
                  ->type_name("DURATION"));
   start->add_flag("--once", o->once, "stop after the first task was acknowledged (exit 1 if that failed)");
   start->add_option("--ack", o->ack,
@@ -51,16 +51,16 @@ void RegisterWorkerCommands(CLI::App& app, CommandRegistry& registry, const Cont
       ->check(CLI::IsMember({"complete", "abandon", "nack", "none"}))
       ->type_name("ACTION");
   AsDuration(start->add_option("--nack-delay", o->nack_delay_seconds, "delay of --ack nack (default 5s)")
-                 ->check(CLI::NonNegativeNumber)
+                 ->check(NonNegativeInteger())
                  ->type_name("DURATION"));
   AsDuration(start->add_option("--grace", o->grace_seconds,
                                "after SIGINT/SIGTERM, how long running handlers may finish before their tasks "
                                "are abandoned (default 30s)")
-                 ->check(CLI::NonNegativeNumber)
+                 ->check(NonNegativeInteger())
                  ->type_name("DURATION"));
   AsDuration(start->add_option("--handler-timeout", o->handler_timeout_seconds,
                                "kill a handler running longer than this and fail its task (default 0 = no limit)")
-                 ->check(CLI::NonNegativeNumber)
+                 ->check(NonNegativeInteger())
                  ->type_name("DURATION"));
   registry.Add(start, [ctx, o] {
     auto settings = ctx->Settings();

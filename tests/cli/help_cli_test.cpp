@@ -31,5 +31,23 @@ TEST_F(HelpCli, EveryCommandHasHelpWithAnExample) {
   EXPECT_EQ(Codeq({"task"}).exit_code, 2);
 }
 
+// Flag mistakes are usage errors (exit 2) with the CLI's "[ERROR] " prefix and a plain reason.
+TEST_F(HelpCli, BadFlagValuesAreUsageErrorsWithPlainMessages) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"worker", "start", "--events", "x", "--lease", "0"}, "[ERROR] --lease: must be greater than 0"},
+      {{"token", "mint", "--role", "worker", "--ttl", "0"}, "[ERROR] --ttl: must be greater than 0"},
+      {{"admin", "cleanup", "--limit", "-3"}, "[ERROR] --limit: must not be negative"},
+      {{"worker", "start", "--events", "x", "--grace", "-1"}, "[ERROR] --grace: must not be negative"},
+      {{"token", "mint", "--role", "worker", "--sub", ""}, "[ERROR] --sub: must not be empty"},
+      {{"task", "create"}, "[ERROR] --event is required"},
+  };
+  for (const auto& [args, message] : cases) {
+    auto r = Codeq(args);
+    EXPECT_EQ(r.exit_code, 2) << r.Describe();
+    EXPECT_EQ(r.err.rfind(message, 0), 0u) << r.Describe();
+    EXPECT_NE(r.err.find("Run with --help"), std::string::npos) << r.Describe();
+  }
+}
+
 }  // namespace
 }  // namespace codeq::clitest
