@@ -1,5 +1,6 @@
 #include "api/json_body.h"
 
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/url/parse.hpp>
 
 #include <cmath>
@@ -12,23 +13,79 @@ namespace {
 /// False when `v` holds a non-finite number anywhere: Boost.JSON reads a number beyond the double
 /// range (1e400) as ±infinity, which serializes as `Infinity`, not JSON. O(size); the parser has
 /// already bounded the depth.
-bool AllNumbersFinite(const json::value& v) {
+/// Also sets `big_integral` when a double is a whole number beyond the 64-bit integer range: it may
+/// come from an integer literal Boost.JSON could not hold exactly (see HasOversizedIntegerLiteral).
+bool AllNumbersFinite(const json::value& v, bool& big_integral) {
   switch (v.kind()) {
-    case json::kind::double_:
-      return std::isfinite(v.get_double());
+    case json::kind::double_: {
+      const double d = v.get_double();
+      if (std::isfinite(d) && std::fabs(d) >= 9223372036854775808.0 && d == std::trunc(d)) big_integral = true;
+      return std::isfinite(d);
+    }
     case json::kind::array:
       for (const auto& e : v.get_array()) {
-        if (!AllNumbersFinite(e)) return false;
+        if (!AllNumbersFinite(e, big_integral)) return false;
       }
       return true;
     case json::kind::object:
       for (const auto& kv : v.get_object()) {
-        if (!AllNumbersFinite(kv.value())) return false;
+        if (!AllNumbersFinite(kv.value(), big_integral)) return false;
       }
       return true;
     default:
       return true;
   }
+}
+
+/// A boost::json::basic_parser handler that only looks at number literals: `found` turns true for
+/// a literal without fraction or exponent that the parser had to read as a double (it did not fit
+/// int64/uint64), i.e. an integer that cannot be kept exactly (SPEC D17).
+struct OversizedIntegerFinder {
+  static constexpr std::size_t max_array_size = -1;
+  static constexpr std::size_t max_object_size = -1;
+  static constexpr std::size_t max_string_size = -1;
+  static constexpr std::size_t max_key_size = -1;
+  bool found = false;
+  std::string number;  // the parts of a number split across writes (not with one write)
+
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+  bool on_array_begin(json::error_code&) { return true; }
+  bool on_array_end(std::size_t, json::error_code&) { return true; }
+  bool on_object_begin(json::error_code&) { return true; }
+  bool on_object_end(std::size_t, json::error_code&) { return true; }
+  bool on_string_part(json::string_view, std::size_t, json::error_code&) { return true; }
+  bool on_string(json::string_view, std::size_t, json::error_code&) { return true; }
+  bool on_key_part(json::string_view, std::size_t, json::error_code&) { return true; }
+  bool on_key(json::string_view, std::size_t, json::error_code&) { return true; }
+  bool on_number_part(json::string_view s, json::error_code&) {
+    number.append(s.data(), s.size());
+    return true;
+  }
+  bool on_int64(int64_t, json::string_view, json::error_code&) { return Reset(); }
+  bool on_uint64(uint64_t, json::string_view, json::error_code&) { return Reset(); }
+  bool on_double(double, json::string_view s, json::error_code&) {
+    number.append(s.data(), s.size());
+    if (number.find_first_of(".eE") == std::string::npos) found = true;
+    return Reset();
+  }
+  bool on_bool(bool, json::error_code&) { return true; }
+  bool on_null(json::error_code&) { return true; }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+  bool Reset() {
+    number.clear();
+    return true;
+  }
+};
+
+/// Whether `body` (already parsed successfully) has an integer literal beyond the 64-bit range.
+/// A second pass over the text, run only when the parsed value shows a candidate. O(size).
+bool HasOversizedIntegerLiteral(std::string_view body, const json::parse_options& opts) {
+  json::basic_parser<OversizedIntegerFinder> p(opts);
+  json::error_code ec;
+  p.write_some(false, body.data(), body.size(), ec);
+  return !ec && p.handler().found;
 }
 
 }  // namespace
@@ -45,7 +102,12 @@ Result<json::object> ParseObjectBody(std::string_view body, bool empty_is_object
   opts.max_depth = 64;
   json::error_code ec;
   json::value v = json::parse(body, ec, json::storage_ptr(), opts);
-  if (ec || !v.is_object() || !AllNumbersFinite(v)) return InvalidArgument(std::string(error_text));
+  bool big_integral = false;
+  if (ec || !v.is_object() || !AllNumbersFinite(v, big_integral)) return InvalidArgument(std::string(error_text));
+  // SPEC D17 keeps integers exactly; one that does not fit 64 bits could only be rounded.
+  if (big_integral && HasOversizedIntegerLiteral(body, opts)) {
+    return InvalidArgument(std::string(error_text) + ": integer out of range (at most 64 bits)");
+  }
   return std::move(v.as_object());
 }
 

@@ -14,7 +14,9 @@ namespace codeq::api {
 /// Parses a request body as a JSON object. An empty (or all-whitespace) body is `{}` when
 /// `empty_is_object` (D9). Invalid JSON, invalid UTF-8, lone surrogates or a non-object →
 /// InvalidArgument(error_text). Nesting deeper than 64 levels, and numbers beyond the double range
-/// (which could not be stored back as JSON), are rejected the same way.
+/// (which could not be stored back as JSON), are rejected the same way. An integer literal beyond
+/// the 64-bit range (which could only be rounded, against SPEC D17's "integers are preserved
+/// exactly") gives InvalidArgument("<error_text>: integer out of range (at most 64 bits)").
 Result<boost::json::object> ParseObjectBody(std::string_view body, bool empty_is_object,
                                             std::string_view error_text);
 

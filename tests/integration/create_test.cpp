@@ -68,6 +68,31 @@ TEST_F(CreateTaskTest, PayloadIsCanonicalAndIntegersExact) {
   EXPECT_EQ(JsonString(c, "payload"), expected) << "the claimed task carries the same payload text";
 }
 
+// D17: integers are kept exactly. One beyond 64 bits could only be rounded (Boost.JSON reads it as
+// a double), so it is refused with a clear reason; an exponent literal of the same size is a
+// double and is kept as one.
+TEST_F(CreateTaskTest, IntegerBeyond64BitsIsRefusedNotRounded) {
+  const std::string cmd = Cmd();
+  for (const std::string payload : {"123456789012345678901234567890", R"({"x":[1,-99999999999999999999]})",
+                                    "18446744073709551616"}) {
+    auto r = CreateRaw(R"({"command":")" + cmd + R"(","payload":)" + payload + "}");
+    EXPECT_EQ(r.status, 400) << payload << " " << r.Describe();
+    EXPECT_EQ(r.ErrorText(), "invalid body: integer out of range (at most 64 bits)") << payload;
+  }
+  auto exp = CreateRaw(R"({"command":")" + cmd + R"(","payload":1e30})");
+  EXPECT_EQ(exp.status, 202) << exp.Describe();
+  EXPECT_EQ(JsonString(exp.Json(), "payload"), "1E30");
+  auto text = CreateRaw(R"({"command":")" + cmd + R"(","payload":"123456789012345678901234567890"})");
+  EXPECT_EQ(text.status, 202) << text.Describe();
+  // The same rule guards a result's JSON.
+  auto task = CreateTask(cmd);
+  auto claimed = ClaimOne(cmd);
+  auto res = Call("POST", TaskPath(JsonString(claimed, "id"), "result"), Worker(),
+                  R"({"status":"COMPLETED","result":{"big":123456789012345678901234567890}})");
+  EXPECT_EQ(res.status, 400) << res.Describe();
+  (void)task;
+}
+
 TEST_F(CreateTaskTest, NonObjectPayloadsAreAccepted) {
   const std::string cmd = Cmd();
   struct Case {
