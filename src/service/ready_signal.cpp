@@ -93,7 +93,15 @@ size_t ReadySignal::WaiterCount() const {
 ReadySignal::Waiter::Waiter(ReadySignal& owner, asio::any_io_executor ex, std::vector<std::string> keys)
     : owner_(owner), timer_(ex), keys_(std::move(keys)) {}
 
-ReadySignal::Waiter::~Waiter() { owner_.Unregister(this); }
+ReadySignal::Waiter::~Waiter() {
+  if (!left_) owner_.Unregister(this);
+}
+
+bool ReadySignal::Waiter::Leave() {
+  if (!left_) owner_.Unregister(this);
+  left_ = true;
+  return notified_.load();
+}
 
 // Called from any thread by someone holding a reference (not the registry lock): the flag is set
 // first, then the cancel is posted to the waiter's own executor, so a wake-up is never lost

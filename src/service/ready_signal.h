@@ -62,6 +62,11 @@ class ReadySignal::Waiter : public std::enable_shared_from_this<ReadySignal::Wai
   boost::asio::awaitable<bool> Wait(std::chrono::milliseconds timeout);
   /// Whether a notification arrived that no Wait has consumed yet. O(1).
   bool Pending() const { return notified_.load(); }
+  /// Unregisters now (the destructor then has nothing left to do) and returns whether a
+  /// notification arrived that no Wait consumed: final, since Notify picks waiters under the
+  /// registry lock, so a wake-up taken by a leaving waiter can be passed on, never lost.
+  /// O(keys · log waiters).
+  bool Leave();
 
  private:
   friend class ReadySignal;
@@ -71,6 +76,7 @@ class ReadySignal::Waiter : public std::enable_shared_from_this<ReadySignal::Wai
   boost::asio::steady_timer timer_;
   std::vector<std::string> keys_;
   std::atomic<bool> notified_{false};
+  bool left_ = false;  // Leave() ran
 };
 
 }  // namespace codeq

@@ -170,7 +170,7 @@ Async<Result<std::vector<Task>>> Scheduler::ClaimBatch(const std::string& worker
   for (;;) {
     if (poll) {
       Now now = CurrentTime();
-      if (RepairDue(tenant, commands)) {
+      if (!client_gone() && RepairDue(tenant, commands)) {
         RepairInput repair{tenant, commands, opts_.inspect_limit, opts_.max_attempts_default,
                            [this](int a) { return Backoff(a); }, now};
         auto start = std::chrono::steady_clock::now();
@@ -186,7 +186,7 @@ Async<Result<std::vector<Task>>> Scheduler::ClaimBatch(const std::string& worker
       // claim shares fsyncs/round trips without firing max_tasks claims at a nearly empty queue.
       size_t round = 1;
       bool dry = false;
-      while (!dry && out.size() < static_cast<size_t>(max_tasks)) {
+      while (!dry && out.size() < static_cast<size_t>(max_tasks) && !client_gone()) {
         size_t k = std::min({round, static_cast<size_t>(max_tasks) - out.size(), kMaxClaimRound});
         std::vector<std::optional<Result<std::optional<Task>>>> got(k);
         ClaimInput in{worker_id, tenant, commands, lease_seconds, opts_.inspect_limit, now};
@@ -208,9 +208,11 @@ Async<Result<std::vector<Task>>> Scheduler::ClaimBatch(const std::string& worker
         round *= 2;
         now = CurrentTime();
       }
-      if (!out.empty() && client_gone()) {
-        // The client went away while these were being claimed: nobody will work on them. Leave
-        // the waiter list first, so the wake-up each abandon sends reaches a client still there.
+      if (client_gone()) {
+        // The client went away (at the latest while these were being claimed): nobody will work
+        // on them. Leave the waiter list first, so the wake-up each abandon sends, and one this
+        // waiter took, reach a client still there.
+        if (waiter && waiter->Leave()) NotifyEach(tenant, commands);
         waiter.reset();
         for (const Task& t : out) {
           auto back = co_await Abandon(tenant, t.id, worker_id);
@@ -222,10 +224,7 @@ Async<Result<std::vector<Task>>> Scheduler::ClaimBatch(const std::string& worker
         // A notification wakes one waiter per ready task, but more may be ready than were announced
         // (a background promotion, another instance's creates): pass the turn to the next waiter.
         // So does a notification that reached this waiter while it was busy polling.
-        if (waiter && (waited || waiter->Pending())) {
-          waiter.reset();  // unregister first, so the turn goes to another waiter
-          ready_.Notify(tenant, out.back().command);
-        }
+        if (waiter && (waiter->Leave() || waited)) ready_.Notify(tenant, out.back().command);
         co_return out;
       }
     }
@@ -235,18 +234,19 @@ Async<Result<std::vector<Task>>> Scheduler::ClaimBatch(const std::string& worker
     bool notified = false;
     if (!client_gone()) notified = co_await waiter->Wait(std::min(remaining, opts_.poll_interval));
     if (client_gone()) {
-      // Pass on a wake-up this waiter took: its task is for someone still listening.
-      if (notified || waiter->Pending()) {
-        std::vector<std::string> keys = commands;
-        waiter.reset();
-        for (const auto& cmd : keys) ready_.Notify(tenant, cmd);
-      }
+      // Pass on a wake-up this waiter took: its task is for someone still listening. Which of
+      // the commands it was for is not known, so each gets one.
+      if (waiter->Leave() || notified) NotifyEach(tenant, commands);
       co_return out;
     }
     waited = true;
     // Timer wake-ups of many waiters on the same commands re-check the store once per interval.
     poll = notified || shutting_down_.load() || ready_.TakePollTurn(*waiter, opts_.poll_interval);
   }
+}
+
+void Scheduler::NotifyEach(const std::string& tenant, const std::vector<std::string>& commands) {
+  for (const auto& cmd : commands) ready_.Notify(tenant, cmd);
 }
 
 Async<Result<Task>> Scheduler::Heartbeat(const std::string& tenant, const std::string& id,

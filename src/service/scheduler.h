@@ -171,6 +171,9 @@ class Scheduler {
   ReadySignal& ready_signal() { return ready_; }
 
  private:
+  /// One wake-up for each command's waiters (a wake-up taken by a leaving waiter, whose command is
+  /// not known). O(commands · waiters per key).
+  void NotifyEach(const std::string& tenant, const std::vector<std::string>& commands);
   int64_t Backoff(int attempts) const;
   /// codeq_store_operation_duration_seconds{op} for a store call that began at `start`.
   void ObserveStore(std::string_view op, std::chrono::steady_clock::time_point start);

@@ -30,8 +30,7 @@ class ClaimCancelTest : public StoreContract {
   // zero; before the claim starts with kBeforeStart. Runs as the HTTP server does:
   // throw_if_cancelled off.
   Result<std::vector<Task>> CancelledClaim(const std::string& command, std::chrono::milliseconds cancel_after) {
-    std::shared_ptr<Store> store(&this->store(), [](Store*) {});  // not owned
-    Scheduler scheduler(store, clock_, metrics_, SchedulerOptions{});
+    Scheduler& scheduler = GetScheduler();
     asio::io_context ctx;
     asio::cancellation_signal signal;
     auto claim = [&]() -> asio::awaitable<std::optional<Result<std::vector<Task>>>> {
@@ -54,8 +53,33 @@ class ClaimCancelTest : public StoreContract {
     return std::move(*fut.get());
   }
 
+  // One scheduler per test. Claim-time repair runs at most once an hour, so after WarmUp the
+  // first store call of a claim is the claim itself (the cancellation can be aimed at it).
+  Scheduler& GetScheduler() {
+    if (!scheduler_) {
+      std::shared_ptr<Store> store(&this->store(), [](Store*) {});  // not owned
+      SchedulerOptions o;
+      o.repair_interval = std::chrono::hours(1);
+      scheduler_ = std::make_unique<Scheduler>(store, clock_, metrics_, o);
+    }
+    return *scheduler_;
+  }
+
+  // A claim of `command` without waiting, on an empty queue: it takes the repair turn.
+  void WarmUp(const std::string& command) {
+    std::vector<std::string> commands{command};
+    auto r = Await(GetScheduler().ClaimBatch("warm", "", std::move(commands), 30, 0, 1));
+    ASSERT_TRUE(r.ok() && r->empty());
+  }
+
+  void TearDown() override {
+    scheduler_.reset();
+    StoreContract::TearDown();
+  }
+
   SystemClock clock_;
   Metrics metrics_;
+  std::unique_ptr<Scheduler> scheduler_;
 };
 
 TEST_P(ClaimCancelTest, CancelledLongPollStopsWaitingAndClaimsNothing) {
@@ -71,8 +95,11 @@ TEST_P(ClaimCancelTest, CancelledLongPollStopsWaitingAndClaimsNothing) {
 }
 
 TEST_P(ClaimCancelTest, TaskClaimedForAClientThatWentAwayIsAbandoned) {
+  WarmUp("cc-ready");
   Task t = Create("cc-ready");
-  // The cancellation lands while the first claim is in the store: it succeeds, then is undone.
+  Create("cc-ready");
+  // The cancellation lands while the claim is in the store (the claim's first store call after
+  // the warm-up): it succeeds, is handed back, and no further claim is made for the gone client.
   auto r = CancelledClaim("cc-ready", std::chrono::milliseconds(0));
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_TRUE(r->empty());
@@ -81,7 +108,10 @@ TEST_P(ClaimCancelTest, TaskClaimedForAClientThatWentAwayIsAbandoned) {
   EXPECT_EQ(back->status, "PENDING");
   EXPECT_EQ(back->worker_id, "");
   EXPECT_EQ(back->attempts, 1);  // the claim counted (D2); abandon leaves attempts as they are
-  // Immediately claimable again, not after the 30 s lease.
+  // Immediately claimable again, not after the 30 s lease; the second task was never claimed.
+  Task other = ClaimOne("w2", "", {"cc-ready"});
+  EXPECT_EQ(other.attempts, 1) << "the untouched task comes first now: the abandoned one queues behind it";
+  EXPECT_NE(other.id, t.id);
   EXPECT_EQ(ClaimOne("w2", "", {"cc-ready"}).id, t.id);
 }
 
