@@ -346,6 +346,9 @@ int RunServe(const ConfigFlags& flags) {
     std::cerr << "[ERROR] invalid config: " << policy.status().message() << "\n";  // exit 2 as §8.1
     return 2;
   }
+  // Before the store, so it is destroyed after it: a store closing at exit still hands its last
+  // completions to this (stopped) io_context, which then drops them.
+  asio::io_context ioc;
   auto store = OpenStore(config, clock);
   if (!store.ok()) {
     std::cerr << "[ERROR] " << store.status().message() << "\n";
@@ -365,7 +368,6 @@ int RunServe(const ConfigFlags& flags) {
   Authenticator auth(auth_options, producer, worker);
   api::Api api(scheduler, auth, metrics, &hooks.sender.policy());
 
-  asio::io_context ioc;
   http::ServerOptions so;
   so.address = config.listen_address;
   so.port = static_cast<uint16_t>(config.port);

@@ -1,5 +1,9 @@
 #include "http/server.h"
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -169,14 +173,9 @@ class ConnectionWatch final : public RequestContext {
   // Whether the peer has closed or reset the connection with nothing unread before that: a
   // non-blocking peek at one byte. O(1), one syscall.
   bool PeerClosed() {
-    boost::system::error_code ec, ignored;
-    const bool was_non_blocking = socket_.non_blocking();
-    socket_.non_blocking(true, ec);
-    if (ec) return false;
     char byte = 0;
-    socket_.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
-    if (!was_non_blocking) socket_.non_blocking(false, ignored);
-    return ec == asio::error::eof || ec == asio::error::connection_reset;
+    const ssize_t n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
   }
 
   // Every step runs on the connection's strand (the socket's executor), as the request coroutine.

@@ -394,7 +394,8 @@ TEST_F(EmbeddedStoreTest, MemoryOnlyCallsDuringWriteGroupsAreQueuedNotBlockedAnd
   stop = true;
   for (auto& w : writers) w.join();
   EXPECT_GT(s->QueuedMemoryOpCount(), 0u) << "no memory-only call met a running write group";
-  EXPECT_LT(s->QueuedMemoryOpCount(), static_cast<uint64_t>(4 * reads)) << "some should run inline";
+  // Three memory-only calls per read loop: fewer queued than that means some ran inline.
+  EXPECT_LT(s->QueuedMemoryOpCount(), static_cast<uint64_t>(3 * reads)) << "none ran on the caller's thread";
   std::set<int64_t> distinct(turns.begin(), turns.end());
   EXPECT_EQ(distinct.size(), turns.size()) << "a round-robin turn was handed out twice";
   EXPECT_EQ(*distinct.rbegin(), static_cast<int64_t>(turns.size()));

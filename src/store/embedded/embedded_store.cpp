@@ -196,11 +196,17 @@ template <typename T, typename F>
 Async<Result<T>> RunMemoryOp(embedded::Engine& engine, embedded::EngineThread& pool,
                              embedded::GroupCommit* commit, bool durable, F fn) {
   std::optional<T> value;
+  std::optional<Status> failed;
   uint64_t seq = 0;
   if (engine.TryLocked([&] {
-        value.emplace(fn());
+        try {
+          value.emplace(fn());
+        } catch (const std::exception& e) {  // as TypedOp::Run on the queued path
+          failed = Internal(std::string("store error: ") + e.what());
+        }
         seq = engine.db()->GetLatestSequenceNumber();  // no group is open: all it saw is written
       })) {
+    if (failed) co_return *failed;
     if (durable && commit) {
       auto wait = commit->WaitDurable(seq);
       co_await std::move(wait);
