@@ -103,11 +103,14 @@ Result<json::object> ParseObjectBody(std::string_view body, bool empty_is_object
   json::error_code ec;
   json::value v = json::parse(body, ec, json::storage_ptr(), opts);
   bool big_integral = false;
-  if (ec || !v.is_object() || !AllNumbersFinite(v, big_integral)) return InvalidArgument(std::string(error_text));
-  // SPEC D17 keeps integers exactly; one that does not fit 64 bits could only be rounded.
-  if (big_integral && HasOversizedIntegerLiteral(body, opts)) {
+  if (ec || !v.is_object()) return InvalidArgument(std::string(error_text));
+  const bool finite = AllNumbersFinite(v, big_integral);
+  // SPEC D17 keeps integers exactly; one that does not fit 64 bits could only be rounded (and one
+  // beyond the double range would become infinity).
+  if ((big_integral || !finite) && HasOversizedIntegerLiteral(body, opts)) {
     return InvalidArgument(std::string(error_text) + ": integer out of range (at most 64 bits)");
   }
+  if (!finite) return InvalidArgument(std::string(error_text));
   return std::move(v.as_object());
 }
 

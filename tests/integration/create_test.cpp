@@ -73,8 +73,10 @@ TEST_F(CreateTaskTest, PayloadIsCanonicalAndIntegersExact) {
 // double and is kept as one.
 TEST_F(CreateTaskTest, IntegerBeyond64BitsIsRefusedNotRounded) {
   const std::string cmd = Cmd();
-  for (const std::string payload : {"123456789012345678901234567890", R"({"x":[1,-99999999999999999999]})",
-                                    "18446744073709551616"}) {
+  const std::string beyond_double(400, '9');  // would even become infinity as a double
+  for (const std::string& payload : {std::string("123456789012345678901234567890"),
+                                     std::string(R"({"x":[1,-99999999999999999999]})"),
+                                     std::string("18446744073709551616"), beyond_double}) {
     auto r = CreateRaw(R"({"command":")" + cmd + R"(","payload":)" + payload + "}");
     EXPECT_EQ(r.status, 400) << payload << " " << r.Describe();
     EXPECT_EQ(r.ErrorText(), "invalid body: integer out of range (at most 64 bits)") << payload;
