@@ -120,7 +120,11 @@ Result<Ack> ParseHandlerOutput(std::string_view text) {
 
 std::optional<std::string> HandlerSetupError(const HandlerRun& run) {
   if (run.end != HandlerRun::End::kExited || (run.exit_code != 126 && run.exit_code != 127)) return std::nullopt;
+  // Only when the shell that runs --handler says so itself ("/bin/sh: 1: ./h.sh: not found"): a
+  // handler script whose own command is missing for some tasks ("./h.sh: 3: tool: not found")
+  // fails just those tasks, as any other exit code.
   std::string last = LastLine(run.stderr_tail);
+  if (last.rfind("/bin/sh: ", 0) != 0 && last.rfind("sh: ", 0) != 0) return std::nullopt;
   return "handler could not run (exit " + std::to_string(run.exit_code) + ": command " +
          (run.exit_code == 127 ? "not found" : "not executable") + ")" + (last.empty() ? "" : ": " + last);
 }

@@ -45,7 +45,8 @@ struct Ack {
 Result<Ack> ParseHandlerOutput(std::string_view stdout_text);
 
 /// Why the handler command could not be run at all, when that is what `run` shows: the shell's
-/// exit 127 (command not found) or 126 (not executable). That is a mistake in `--handler` or a
+/// exit 127 (command not found) or 126 (not executable), reported by the `/bin/sh` that runs
+/// `--handler` itself (its stderr line starts with "/bin/sh: " or "sh: "). That is a mistake in `--handler` or a
 /// missing tool, not a problem of the task: the worker hands the task back and stops, instead of
 /// failing every task of the queue the same way. nullopt for any other run.
 std::optional<std::string> HandlerSetupError(const HandlerRun& run);

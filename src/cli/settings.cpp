@@ -104,8 +104,10 @@ CLI::Validator IntegerAtLeast(int64_t min, std::string name, std::string message
   CLI::Validator v(
       [min, message](std::string& text) -> std::string {
         int64_t n = 0;
+        const char* begin = text.data() + (text.size() > 1 && text[0] == '+' ? 1 : 0);
         const char* end = text.data() + text.size();
-        auto [ptr, ec] = std::from_chars(text.data(), end, n);
+        auto [ptr, ec] = std::from_chars(begin, end, n);
+        if (ec == std::errc::result_out_of_range) return "'" + text + "' is too large";
         if (ec != std::errc() || ptr != end) return "'" + text + "' is not a whole number";
         return n < min ? message : std::string();
       },
