@@ -163,7 +163,7 @@ class ConnectionWatch final : public RequestContext {
     tcp::socket& socket;  // valid while a read is pending: Finish waits for it
     std::shared_ptr<asio::cancellation_signal> cancel;
     asio::steady_timer done;  // cancelled when the pending read completes (Finish waits on it)
-    std::array<char, 4096> chunk{};
+    std::array<char, 128> chunk{};  // small: every waiting long poll holds one
     std::string early;  // bytes of a pipelined next request
     bool handler_running = true;
     bool read_pending = false;
