@@ -12,7 +12,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <algorithm>
 #include <atomic>
-#include <mutex>
 #include <optional>
 #include <vector>
 #include <thread>
@@ -20,6 +19,7 @@
 #include "store/embedded/background.h"
 #include "store/embedded/engine.h"
 #include "store/embedded/group_commit.h"
+#include "domain/drain_queue.h"
 #include "domain/run_on_pool.h"
 
 namespace codeq {
@@ -91,14 +91,7 @@ struct EngineThread {
 
   /// Queues `op`; starts a drain on the engine thread unless one is running. O(1).
   void Submit(std::unique_ptr<EngineOp> op) {
-    bool start = false;
-    {
-      std::lock_guard lock(mu);
-      pending.push_back(std::move(op));
-      start = !scheduled;
-      scheduled = true;
-    }
-    if (start) boost::asio::post(thread, [this] { Drain(); });
+    if (queue.Push(std::move(op))) boost::asio::post(thread, [this] { Drain(); });
   }
 
   /// Runs everything queued, in order, until the queue is empty.
@@ -112,15 +105,7 @@ struct EngineThread {
       for (EngineOp* op : grouped) op->Complete(seq);
       grouped.clear();
     };
-    for (;;) {
-      {
-        std::lock_guard lock(mu);
-        if (pending.empty()) {
-          scheduled = false;
-          return;
-        }
-        taken.swap(pending);
-      }
+    while (queue.Take(taken)) {
       grouped.reserve(std::min(taken.size(), kMaxGroup));
       for (auto& op : taken) {
         if (grouped.empty()) engine.BeginGroup();
@@ -129,16 +114,13 @@ struct EngineThread {
         if (grouped.size() >= kMaxGroup) close_group();
       }
       close_group();
-      taken.clear();
     }
   }
 
   Engine& engine;
   boost::asio::thread_pool thread;  // one thread
   boost::asio::thread_pool side;    // reads and Cleanup
-  std::mutex mu;
-  std::vector<std::unique_ptr<EngineOp>> pending;
-  bool scheduled = false;
+  DrainQueue<std::unique_ptr<EngineOp>> queue;
   std::atomic<uint64_t> groups{0};  // write groups closed so far
   std::atomic<uint64_t> queued_memory_ops{0};  // memory-only calls that found the engine busy
 };

@@ -35,33 +35,12 @@ boost::asio::awaitable<Result<Reply>> ScriptPipeline::Run(ScriptId id, std::vect
 }
 
 void ScriptPipeline::Submit(Call call) {
-  bool start = false;
-  {
-    std::lock_guard lock(mu_);
-    pending_.push_back(std::move(call));
-    start = !scheduled_;
-    scheduled_ = true;
-  }
-  if (start) boost::asio::post(thread_, [this] { Drain(); });
+  if (queue_.Push(std::move(call))) boost::asio::post(thread_, [this] { Drain(); });
 }
 
 void ScriptPipeline::Drain() {
   std::vector<Call> taken;
-  for (;;) {
-    {
-      std::lock_guard lock(mu_);
-      if (pending_.empty()) {
-        scheduled_ = false;
-        return;
-      }
-      if (pending_.size() <= kMaxPipeline) {
-        taken.swap(pending_);
-      } else {
-        auto cut = pending_.begin() + static_cast<std::ptrdiff_t>(kMaxPipeline);
-        taken.assign(std::make_move_iterator(pending_.begin()), std::make_move_iterator(cut));
-        pending_.erase(pending_.begin(), cut);
-      }
-    }
+  while (queue_.Take(taken, kMaxPipeline)) {
     std::vector<Result<Reply>> results;
     bool io_failed = false;
     {
@@ -77,17 +56,12 @@ void ScriptPipeline::Drain() {
       }
     }
     for (size_t i = 0; i < taken.size(); ++i) taken[i].done(std::move(results[i]));
-    taken.clear();
     if (io_failed) {
       // The backend did not answer (down, frozen, unreachable). The calls that queued up during
       // that round trip were not sent, so they did not run: answer them Unavailable now instead
       // of making each wait out another timeout (every answer stays within one timeout).
-      {
-        std::lock_guard lock(mu_);
-        taken.swap(pending_);
-      }
+      queue_.TakeAll(taken);
       for (Call& c : taken) c.done(Unavailable(kUnavailableText));
-      taken.clear();
     }
   }
 }

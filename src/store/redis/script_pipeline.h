@@ -5,11 +5,11 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "domain/status.h"
+#include "domain/drain_queue.h"
 #include "store/redis/connection_pool.h"
 #include "store/redis/redis_reply.h"
 #include "store/redis/script_runner.h"
@@ -55,9 +55,7 @@ class ScriptPipeline {
 
   ConnectionPool& connections_;
   ScriptRunner& scripts_;
-  std::mutex mu_;
-  std::vector<Call> pending_;
-  bool scheduled_ = false;
+  DrainQueue<Call> queue_;
   boost::asio::thread_pool thread_{1};
 };
 
