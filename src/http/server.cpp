@@ -220,17 +220,18 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket, std::shared_ptr<as
   // A disconnect watch cancels the request coroutine (RequestContext); awaiting then must not
   // throw, so a handler always gets to finish what it started.
   co_await asio::this_coro::throw_if_cancelled(false);
+  std::shared_ptr<Gauges> gauges = gauges_;  // the frame may outlive the server (Gauges)
   struct Counter {
     std::atomic<size_t>& c;
     explicit Counter(std::atomic<size_t>& x) : c(x) { ++c; }
     ~Counter() { --c; }
-  } counter(connections_);
+  } counter(gauges->connections);
 
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   boost::system::error_code ec;
 
-  if (connections_.load() > opts_.max_connections) {
+  if (gauges->connections.load() > opts_.max_connections) {
     co_await RefuseConnection(stream, buffer);
     co_return;
   }
@@ -303,7 +304,7 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket, std::shared_ptr<as
     Request req = parser.release();
     bool keep_alive = req.keep_alive();
     stream.expires_never();  // a long-poll claim may legitimately take up to 30 s
-    ++active_requests_;
+    ++gauges->active_requests;
     Response response;
     ConnectionWatch watch(stream.socket(), cancel);
     try {
@@ -317,7 +318,7 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket, std::shared_ptr<as
       co_await asio::this_coro::reset_cancellation_state();  // the next request starts uncancelled
     }
     if (watch.ClientGone()) {  // nobody to answer
-      --active_requests_;
+      --gauges->active_requests;
       break;
     }
     auto res = ToBeast(std::move(response), req.version(), keep_alive);
@@ -325,7 +326,7 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket, std::shared_ptr<as
     co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
     // Only now: graceful shutdown stops the server when no request is active, and an answer still
     // being written would be lost.
-    --active_requests_;
+    --gauges->active_requests;
     if (ec || !keep_alive) break;
   }
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);

@@ -78,8 +78,8 @@ class HttpServer {
   /// The bound port (useful with port 0).
   uint16_t port() const { return bound_port_; }
   /// Requests currently inside the handler or having their answer written.
-  int64_t active_requests() const { return active_requests_.load(); }
-  size_t open_connections() const { return connections_.load(); }
+  int64_t active_requests() const { return gauges_->active_requests.load(); }
+  size_t open_connections() const { return gauges_->connections.load(); }
 
  private:
   boost::asio::awaitable<void> AcceptLoop();
@@ -93,8 +93,13 @@ class HttpServer {
   Handler handler_;
   boost::asio::ip::tcp::acceptor acceptor_;
   uint16_t bound_port_ = 0;
-  std::atomic<int64_t> active_requests_{0};
-  std::atomic<size_t> connections_{0};
+  /// Shared with every Session: a connection still idle when the server goes away is destroyed
+  /// with the io_context, later than this object, and its frame then updates the gauges.
+  struct Gauges {
+    std::atomic<int64_t> active_requests{0};
+    std::atomic<size_t> connections{0};
+  };
+  std::shared_ptr<Gauges> gauges_ = std::make_shared<Gauges>();
 };
 
 /// A JSON error response `{"error": message}` (SPEC §0: every error body has exactly one member).
