@@ -420,7 +420,10 @@ int RunServe(const ConfigFlags& flags) {
     poll();
   });
 
-  unsigned threads = std::max(2u, std::thread::hardware_concurrency());
+  // ioThreads: 0 (the default) = one per CPU, at least 2, so that a request blocked for a
+  // moment (an unknown kid's JWKS fetch) does not hold up the others.
+  unsigned threads = config.io_threads > 0 ? static_cast<unsigned>(config.io_threads)
+                                           : std::max(2u, std::thread::hardware_concurrency());
   std::vector<std::thread> pool;
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
   ioc.run();

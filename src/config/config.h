@@ -72,6 +72,7 @@ struct Config {
   int max_connections = 10000;                     // maxConnections / MAX_CONNECTIONS: open HTTP connections; beyond → 503 and close
   int request_header_timeout_seconds = 5;          // requestHeaderTimeoutSeconds / REQUEST_HEADER_TIMEOUT_SECONDS (SPEC §8.4)
   int request_body_timeout_seconds = 30;           // requestBodyTimeoutSeconds / REQUEST_BODY_TIMEOUT_SECONDS: whole body after the headers
+  int io_threads = 0;                              // ioThreads / IO_THREADS: threads serving HTTP (1..256); 0 = one per CPU, at least 2
   bool dev = false;                                // set by `codeq serve --dev` (forces env=dev); not a YAML/env key
 
   /// True when `env`, trimmed and lower-cased, equals "dev" (SPEC §8.3). Gates the X-Role fallback (D14).

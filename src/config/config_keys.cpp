@@ -65,6 +65,8 @@ const std::array kKeys = {
     Key{"maxConnections", "MAX_CONNECTIONS", "", &C::max_connections},
     Key{"requestHeaderTimeoutSeconds", "REQUEST_HEADER_TIMEOUT_SECONDS", "", &C::request_header_timeout_seconds},
     Key{"requestBodyTimeoutSeconds", "REQUEST_BODY_TIMEOUT_SECONDS", "", &C::request_body_timeout_seconds},
+    // Threads running the HTTP server (issue 7, docs/performance.md).
+    Key{"ioThreads", "IO_THREADS", "", &C::io_threads},
 };
 
 }  // namespace

@@ -54,6 +54,7 @@ Status Validate(const Config& cfg) {
   if (cfg.worker_audience.empty()) errors.push_back("workerAudience is required");
   if (!dev && cfg.identity_jwks_url.empty()) errors.push_back("identityJwksUrl is required in non-dev");
   if (cfg.webhook_concurrency > 256) errors.push_back("webhookConcurrency must be at most 256");
+  if (cfg.io_threads > 256) errors.push_back("ioThreads must be at most 256");
   if (cfg.webhook_timeout_seconds > 300) errors.push_back("webhookTimeoutSeconds must be at most 300");
   if (!dev && Trim(cfg.webhook_hmac_secret).empty()) {
     errors.push_back("webhookHmacSecret is required when webhooks are enabled");

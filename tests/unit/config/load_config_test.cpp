@@ -410,6 +410,14 @@ TEST(LoadConfigTest, PortDurabilityAndWorkerJwksUrlValidatedEvenInDev) {
   EXPECT_EQ(MustLoad({}, DevEnv({{"DURABILITY", "ASYNC"}})).durability, "async");
 }
 
+TEST(LoadConfigTest, IoThreadsDefaultsToAutomaticAndIsBounded) {
+  EXPECT_EQ(MustLoad({}, DevEnv({})).io_threads, 0);  // 0 = one per CPU, at least 2 (serve.cpp)
+  EXPECT_EQ(MustLoad({}, DevEnv({{"IO_THREADS", "1"}})).io_threads, 1);
+  EXPECT_EQ(MustLoad({}, DevEnv({{"IO_THREADS", "256"}})).io_threads, 256);
+  EXPECT_EQ(LoadError({}, DevEnv({{"IO_THREADS", "257"}})).message(),
+            "config validation failed: ioThreads must be at most 256");
+}
+
 // D20: every key has an environment variable, and each one reaches its member.
 TEST(LoadConfigTest, EveryKeyHasAWorkingEnvVar) {
   const std::map<std::string, std::string> special = {
