@@ -60,14 +60,22 @@ JwksCache::JwksCache(std::string url, int64_t http_timeout_ms, const Clock& cloc
       refresh_interval_ms_(refresh_interval_ms),
       unknown_kid_interval_ms_(unknown_kid_refetch_interval_ms) {}
 
+JwksCache::~JwksCache() {
+  WaitForBackgroundRefresh();
+  if (refresher_.joinable()) refresher_.join();
+}
+
 Result<PkeyPtr> JwksCache::GetKey(std::string_view kid) {
   if (kid.empty()) return Unauthenticated("unknown key id");
-  {  // Fast path: a fresh set that has the key.
+  {  // Fast path: a loaded set that has the key; a stale one is refreshed in the background.
     std::lock_guard lock(mu_);
-    int64_t now = clock_.NowMs();
-    if (loaded_ && now - last_success_ms_ < refresh_interval_ms_) {
+    if (loaded_) {
       auto it = keys_.find(kid);
-      if (it != keys_.end()) return it->second;
+      if (it != keys_.end()) {
+        int64_t now = clock_.NowMs();
+        if (now - last_success_ms_ >= refresh_interval_ms_) StartBackgroundRefreshLocked(now);
+        return it->second;
+      }
     }
   }
 
@@ -97,6 +105,32 @@ Result<PkeyPtr> JwksCache::GetKey(std::string_view kid) {
   auto it = keys_.find(kid);
   if (it == keys_.end()) return Unauthenticated("unknown key id");
   return it->second;
+}
+
+void JwksCache::StartBackgroundRefreshLocked(int64_t now_ms) {
+  if (refreshing_) return;
+  if (failed_since_success_ && now_ms - last_failure_ms_ < kFailedFetchRetryMs) return;
+  refreshing_ = true;
+  // The previous refresher cleared refreshing_ under mu_ as its last step, so it is finishing.
+  if (refresher_.joinable()) refresher_.join();
+  refresher_ = std::thread([this] {
+    {
+      std::lock_guard fetch_lock(fetch_mu_);
+      std::unique_lock lock(mu_);
+      // A blocking fetch may have refreshed the set while this thread waited for fetch_mu_.
+      bool stale = clock_.NowMs() - last_success_ms_ >= refresh_interval_ms_;
+      lock.unlock();
+      if (stale) (void)FetchLocked();  // failures keep the previous set (and back off)
+    }
+    std::lock_guard lock(mu_);
+    refreshing_ = false;
+    refreshed_.notify_all();
+  });
+}
+
+void JwksCache::WaitForBackgroundRefresh() {
+  std::unique_lock lock(mu_);
+  refreshed_.wait(lock, [this] { return !refreshing_; });
 }
 
 Status JwksCache::Prefetch() {

@@ -1,11 +1,13 @@
 // JWKS fetch and key cache with kid rotation (SPEC §3.2 step 2, D13).
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "auth/rsa_key.h"
 #include "domain/clock.h"
@@ -21,7 +23,10 @@ Result<std::map<std::string, PkeyPtr, std::less<>>> ParseJwks(std::string_view j
 
 /// Caches the RSA keys of one JWKS URL (SPEC D13):
 /// - the whole set is refetched when the last successful fetch is older than `refresh_interval_ms`
-///   (or there never was one); if that refresh fails, the previous keys keep being served;
+///   (or there never was one); if that refresh fails, the previous keys keep being served. A
+///   request whose kid is in the (stale) set gets its key at once and the refresh runs on a
+///   background thread, so a slow or unreachable JWKS endpoint never holds up requests signed
+///   with a known key; only a first load and a kid missing from the set wait for a fetch;
 /// - a kid missing from a fresh set triggers a refetch, at most once per
 ///   `unknown_kid_refetch_interval_ms` (the initial load and periodic refreshes don't count, so a
 ///   freshly rotated key works on its first request);
@@ -37,13 +42,20 @@ class JwksCache {
   JwksCache(std::string url, int64_t http_timeout_ms, const Clock& clock,
             int64_t refresh_interval_ms = 300000, int64_t unknown_kid_refetch_interval_ms = 30000);
 
+  /// Waits for a background refresh still running (at most about http_timeout_ms).
+  ~JwksCache();
   JwksCache(const JwksCache&) = delete;
   JwksCache& operator=(const JwksCache&) = delete;
 
   /// The key with this kid. Errors: Unauthenticated("unknown key id") when the (refreshed) set
   /// has no such RSA key; Unavailable("jwks unavailable") when no key set could ever be loaded.
-  /// May block on a fetch for up to about http_timeout_ms.
+  /// Blocks on a fetch (up to about http_timeout_ms) only when the set was never loaded or lacks
+  /// the kid; a known kid with a stale set starts a background refresh and returns at once.
   Result<PkeyPtr> GetKey(std::string_view kid);
+
+  /// Waits until no background refresh is running (tests; a refresh ends within about
+  /// http_timeout_ms).
+  void WaitForBackgroundRefresh();
 
   /// Loads the key set now (start-up). Counts as a periodic fetch, not an unknown-kid one.
   /// Unavailable/InvalidArgument with a short reason when the fetch or parse fails.
@@ -60,6 +72,9 @@ class JwksCache {
 
   /// Fetches and parses the JWKS; on success swaps the key set in. Caller holds fetch_mu_.
   Status FetchLocked();
+  /// Starts the background refresh of a stale set unless one runs or failures are backing off.
+  /// Caller holds mu_.
+  void StartBackgroundRefreshLocked(int64_t now_ms);
 
   const std::string url_;
   const int64_t http_timeout_ms_;
@@ -77,6 +92,9 @@ class JwksCache {
   int64_t last_unknown_kid_fetch_ms_ = 0;
   bool unknown_kid_fetched_ = false;
   int64_t fetch_count_ = 0;
+  bool refreshing_ = false;            // a background refresh runs on refresher_
+  std::condition_variable refreshed_;  // signalled (under mu_) when it ends
+  std::thread refresher_;
 };
 
 }  // namespace codeq

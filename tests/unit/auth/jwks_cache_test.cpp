@@ -107,13 +107,18 @@ TEST(JwksCacheTest, WholeSetRefreshedAfterInterval) {
   EXPECT_TRUE(cache.GetKey(KeyA().kid).ok());
   EXPECT_EQ(cache.FetchCount(), 1);
   clock.Advance(1);
-  auto a = cache.GetKey(KeyA().kid);  // periodic refresh drops the revoked key
-  ASSERT_FALSE(a.ok());
-  EXPECT_EQ(a.status().code(), StatusCode::kUnauthenticated);
-  EXPECT_EQ(a.status().message(), "unknown key id");
+  // The stale set still answers at once; the refresh runs in the background and drops the
+  // revoked key.
+  EXPECT_TRUE(cache.GetKey(KeyA().kid).ok());
+  cache.WaitForBackgroundRefresh();
   EXPECT_EQ(cache.FetchCount(), 2);
   EXPECT_TRUE(cache.GetKey(KeyB().kid).ok());
   EXPECT_EQ(cache.FetchCount(), 2);
+  auto a = cache.GetKey(KeyA().kid);  // now an unknown kid: one (rate-limited) refetch confirms it
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(a.status().message(), "unknown key id");
+  EXPECT_EQ(cache.FetchCount(), 3);
 }
 
 TEST(JwksCacheTest, UnknownKidFloodRefetchesAtMostOncePerInterval) {
@@ -168,6 +173,7 @@ TEST(JwksCacheTest, RotatedKeyWorksOnFirstRequest) {
   // A periodic refresh does not use it up either.
   clock.Advance(kRefreshMs);
   EXPECT_TRUE(cache.GetKey(KeyA().kid).ok());
+  cache.WaitForBackgroundRefresh();
   EXPECT_EQ(cache.FetchCount(), 3);
   clock.Advance(kUnknownKidMs);
   file.Write({&KeyC()});
@@ -211,14 +217,18 @@ TEST(JwksCacheTest, StaleKeysServedWhenRefreshFails) {
   file.WriteRaw("<html>oops</html>");
   clock.Advance(kRefreshMs);
   EXPECT_TRUE(cache.GetKey(KeyA().kid).ok());
+  cache.WaitForBackgroundRefresh();
   EXPECT_EQ(cache.FetchCount(), 2);
   EXPECT_TRUE(cache.GetKey(KeyA().kid).ok());
+  cache.WaitForBackgroundRefresh();
   EXPECT_EQ(cache.FetchCount(), 2);  // retry pause
   file.Write({&KeyB()});
   clock.Advance(JwksCache::kFailedFetchRetryMs);
-  EXPECT_FALSE(cache.GetKey(KeyA().kid).ok());
+  EXPECT_TRUE(cache.GetKey(KeyA().kid).ok());  // served while the refresh runs
+  cache.WaitForBackgroundRefresh();
   EXPECT_TRUE(cache.GetKey(KeyB().kid).ok());
   EXPECT_EQ(cache.FetchCount(), 3);
+  EXPECT_FALSE(cache.GetKey(KeyA().kid).ok());  // gone upstream (after one unknown-kid refetch)
 }
 
 // ---- HttpGet over a real socket ----
@@ -246,6 +256,8 @@ class OneShotHttpServer {
     ::close(fd_);
     thread_.join();
   }
+  /// From now on, connections are accepted and never answered.
+  void StopAnswering() { never_answer_ = true; }
   std::string url(const std::string& path = "/jwks") const {
     return "http://127.0.0.1:" + std::to_string(port_) + path;
   }
@@ -273,7 +285,7 @@ class OneShotHttpServer {
   }
 
   std::string response_;
-  bool never_answer_;
+  std::atomic<bool> never_answer_;
   int fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
@@ -283,6 +295,26 @@ class OneShotHttpServer {
 std::string HttpResponse(int status, const std::string& body) {
   return "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\nContent-Length: " +
          std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+}
+
+// A JWKS endpoint that stops answering: requests signed with a key of the stale set are not held
+// up by the refresh (which waits out its timeout on a background thread), and one refresh runs
+// however many requests arrive meanwhile.
+TEST(JwksCacheTest, StaleSetAnswersKnownKidsWhileTheRefreshHangs) {
+  OneShotHttpServer server(HttpResponse(200, JwksJson(KeyA())));
+  ManualClock clock;
+  JwksCache cache(server.url(), 1500, clock, kRefreshMs, kUnknownKidMs);
+  ASSERT_TRUE(cache.Prefetch().ok());
+  server.StopAnswering();
+  clock.Advance(kRefreshMs);
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(cache.GetKey(KeyA().kid).ok());
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(elapsed, std::chrono::milliseconds(500)) << "known kids waited for the hung refresh";
+  cache.WaitForBackgroundRefresh();  // ends with its 1.5 s timeout
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000));
+  EXPECT_EQ(cache.FetchCount(), 2);  // one background refresh for all 50
+  EXPECT_TRUE(cache.GetKey(KeyA().kid).ok());  // the failed refresh kept the set
 }
 
 TEST(HttpGetTest, FetchesJwksOverHttp) {
