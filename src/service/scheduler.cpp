@@ -199,7 +199,6 @@ Async<Result<std::vector<Task>>> Scheduler::ClaimBatch(const std::string& worker
           } else if (!g->value().has_value()) {
             dry = true;
           } else {
-            metrics_.TaskClaimed(g->value()->command);
             out.push_back(std::move(*g->value()));
           }
         }
@@ -221,6 +220,7 @@ Async<Result<std::vector<Task>>> Scheduler::ClaimBatch(const std::string& worker
         co_return std::vector<Task>{};
       }
       if (!out.empty()) {
+        for (const Task& t : out) metrics_.TaskClaimed(t.command);  // handed to a client still there
         // A notification wakes one waiter per ready task, but more may be ready than were announced
         // (a background promotion, another instance's creates): pass the turn to the next waiter.
         // So does a notification that reached this waiter while it was busy polling.

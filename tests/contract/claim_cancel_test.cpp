@@ -103,6 +103,8 @@ TEST_P(ClaimCancelTest, TaskClaimedForAClientThatWentAwayIsAbandoned) {
   auto r = CancelledClaim("cc-ready", std::chrono::milliseconds(0));
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_TRUE(r->empty());
+  EXPECT_EQ(metrics_.Render(std::nullopt).find("codeq_task_claimed_total{command=\"cc-ready\"}"), std::string::npos)
+      << "a claim nobody received counted as claimed";
   auto back = Await(store().GetTask("", t.id));
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(back->status, "PENDING");
