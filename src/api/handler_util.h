@@ -15,8 +15,19 @@ inline std::string_view Header(const http::Request& req, std::string_view name) 
   return it == req.end() ? std::string_view{} : std::string_view(it->value());
 }
 
+/// 204 with no body.
+inline http::Response NoContent() {
+  http::Response r;
+  r.status = 204;
+  return r;
+}
+
+/// A response with `body` serialised as JSON.
 inline http::Response JsonResponse(int status, const boost::json::value& body) {
-  return http::Response{status, boost::json::serialize(body)};
+  http::Response r;
+  r.status = status;
+  r.body = boost::json::serialize(body);
+  return r;
 }
 
 /// The value of `name` in a query string ("a=1&b=2"), percent-decoded; "" when absent.

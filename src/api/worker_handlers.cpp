@@ -49,7 +49,7 @@ Awaitable Api::Claim(const http::Request& req, http::RequestContext& ctx) {
     if (!known.ok()) co_return StatusResponse(known.status());
     selected = std::move(*known);
   }
-  if (selected.empty()) co_return http::Response{204, ""};
+  if (selected.empty()) co_return NoContent();
 
   // SPEC §2.4: "If the client disconnects during a long poll, the request is abandoned."
   if (decoded->wait_seconds.value_or(0) > 0) ctx.WatchForDisconnect();
@@ -60,7 +60,7 @@ Awaitable Api::Claim(const http::Request& req, http::RequestContext& ctx) {
   // 499 as nginx logs it: never written, but the access log and metrics show what happened.
   if (ctx.ClientGone()) co_return http::ErrorResponse(499, "client closed request");
   if (!claimed.ok()) co_return StatusResponse(claimed.status());
-  if (claimed->empty()) co_return http::Response{204, ""};
+  if (claimed->empty()) co_return NoContent();
   if (!max_tasks) co_return JsonResponse(200, TaskToJson(claimed->front()));
   json::array tasks;
   tasks.reserve(claimed->size());
