@@ -205,6 +205,24 @@ TEST_P(StoreContract, PriorityBeatsCommandOrder) {  // D4
   EXPECT_EQ(ClaimOne("w", "", {"alpha", "beta"}).id, b1.id);
 }
 
+// A claim over thousands of commands (a wildcard claim lists every known command of the tenant):
+// the highest tier still wins wherever its command stands, then command order within a tier;
+// spellings differing only in case name one queue.
+TEST_P(StoreContract, ClaimOverThousandsOfCommandsKeepsPriorityAndCommandOrder) {
+  std::vector<std::string> commands;
+  for (int i = 0; i < 2000; ++i) commands.push_back("many-" + std::to_string(i));
+  commands.push_back("MANY-0");  // the same queue as many-0
+  Task first_low = Create("many-0", "", 2);
+  Task late_high = Create("many-1999", "", 7);
+  Task mid_low = Create("many-1000", "", 2);
+  EXPECT_EQ(ClaimOne("w", "", commands).id, late_high.id);
+  EXPECT_EQ(ClaimOne("w", "", commands).id, first_low.id);
+  EXPECT_EQ(ClaimOne("w", "", commands).id, mid_low.id);
+  auto none = Claim("w", "", commands);
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  EXPECT_FALSE(none->has_value());
+}
+
 TEST_P(StoreContract, ClaimOnlyServesRequestedCommands) {
   Create("alpha");
   auto r = Claim("w", "", {"beta"});

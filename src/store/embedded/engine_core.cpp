@@ -1,6 +1,7 @@
 // Engine: record access helpers and the read-only operations.
 #include <cstdio>
 #include <cstdlib>
+#include <unordered_set>
 
 #include "domain/keys.h"
 #include "store/embedded/engine.h"
@@ -154,12 +155,13 @@ QueueIndex& Engine::GetQueue(const std::string& tenant, const std::string& comma
 std::vector<std::pair<QueueIndex*, std::string>> Engine::QueuesOf(
     const std::string& tenant, const std::vector<std::string>& commands) {
   std::vector<std::pair<QueueIndex*, std::string>> out;
+  // Commands differing only in case share a queue; a wildcard claim lists every known command of
+  // the tenant, so the dedupe must stay O(1) per command (a linear scan made 20 000 commands
+  // cost ~100 ms per claim under the engine mutex).
+  std::unordered_set<const QueueIndex*> seen;
   for (const auto& cmd : commands) {
     QueueIndex* q = FindQueue(tenant, cmd);
-    if (!q) continue;
-    bool seen = false;
-    for (const auto& [p, label] : out) seen = seen || p == q;
-    if (!seen) out.emplace_back(q, cmd);
+    if (q && seen.insert(q).second) out.emplace_back(q, cmd);
   }
   return out;
 }

@@ -123,15 +123,29 @@ Applied<std::optional<Task>> Engine::Claim(const ClaimInput& in) {
   return Mutate<std::optional<Task>>([&](Batch& b) -> Result<std::optional<Task>> {
     const int64_t lease = std::max<int64_t>(1, in.lease_seconds);
     const int limit = std::max(1, in.inspect_limit);
-    auto queues = QueuesOf(in.tenant, in.commands);
-    for (auto& [q, label] : queues) {
+    std::vector<QueueIndex*> queues;  // those with ready tasks after promotion, in command order
+    for (auto& [q, label] : QueuesOf(in.tenant, in.commands)) {
       auto moved = Promote(b, *q, in.now.ms, in.now.text, limit);
       if (!moved.ok()) return moved.status();
+      // A tier whose live count is 0 holds no entries (ReadyGone frees stale ones), so empty
+      // queues and tiers are skipped by their counts alone: a wildcard claim lists every known
+      // command of the tenant, which may be thousands.
+      if (q->ready() > 0) queues.push_back(q);
+    }
+    int top = -1;  // the highest tier that has a ready task in any of the queues
+    for (QueueIndex* q : queues) {
+      for (int p = 9; p > top; --p) {
+        if (q->ready(p) > 0) {
+          top = p;
+          break;
+        }
+      }
     }
     // D4: priority beats command order. Stale entries (tasks deleted by cleanup) are skipped and
     // the search goes on in the same tier.
-    for (int p = 9; p >= 0; --p) {
-      for (auto& [q, label] : queues) {
+    for (int p = top; p >= 0; --p) {
+      for (QueueIndex* q : queues) {
+        if (q->ready(p) == 0) continue;
         Uuid id{};
         while (q->PopReady(p, &id)) {
           auto r = Load(id, &b);
