@@ -2,6 +2,7 @@
 #include "auth/jwks_cache.h"
 
 #include <boost/json.hpp>
+#include <system_error>
 
 #include "auth/http_fetch.h"
 
@@ -63,6 +64,7 @@ JwksCache::JwksCache(std::string url, int64_t http_timeout_ms, const Clock& cloc
 JwksCache::~JwksCache() {
   WaitForBackgroundRefresh();
   if (refresher_.joinable()) refresher_.join();
+  if (retired_.joinable()) retired_.join();
 }
 
 Result<PkeyPtr> JwksCache::GetKey(std::string_view kid) {
@@ -110,22 +112,42 @@ Result<PkeyPtr> JwksCache::GetKey(std::string_view kid) {
 void JwksCache::StartBackgroundRefreshLocked(int64_t now_ms) {
   if (refreshing_) return;
   if (failed_since_success_ && now_ms - last_failure_ms_ < kFailedFetchRetryMs) return;
+  // The previous refresher cleared refreshing_ as its last step. The new one joins it, so no
+  // request thread waits for a thread to exit while holding mu_.
+  if (refresher_.joinable()) retired_ = std::move(refresher_);
   refreshing_ = true;
-  // The previous refresher cleared refreshing_ under mu_ as its last step, so it is finishing.
-  if (refresher_.joinable()) refresher_.join();
-  refresher_ = std::thread([this] {
-    {
-      std::lock_guard fetch_lock(fetch_mu_);
-      std::unique_lock lock(mu_);
-      // A blocking fetch may have refreshed the set while this thread waited for fetch_mu_.
-      bool stale = clock_.NowMs() - last_success_ms_ >= refresh_interval_ms_;
-      lock.unlock();
-      if (stale) (void)FetchLocked();  // failures keep the previous set (and back off)
-    }
-    std::lock_guard lock(mu_);
+  try {
+    refresher_ = std::thread([this] { RefreshInBackground(); });
+  } catch (const std::system_error&) {
+    // No thread to be had (resource limits): the cached key is served; a later request retries.
     refreshing_ = false;
     refreshed_.notify_all();
-  });
+  }
+}
+
+void JwksCache::RefreshInBackground() {
+  std::thread previous;
+  {
+    std::lock_guard lock(mu_);
+    previous = std::move(retired_);
+  }
+  if (previous.joinable()) previous.join();
+  try {
+    std::lock_guard fetch_lock(fetch_mu_);
+    std::unique_lock lock(mu_);
+    // A blocking fetch may have refreshed the set (or failed, which starts the retry pause) while
+    // this thread waited for fetch_mu_.
+    int64_t now = clock_.NowMs();
+    bool stale = now - last_success_ms_ >= refresh_interval_ms_;
+    bool backing_off = failed_since_success_ && now - last_failure_ms_ < kFailedFetchRetryMs;
+    lock.unlock();
+    if (stale && !backing_off) (void)FetchLocked();  // a failure keeps the previous set
+  } catch (...) {
+    // Out of memory during the fetch: the previous set stays; the next stale request retries.
+  }
+  std::lock_guard lock(mu_);
+  refreshing_ = false;
+  refreshed_.notify_all();
 }
 
 void JwksCache::WaitForBackgroundRefresh() {

@@ -42,7 +42,8 @@ class JwksCache {
   JwksCache(std::string url, int64_t http_timeout_ms, const Clock& clock,
             int64_t refresh_interval_ms = 300000, int64_t unknown_kid_refetch_interval_ms = 30000);
 
-  /// Waits for a background refresh still running (at most about http_timeout_ms).
+  /// Waits for a background refresh still running (at most about http_timeout_ms; at shutdown
+  /// this can add up to the JWKS HTTP timeout to the exit).
   ~JwksCache();
   JwksCache(const JwksCache&) = delete;
   JwksCache& operator=(const JwksCache&) = delete;
@@ -73,8 +74,11 @@ class JwksCache {
   /// Fetches and parses the JWKS; on success swaps the key set in. Caller holds fetch_mu_.
   Status FetchLocked();
   /// Starts the background refresh of a stale set unless one runs or failures are backing off.
-  /// Caller holds mu_.
+  /// Caller holds mu_. Never throws: without a thread, the cached key is still served.
   void StartBackgroundRefreshLocked(int64_t now_ms);
+  /// The refresher thread's body: joins the previous refresher, fetches unless the set became
+  /// fresh or failures are backing off meanwhile, then clears refreshing_.
+  void RefreshInBackground();
 
   const std::string url_;
   const int64_t http_timeout_ms_;
@@ -95,6 +99,7 @@ class JwksCache {
   bool refreshing_ = false;            // a background refresh runs on refresher_
   std::condition_variable refreshed_;  // signalled (under mu_) when it ends
   std::thread refresher_;
+  std::thread retired_;  // a finished refresher, joined by the next one (or the destructor)
 };
 
 }  // namespace codeq

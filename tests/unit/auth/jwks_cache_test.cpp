@@ -317,6 +317,45 @@ TEST(JwksCacheTest, StaleSetAnswersKnownKidsWhileTheRefreshHangs) {
   EXPECT_TRUE(cache.GetKey(KeyA().kid).ok());  // the failed refresh kept the set
 }
 
+// Many threads on a stale set: all get the key, and one refresh runs (then the set is fresh).
+TEST(JwksCacheTest, ConcurrentRequestsOnAStaleSetStartOneRefresh) {
+  JwksFile file({&KeyA()});
+  ManualClock clock;
+  JwksCache cache(file.url(), 1000, clock, kRefreshMs, kUnknownKidMs);
+  ASSERT_TRUE(cache.Prefetch().ok());
+  clock.Advance(kRefreshMs);
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) {
+        if (!cache.GetKey(KeyA().kid).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  cache.WaitForBackgroundRefresh();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(cache.FetchCount(), 2);
+}
+
+// A cache destroyed while its refresh hangs waits for the refresh's timeout, then goes away
+// cleanly (no crash, no thread left behind).
+TEST(JwksCacheTest, DestroyedWhileItsRefreshHangs) {
+  OneShotHttpServer server(HttpResponse(200, JwksJson(KeyA())));
+  ManualClock clock;
+  auto start = std::chrono::steady_clock::now();
+  {
+    JwksCache cache(server.url(), 800, clock, kRefreshMs, kUnknownKidMs);
+    ASSERT_TRUE(cache.Prefetch().ok());
+    server.StopAnswering();
+    clock.Advance(kRefreshMs);
+    ASSERT_TRUE(cache.GetKey(KeyA().kid).ok());  // starts the refresh
+  }
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(elapsed, std::chrono::seconds(5)) << "the destructor waited beyond the fetch timeout";
+}
+
 TEST(HttpGetTest, FetchesJwksOverHttp) {
   OneShotHttpServer server(HttpResponse(200, JwksJson(KeyA())));
   ManualClock clock;
