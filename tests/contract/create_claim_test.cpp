@@ -211,7 +211,7 @@ TEST_P(StoreContract, PriorityBeatsCommandOrder) {  // D4
 TEST_P(StoreContract, ClaimOverThousandsOfCommandsKeepsPriorityAndCommandOrder) {
   std::vector<std::string> commands;
   for (int i = 0; i < 2000; ++i) commands.push_back("many-" + std::to_string(i));
-  commands.push_back("MANY-0");  // the same queue as many-0
+  commands.push_back("MANY-0");  // the same queue as many-0: listed twice, must change nothing
   Task first_low = Create("many-0", "", 2);
   Task late_high = Create("many-1999", "", 7);
   Task mid_low = Create("many-1000", "", 2);
@@ -219,6 +219,45 @@ TEST_P(StoreContract, ClaimOverThousandsOfCommandsKeepsPriorityAndCommandOrder) 
   EXPECT_EQ(ClaimOne("w", "", commands).id, first_low.id);
   EXPECT_EQ(ClaimOne("w", "", commands).id, mid_low.id);
   auto none = Claim("w", "", commands);
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  EXPECT_FALSE(none->has_value());
+}
+
+// Tasks deleted by cleanup while they wait leave stale queue entries behind: a claim skips them
+// and goes on in the same tier, and a tier left with only stale entries is passed over.
+TEST_P(StoreContract, ClaimSkipsTasksDeletedWhileWaiting) {
+  auto create_at = [&](int priority, int64_t shift_seconds) {
+    CreateTaskInput in;
+    in.task = MakeTask("stale-tier", "", priority);
+    in.now = NowPlus(shift_seconds);
+    in.task.created_at = in.task.updated_at = in.now.text;
+    in.visible_at_sec = in.now.seconds();
+    auto r = Await(store().CreateTask(in));
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return in.task.id;
+  };
+  auto clean_old = [&] {
+    CleanupInput clean;
+    clean.before_sec = NowPlus(-5 * 86400).seconds();  // only the tasks made 10 days ago
+    clean.include_active = true;
+    clean.now = RealNow();
+    auto n = Await(store().Cleanup(clean));
+    ASSERT_TRUE(n.ok()) << n.status().message();
+    EXPECT_EQ(*n, 1);
+  };
+  // Tier 9 keeps a live task behind the deleted one.
+  create_at(9, -10 * 86400);
+  std::string new9 = create_at(9, 0);
+  std::string new2 = create_at(2, 0);
+  clean_old();
+  EXPECT_EQ(ClaimOne("w", "", {"stale-tier"}).id, new9);
+  EXPECT_EQ(ClaimOne("w", "", {"stale-tier"}).id, new2);
+  // Tier 9 holds only the deleted task.
+  create_at(9, -10 * 86400);
+  std::string low = create_at(2, 0);
+  clean_old();
+  EXPECT_EQ(ClaimOne("w", "", {"stale-tier"}).id, low);
+  auto none = Claim("w", "", {"stale-tier"});
   ASSERT_TRUE(none.ok()) << none.status().message();
   EXPECT_FALSE(none->has_value());
 }

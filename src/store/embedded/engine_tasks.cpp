@@ -123,8 +123,10 @@ Applied<std::optional<Task>> Engine::Claim(const ClaimInput& in) {
   return Mutate<std::optional<Task>>([&](Batch& b) -> Result<std::optional<Task>> {
     const int64_t lease = std::max<int64_t>(1, in.lease_seconds);
     const int limit = std::max(1, in.inspect_limit);
+    auto all = QueuesOf(in.tenant, in.commands);
     std::vector<QueueIndex*> queues;  // those with ready tasks after promotion, in command order
-    for (auto& [q, label] : QueuesOf(in.tenant, in.commands)) {
+    queues.reserve(all.size());       // nothing may allocate once Promote has written to the batch
+    for (auto& [q, label] : all) {
       auto moved = Promote(b, *q, in.now.ms, in.now.text, limit);
       if (!moved.ok()) return moved.status();
       // A tier whose live count is 0 holds no entries (ReadyGone frees stale ones), so empty

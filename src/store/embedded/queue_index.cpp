@@ -1,6 +1,7 @@
 #include "store/embedded/queue_index.h"
 
 #include <algorithm>
+#include <cassert>
 
 #include "domain/keys.h"
 
@@ -34,7 +35,10 @@ bool QueueIndex::PopReady(int tier, Uuid* id) {
   return true;
 }
 
-void QueueIndex::UnpopReady(int tier, const Uuid& id) { pending_[tier].push_front(id); }
+void QueueIndex::UnpopReady(int tier, const Uuid& id) {
+  assert(ready_[tier] > 0 && "UnpopReady into a tier without live entries");
+  pending_[tier].push_front(id);
+}
 
 void QueueIndex::ReadyGone(int tier) {
   if (--ready_[tier] <= 0) {
