@@ -6,6 +6,7 @@
 
 #include "api/access_log.h"
 #include "api/api.h"
+#include "api/handler_util.h"
 
 namespace codeq::api {
 namespace bhttp = boost::beast::http;
@@ -13,7 +14,7 @@ namespace bhttp = boost::beast::http;
 http::Response StatusResponse(const Status& s) {
   switch (s.code()) {
     case StatusCode::kOk:
-      return http::Response{200, "{}"};
+      return JsonResponse(200, boost::json::object{});
     case StatusCode::kInvalidArgument:
       return http::ErrorResponse(400, s.message());
     case StatusCode::kUnauthenticated:

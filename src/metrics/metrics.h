@@ -25,7 +25,8 @@ class Metrics {
 
   /// codeq_task_created_total{command}: a task was created (not on idempotent replay).
   void TaskCreated(std::string_view command);
-  /// codeq_task_claimed_total{command}: a successful claim.
+  /// codeq_task_claimed_total{command}: a task handed to a worker (not one claimed for a long
+  /// poll whose client went away, which is abandoned instead).
   void TaskClaimed(std::string_view command);
   /// codeq_task_completed_total{command,status} and codeq_task_processing_latency_seconds{command,status}
   /// (buckets 0.1 … 3600 s of §7): a result submission or a DLQ transition (status "FAILED").
