@@ -1,11 +1,13 @@
 // Operator endpoints: queue overview (D7), per-command stats (§2.14), cleanup (§2.15, D12),
 // health (D19) and metrics (§7).
 #include <boost/url/parse.hpp>
+#include <unordered_set>
 
 #include "api/api.h"
 #include "api/handler_util.h"
 #include "api/json_body.h"
 #include "api/request_decoding.h"
+#include "domain/keys.h"
 
 namespace codeq::api {
 namespace json = boost::json;
@@ -91,11 +93,15 @@ Awaitable Api::Health() {
 
 Awaitable Api::MetricsText() {
   // Gauges for the unscoped queues of every known command, O(commands) store reads (SPEC §7, D5).
+  // Spellings that differ only in case share one queue (SPEC §4 keys are lower-cased): one series
+  // per queue, under its first spelling in sorted order, so sums over commands stay true.
   std::optional<std::vector<Metrics::QueueGauge>> gauges;
   auto queues = co_await scheduler_.ListQueues("");
   if (queues.ok()) {
     gauges.emplace();
+    std::unordered_set<std::string> seen;
     for (const auto& q : *queues) {
+      if (!seen.insert(keys::LowerAscii(q.command)).second) continue;
       Metrics::QueueGauge g{q.command, q.ready, q.delayed, q.in_progress, q.dlq};
       auto subs = co_await scheduler_.CountActiveSubscriptions(q.command);
       if (subs.ok()) g.subscriptions_active = *subs;

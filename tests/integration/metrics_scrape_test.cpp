@@ -1,5 +1,6 @@
 // GET /metrics on a real server after a full task cycle: every SPEC §7 family the build produces,
 // the HTTP and store-latency families of issue 7, and `promtool check metrics` when installed.
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -49,6 +50,21 @@ TEST_F(MetricsScrapeTest, FamiliesAfterAFullCycle) {
   int rc = std::system(("promtool check metrics < " + path.string()).c_str());
   std::filesystem::remove(path);
   EXPECT_EQ(rc, 0) << m;
+}
+
+// Spellings that differ only in case share one queue: the depth gauge shows it once (under the
+// first spelling in sorted order) with the tasks of every spelling, so sums over commands hold.
+TEST_F(MetricsScrapeTest, CaseVariantsOfACommandAreOneQueueSeries) {
+  const std::string lower = Cmd();
+  std::string upper = lower;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  ASSERT_NE(upper, lower);
+  CreateTask(lower);
+  CreateTask(upper);
+  auto r = Get("/metrics", "");
+  ASSERT_EQ(r.status, 200) << r.Describe();
+  EXPECT_TRUE(Has(r.body, "codeq_queue_depth{command=\"" + upper + "\",queue=\"ready\"} 2\n")) << r.body;
+  EXPECT_FALSE(Has(r.body, "codeq_queue_depth{command=\"" + lower + "\"")) << r.body;
 }
 
 }  // namespace
