@@ -1,6 +1,7 @@
 // The HTTP API of SPEC.md §2: routing, authentication, decoding, status mapping.
 #pragma once
 
+#include <boost/asio/thread_pool.hpp>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,9 +56,16 @@ class Api {
   Awaitable Health();
   Awaitable MetricsText();
 
-  /// Producer auth + admin check; the tenant an admin looks at (D6: own, or ?tenant= when the
-  /// admin token has no tenant).
-  Result<std::string> AdminTenant(const http::Request& req, std::string_view query, bool& all_tenants);
+  /// The principal of `req`'s Authorization (and X-Role) header for an endpoint group, with
+  /// `scope` required for workers (Authenticator). Computed inline when the token is cached;
+  /// otherwise on auth_pool_, so that an RS256 check or a JWKS fetch (up to its HTTP timeout, for
+  /// a kid not seen before) never holds up the other connections of an I/O thread.
+  boost::asio::awaitable<Result<Principal>> Authenticate(const http::Request& req, AuthGroup group,
+                                                         std::string_view scope = {});
+
+  /// Admin check of a producer principal; the tenant an admin looks at (D6: own, or ?tenant= when
+  /// the admin token has no tenant).
+  Result<std::string> AdminTenant(const Result<Principal>& who, std::string_view query, bool& all_tenants);
 
   /// For a non-empty webhook/callback `url`: InvalidArgument "<what> url too long (max 2048
   /// bytes)", "invalid <what> url" (e.g. port out of range), or "<what> url not allowed" (denied
@@ -68,6 +76,9 @@ class Api {
   const Authenticator& auth_;
   Metrics& metrics_;
   const webhooks::UrlPolicy* url_policy_;
+  /// Token validations that may not answer from memory (Authenticate). Two threads: a JWKS
+  /// endpoint that hangs holds at most these, never an I/O thread.
+  boost::asio::thread_pool auth_pool_{2};
 };
 
 }  // namespace codeq::api

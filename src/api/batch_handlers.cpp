@@ -62,7 +62,7 @@ boost::asio::awaitable<void> SubmitInto(Scheduler& scheduler, std::string tenant
 }  // namespace
 
 Awaitable Api::CreateTasksBatch(const http::Request& req) {
-  auto who = auth_.AuthenticateProducer(Header(req, "Authorization"), Header(req, "X-Role"));
+  auto who = co_await Authenticate(req, AuthGroup::kProducer);
   if (!who.ok()) co_return StatusResponse(who.status());
   auto body = ParseObjectBody(req.body(), false, "invalid body");
   if (!body.ok()) co_return StatusResponse(body.status());
@@ -112,7 +112,7 @@ Awaitable Api::CreateTasksBatch(const http::Request& req) {
 }
 
 Awaitable Api::SubmitResultsBatch(const http::Request& req) {
-  auto who = auth_.AuthenticateWorker(Header(req, "Authorization"), "codeq:result");
+  auto who = co_await Authenticate(req, AuthGroup::kWorker, "codeq:result");
   if (!who.ok()) co_return StatusResponse(who.status());
   auto body = ParseObjectBody(req.body(), false, "invalid request body");
   if (!body.ok()) co_return StatusResponse(body.status());

@@ -7,6 +7,7 @@
 #include "api/access_log.h"
 #include "api/api.h"
 #include "api/handler_util.h"
+#include "domain/run_on_pool.h"
 
 namespace codeq::api {
 namespace bhttp = boost::beast::http;
@@ -41,6 +42,28 @@ http::Response StatusResponse(const Status& s) {
 Api::Api(Scheduler& scheduler, const Authenticator& auth, Metrics& metrics,
          const webhooks::UrlPolicy* url_policy)
     : scheduler_(scheduler), auth_(auth), metrics_(metrics), url_policy_(url_policy) {}
+
+boost::asio::awaitable<Result<Principal>> Api::Authenticate(const http::Request& req, AuthGroup group,
+                                                            std::string_view scope) {
+  // Views into `req`, which outlives this call (the HTTP session holds it until the answer).
+  const std::string_view authorization = Header(req, "Authorization");
+  const std::string_view x_role = Header(req, "X-Role");
+  auto authenticate = [this, authorization, x_role, group, scope]() -> Result<Principal> {
+    switch (group) {
+      case AuthGroup::kProducer:
+        return auth_.AuthenticateProducer(authorization, x_role);
+      case AuthGroup::kWorker:
+        return auth_.AuthenticateWorker(authorization, scope);
+      case AuthGroup::kAny:
+        break;
+    }
+    return auth_.AuthenticateAny(authorization, x_role);
+  };
+  if (auth_.AnswersFromMemory(authorization, group)) co_return authenticate();
+  auto off_thread = RunOnPool<Result<Principal>>(auth_pool_, std::move(authenticate));
+  Result<Principal> who = co_await std::move(off_thread);
+  co_return who;
+}
 
 Status Api::CheckUrlAllowed(std::string_view url, std::string_view what) const {
   constexpr size_t kMaxUrlBytes = 2048;

@@ -33,7 +33,7 @@ std::vector<std::string> DefaultEventTypes(const Principal& who) {
 }  // namespace
 
 Awaitable Api::CreateSubscription(const http::Request& req) {
-  auto who = auth_.AuthenticateWorker(Header(req, "Authorization"), "codeq:subscribe");
+  auto who = co_await Authenticate(req, AuthGroup::kWorker, "codeq:subscribe");
   if (!who.ok()) co_return StatusResponse(who.status());
   auto body = ParseObjectBody(req.body(), false, "invalid body");
   if (!body.ok()) co_return StatusResponse(body.status());
@@ -85,7 +85,7 @@ Awaitable Api::CreateSubscription(const http::Request& req) {
 }
 
 Awaitable Api::RenewSubscription(const http::Request& req, const std::string& id) {
-  auto who = auth_.AuthenticateWorker(Header(req, "Authorization"), "codeq:subscribe");
+  auto who = co_await Authenticate(req, AuthGroup::kWorker, "codeq:subscribe");
   if (!who.ok()) co_return StatusResponse(who.status());
   // SPEC §2.12: the body is optional; an absent or invalid ttlSeconds means 300.
   auto body = ParseObjectBody(req.body(), true, "invalid body");

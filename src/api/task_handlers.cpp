@@ -11,7 +11,7 @@ namespace codeq::api {
 namespace json = boost::json;
 
 boost::asio::awaitable<http::Response> Api::CreateTask(const http::Request& req) {
-  auto who = auth_.AuthenticateProducer(Header(req, "Authorization"), Header(req, "X-Role"));
+  auto who = co_await Authenticate(req, AuthGroup::kProducer);
   if (!who.ok()) co_return StatusResponse(who.status());
 
   auto body = ParseObjectBody(req.body(), false, "invalid body");
@@ -29,7 +29,7 @@ boost::asio::awaitable<http::Response> Api::CreateTask(const http::Request& req)
 }
 
 boost::asio::awaitable<http::Response> Api::GetTask(const http::Request& req, const std::string& id) {
-  auto who = auth_.AuthenticateAny(Header(req, "Authorization"), Header(req, "X-Role"));
+  auto who = co_await Authenticate(req, AuthGroup::kAny);
   if (!who.ok()) co_return StatusResponse(who.status());
   auto t = co_await scheduler_.GetTask(who->tenant, id);
   if (!t.ok()) co_return StatusResponse(t.status());
@@ -37,7 +37,7 @@ boost::asio::awaitable<http::Response> Api::GetTask(const http::Request& req, co
 }
 
 boost::asio::awaitable<http::Response> Api::GetResult(const http::Request& req, const std::string& id) {
-  auto who = auth_.AuthenticateAny(Header(req, "Authorization"), Header(req, "X-Role"));
+  auto who = co_await Authenticate(req, AuthGroup::kAny);
   if (!who.ok()) co_return StatusResponse(who.status());
   auto r = co_await scheduler_.GetResult(who->tenant, id);
   if (!r.ok()) co_return StatusResponse(r.status());

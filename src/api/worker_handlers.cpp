@@ -19,7 +19,7 @@ constexpr std::string_view kNoWorkerId = "workerId is required";
 }  // namespace
 
 Awaitable Api::Claim(const http::Request& req, http::RequestContext& ctx) {
-  auto who = auth_.AuthenticateWorker(Header(req, "Authorization"), "codeq:claim");
+  auto who = co_await Authenticate(req, AuthGroup::kWorker, "codeq:claim");
   if (!who.ok()) co_return StatusResponse(who.status());
   auto body = ParseObjectBody(req.body(), true, "invalid body");
   if (!body.ok()) co_return StatusResponse(body.status());
@@ -69,7 +69,7 @@ Awaitable Api::Claim(const http::Request& req, http::RequestContext& ctx) {
 }
 
 Awaitable Api::Heartbeat(const http::Request& req, const std::string& id) {
-  auto who = auth_.AuthenticateWorker(Header(req, "Authorization"), "codeq:heartbeat");
+  auto who = co_await Authenticate(req, AuthGroup::kWorker, "codeq:heartbeat");
   if (!who.ok()) co_return StatusResponse(who.status());
   auto body = ParseObjectBody(req.body(), true, "invalid body");
   if (!body.ok()) co_return StatusResponse(body.status());
@@ -82,7 +82,7 @@ Awaitable Api::Heartbeat(const http::Request& req, const std::string& id) {
 }
 
 Awaitable Api::Abandon(const http::Request& req, const std::string& id) {
-  auto who = auth_.AuthenticateWorker(Header(req, "Authorization"), "codeq:abandon");
+  auto who = co_await Authenticate(req, AuthGroup::kWorker, "codeq:abandon");
   if (!who.ok()) co_return StatusResponse(who.status());
   if (who->subject.empty()) co_return http::ErrorResponse(401, kNoWorkerId);
   auto r = co_await scheduler_.Abandon(who->tenant, id, who->subject);
@@ -91,7 +91,7 @@ Awaitable Api::Abandon(const http::Request& req, const std::string& id) {
 }
 
 Awaitable Api::Nack(const http::Request& req, const std::string& id) {
-  auto who = auth_.AuthenticateWorker(Header(req, "Authorization"), "codeq:nack");
+  auto who = co_await Authenticate(req, AuthGroup::kWorker, "codeq:nack");
   if (!who.ok()) co_return StatusResponse(who.status());
   auto body = ParseObjectBody(req.body(), true, "invalid body");
   if (!body.ok()) co_return StatusResponse(body.status());
@@ -105,7 +105,7 @@ Awaitable Api::Nack(const http::Request& req, const std::string& id) {
 }
 
 Awaitable Api::SubmitResult(const http::Request& req, const std::string& id) {
-  auto who = auth_.AuthenticateWorker(Header(req, "Authorization"), "codeq:result");
+  auto who = co_await Authenticate(req, AuthGroup::kWorker, "codeq:result");
   if (!who.ok()) co_return StatusResponse(who.status());
   constexpr std::string_view kBad = "invalid request body";
   auto body = ParseObjectBody(req.body(), false, kBad);

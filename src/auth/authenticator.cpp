@@ -101,6 +101,15 @@ Result<Principal> Authenticator::WorkerPrincipal(const Claims& claims) const {
   return p;
 }
 
+bool Authenticator::AnswersFromMemory(std::string_view authorization, AuthGroup group) const {
+  Result<std::string_view> token = ParseBearerToken(authorization);
+  if (!token.ok()) return true;
+  // The validator each group tries first; a cached token is valid there and no other runs.
+  TokenValidator* first = group == AuthGroup::kProducer ? producer_.get() : worker_.get();
+  if (first == nullptr && group == AuthGroup::kAny) first = producer_.get();
+  return first == nullptr || first->AnswersFromMemory(*token);
+}
+
 Result<Claims> Authenticator::ValidateWorkerToken(std::string_view token) const {
   Result<Claims> claims = worker_->Validate(token);
   if (!claims.ok()) return AsUnauthenticated(claims.status());

@@ -41,6 +41,9 @@ bool IsValidTenant(std::string_view tenant);
 /// result failing IsValidTenant → 401 "invalid tenant".
 Result<std::string> ResolveTenant(const Claims& claims, bool fallback_to_subject);
 
+/// The endpoint groups of §3.4.
+enum class AuthGroup { kProducer, kWorker, kAny };
+
 /// Turns `Authorization` headers into Principals for the three endpoint groups (§3.4).
 /// Errors are Statuses carrying SPEC §2.2's literal texts: kInternal when the group's validator is
 /// missing, kUnauthenticated (401) for authentication failures, kForbidden (403) for scope/admin
@@ -67,6 +70,13 @@ class Authenticator {
   /// required), else producer (with x_role as in AuthenticateProducer), else 401 "invalid token".
   /// Internal("auth validators not configured") when neither exists; 401 header errors first.
   Result<Principal> AuthenticateAny(std::string_view authorization, std::string_view x_role) const;
+
+  /// Whether authenticating `authorization` for `group` is answered from memory: the token is in
+  /// the verified-token cache of the validator tried first, or the header is rejected before any
+  /// validator runs. Otherwise the call may check an RS256 signature (tens of µs) or wait for a
+  /// JWKS fetch (up to its HTTP timeout), which an I/O thread should not do inline (api::Api runs
+  /// it on a separate pool). O(token length).
+  bool AnswersFromMemory(std::string_view authorization, AuthGroup group) const;
 
   /// Admin check (§3.4, 403 per its recommendation): Forbidden("unauthorized. Admin only") unless
   /// p.is_admin.

@@ -29,6 +29,12 @@ class TokenValidator {
  public:
   virtual ~TokenValidator() = default;
   virtual Result<Claims> Validate(std::string_view token) = 0;
+  /// True when Validate(token) answers from memory right now (microseconds: no signature check,
+  /// no JWKS fetch), so an I/O thread may call it inline. Default: always.
+  virtual bool AnswersFromMemory(std::string_view token) {
+    (void)token;
+    return true;
+  }
 };
 
 }  // namespace codeq

@@ -78,6 +78,11 @@ JwtValidator::JwtValidator(JwtValidatorOptions options, const Clock& clock)
   std::erase_if(options_.algorithms, [](const std::string& a) { return DigestForJwsAlg(a) == nullptr; });
 }
 
+bool JwtValidator::AnswersFromMemory(std::string_view token) {
+  if (token.empty() || token.size() > kMaxTokenBytes) return true;
+  return tokens_.Contains(token, clock_.NowSeconds());
+}
+
 Result<Claims> JwtValidator::Validate(std::string_view token) {
   try {
     if (token.empty() || token.size() > kMaxTokenBytes) return Reject("invalid token");

@@ -53,6 +53,8 @@ class JwtValidator : public TokenValidator {
   JwtValidator(JwtValidatorOptions options, const Clock& clock);
 
   Result<Claims> Validate(std::string_view token) override;
+  /// True for a token in the verified-token cache (or one rejected on its size alone).
+  bool AnswersFromMemory(std::string_view token) override;
 
   /// Loads the JWKS now (start-up); the error says why it could not.
   Status Prefetch() { return cache_.Prefetch(); }

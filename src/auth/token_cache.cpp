@@ -13,7 +13,7 @@ TokenCache::TokenCache(size_t max_entries, size_t shards) {
   for (size_t i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>());
 }
 
-TokenCache::Shard& TokenCache::ShardFor(std::string_view token) {
+TokenCache::Shard& TokenCache::ShardFor(std::string_view token) const {
   return *shards_[std::hash<std::string_view>{}(token) % shards_.size()];
 }
 
@@ -34,6 +34,14 @@ std::optional<Claims> TokenCache::Get(std::string_view token, int64_t now_second
     claims = it->second->claims;
   }
   return *claims;  // copied outside the lock
+}
+
+bool TokenCache::Contains(std::string_view token, int64_t now_seconds) const {
+  if (per_shard_ == 0) return false;
+  Shard& s = ShardFor(token);
+  std::lock_guard lock(s.mu);
+  auto it = s.index.find(token);
+  return it != s.index.end() && now_seconds <= it->second->valid_until;
 }
 
 void TokenCache::Put(std::string_view token, const Claims& claims, int64_t valid_until) {

@@ -35,6 +35,9 @@ class TokenCache {
   /// dropped.
   std::optional<Claims> Get(std::string_view token, int64_t now_seconds);
 
+  /// Whether Get(token, now_seconds) would hit; touches neither the LRU order nor the entry. O(1).
+  bool Contains(std::string_view token, int64_t now_seconds) const;
+
   /// Caches `claims` for `token` until `valid_until` (epoch seconds). Replaces an older entry.
   void Put(std::string_view token, const Claims& claims, int64_t valid_until);
 
@@ -52,7 +55,7 @@ class TokenCache {
     std::list<Entry> lru;  // front = most recently used
     std::unordered_map<std::string_view, std::list<Entry>::iterator> index;  // views into lru
   };
-  Shard& ShardFor(std::string_view token);
+  Shard& ShardFor(std::string_view token) const;
 
   size_t per_shard_;
   std::vector<std::unique_ptr<Shard>> shards_;

@@ -420,8 +420,7 @@ int RunServe(const ConfigFlags& flags) {
     poll();
   });
 
-  // ioThreads: 0 (the default) = one per CPU, at least 2, so that a request blocked for a
-  // moment (an unknown kid's JWKS fetch) does not hold up the others.
+  // ioThreads: 0 (the default) = one per CPU, at least 2.
   unsigned threads = config.io_threads > 0 ? static_cast<unsigned>(config.io_threads)
                                            : std::max(2u, std::thread::hardware_concurrency());
   std::vector<std::thread> pool;

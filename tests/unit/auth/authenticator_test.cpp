@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "auth/jwt_validator.h"
 #include "auth/static_validator.h"
@@ -26,7 +27,10 @@ class FakeValidator : public TokenValidator {
     if (it == tokens_.end()) return Unauthenticated(reason_);
     return it->second;
   }
+  /// The tokens that answer from memory (as a JwtValidator's cached ones would).
+  bool AnswersFromMemory(std::string_view token) override { return cached.count(std::string(token)) > 0; }
   int calls = 0;
+  std::set<std::string> cached;
 
  private:
   std::string reason_;
@@ -61,6 +65,26 @@ struct Fixture {
 void ExpectError(const Status& s, StatusCode code, const std::string& message) {
   EXPECT_EQ(s.code(), code) << s.message();
   EXPECT_EQ(s.message(), message);
+}
+
+// ---- which calls may block (api::Api runs those off the I/O thread) ----
+
+TEST(AuthenticatorTest, AnswersFromMemoryAsksTheValidatorTriedFirst) {
+  Fixture f;
+  f.worker->cached = {"w"};
+  f.producer->cached = {"p"};
+  Authenticator a = f.Make();
+  EXPECT_TRUE(a.AnswersFromMemory("Bearer w", AuthGroup::kWorker));
+  EXPECT_TRUE(a.AnswersFromMemory("Bearer w", AuthGroup::kAny));   // the worker validator goes first
+  EXPECT_FALSE(a.AnswersFromMemory("Bearer p", AuthGroup::kAny));  // … and would check p
+  EXPECT_FALSE(a.AnswersFromMemory("Bearer w", AuthGroup::kProducer));
+  EXPECT_TRUE(a.AnswersFromMemory("Bearer p", AuthGroup::kProducer));
+  EXPECT_FALSE(a.AnswersFromMemory("Bearer new", AuthGroup::kWorker));
+  // Header errors and missing validators are answered without validating anything.
+  EXPECT_TRUE(a.AnswersFromMemory("", AuthGroup::kWorker));
+  EXPECT_TRUE(a.AnswersFromMemory("Basic abc", AuthGroup::kProducer));
+  Authenticator none(AuthOptions{}, nullptr, nullptr);
+  EXPECT_TRUE(none.AnswersFromMemory("Bearer x", AuthGroup::kAny));
 }
 
 // ---- configuration and header format ----

@@ -95,6 +95,20 @@ TEST_F(JwtValidatorTest, ValidRs256TokenYieldsClaims) {
   EXPECT_EQ(validator().cache().FetchCount(), 1);
 }
 
+// Only a verified, cached, unexpired token answers from memory; anything else needs an RSA check
+// and maybe a JWKS fetch, which api::Api keeps off its I/O threads.
+TEST_F(JwtValidatorTest, AnswersFromMemoryOnlyForCachedTokens) {
+  boost::json::object c = GoodClaims(now());
+  const std::string token = MustSign(KeyA(), c);
+  EXPECT_FALSE(validator().AnswersFromMemory(token));
+  ASSERT_TRUE(validator().Validate(token).ok());
+  EXPECT_TRUE(validator().AnswersFromMemory(token));
+  EXPECT_EQ(validator().cache().FetchCount(), 1);
+  EXPECT_TRUE(validator().AnswersFromMemory(""));  // rejected on its size alone
+  clock_.Advance((3600 + 60 + 1) * 1000);         // past exp + leeway: no longer cached
+  EXPECT_FALSE(validator().AnswersFromMemory(token));
+}
+
 TEST_F(JwtValidatorTest, MinimalClaimsAccepted) {
   boost::json::object c{{"iss", kIssuer}, {"aud", kAudience}, {"exp", now() + 10}};
   auto r = validator().Validate(MustSign(KeyA(), c));

@@ -41,6 +41,21 @@ TEST(TokenCacheTest, HitReturnsStoredClaims) {
   EXPECT_FALSE(cache.Get("t", 1000).has_value());  // exact token text only
 }
 
+TEST(TokenCacheTest, ContainsMatchesWhatGetWouldReturn) {
+  TokenCache cache(100);
+  Claims c;
+  c.subject = "s";
+  EXPECT_FALSE(cache.Contains("t", 1000));
+  cache.Put("t", c, 2000);
+  EXPECT_TRUE(cache.Contains("t", 2000));   // valid_until is inclusive
+  EXPECT_FALSE(cache.Contains("t", 2001));
+  EXPECT_FALSE(cache.Contains("other", 1000));
+  EXPECT_TRUE(cache.Get("t", 1500).has_value());  // Contains left the entry in place
+  TokenCache off(0);
+  off.Put("t", c, 2000);
+  EXPECT_FALSE(off.Contains("t", 1000));
+}
+
 TEST(TokenCacheTest, EntryExpiresAfterValidUntil) {
   TokenCache cache(100);
   cache.Put("t", ClaimsFor("a"), 2000);
