@@ -271,7 +271,14 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket, std::shared_ptr<as
       early_message = "malformed HTTP request";
     } else {
       auto& hdr = parser.get();
-      if (parser.content_length() && *parser.content_length() > opts_.max_body_bytes) {
+      const auto te = hdr[bhttp::field::transfer_encoding];  // the parser trims field values
+      if (!te.empty() && !beast::iequals(te, "chunked")) {
+        // Only "chunked" is understood. RFC 9112 §6.3: when chunked is not the final coding the
+        // body length is unknown (400); §6.1: another coding before it is not implemented (501).
+        // Either way the connection closes, so nothing of the body is taken for a next request.
+        early_status = parser.chunked() ? 501 : 400;
+        early_message = "unsupported Transfer-Encoding";
+      } else if (parser.content_length() && *parser.content_length() > opts_.max_body_bytes) {
         early_status = 413;
         early_message = "request body too large";
       } else {

@@ -4,6 +4,7 @@
 // claims held with bounded memory and woken correctly. (Body size → 413: create_test.cpp.)
 #include <poll.h>
 
+#include <cstdio>
 #include <set>
 #include <thread>
 
@@ -68,6 +69,39 @@ TEST_F(HttpLimits, OversizedHeadersAre431) {
   for (int i = 0; i < 400; ++i) many.emplace_back("X-H" + std::to_string(i), std::string(60, 'v'));
   EXPECT_EQ(Call("GET", "/healthz", "", "", many).status, 431);
   EXPECT_EQ(Get("/healthz", "").status, 200);
+}
+
+// Only the chunked transfer coding is understood (RFC 9112 §6): a body under another coding is
+// refused, never read as if it were plain, and the connection closes.
+TEST_F(HttpLimits, TransferEncodingsOtherThanChunkedAreRefused) {
+  const std::string body = json::serialize(json::object{{"command", Cmd()}, {"payload", json::object{}}});
+  const std::string chunked = [&] {
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx", body.size());
+    return std::string(size) + "\r\n" + body + "\r\n0\r\n\r\n";
+  }();
+  struct Case {
+    std::string headers, body;
+    int status;
+  };
+  const Case cases[] = {
+      {"Transfer-Encoding: gzip\r\nContent-Length: " + std::to_string(body.size()) + "\r\n", body, 400},
+      {"Transfer-Encoding: gzip, chunked\r\n", chunked, 501},
+      {"Transfer-Encoding: chunked\r\n", chunked, 202},
+  };
+  for (const Case& c : cases) {
+    auto conn = MustConnect(codeq().port());
+    ASSERT_TRUE(conn);
+    ASSERT_TRUE(conn->Send("POST /v1/codeq/tasks HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + Producer() +
+                           "\r\nContent-Type: application/json\r\n" + c.headers + "\r\n" + c.body));
+    ASSERT_TRUE(conn->ReadResponse(milliseconds(5000))) << c.headers;
+    EXPECT_EQ(conn->ResponseStatus(), c.status) << c.headers << conn->Received();
+    if (c.status != 202) {
+      EXPECT_NE(conn->Received().find(R"({"error":"unsupported Transfer-Encoding"})"), std::string::npos)
+          << conn->Received();
+      EXPECT_TRUE(conn->WaitClosed(milliseconds(3000))) << "the connection stays open after " << c.status;
+    }
+  }
 }
 
 TEST_F(HttpLimits, HeadersSentOneBytePerSecondAreCutOff) {
