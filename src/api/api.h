@@ -57,9 +57,10 @@ class Api {
   Awaitable MetricsText();
 
   /// The principal of `req`'s Authorization (and X-Role) header for an endpoint group, with
-  /// `scope` required for workers (Authenticator). Computed inline when the token is cached;
-  /// otherwise on auth_pool_, so that an RS256 check or a JWKS fetch (up to its HTTP timeout, for
-  /// a kid not seen before) never holds up the other connections of an I/O thread.
+  /// `scope` (a string literal: it is kept across the suspension) required for workers
+  /// (Authenticator). Computed inline when no validator has to wait for the network; otherwise on
+  /// auth_pool_, so that a JWKS fetch (up to its HTTP timeout: a first load, or a kid not seen
+  /// before) never holds up the other connections of an I/O thread.
   boost::asio::awaitable<Result<Principal>> Authenticate(const http::Request& req, AuthGroup group,
                                                          std::string_view scope = {});
 
@@ -76,8 +77,9 @@ class Api {
   const Authenticator& auth_;
   Metrics& metrics_;
   const webhooks::UrlPolicy* url_policy_;
-  /// Token validations that may not answer from memory (Authenticate). Two threads: a JWKS
-  /// endpoint that hangs holds at most these, never an I/O thread.
+  /// Token validations that may wait for a JWKS fetch (Authenticate). Two threads: a JWKS
+  /// endpoint that hangs holds at most these (and delays other new kids queued behind them),
+  /// never an I/O thread.
   boost::asio::thread_pool auth_pool_{2};
 };
 

@@ -49,17 +49,21 @@ boost::asio::awaitable<Result<Principal>> Api::Authenticate(const http::Request&
   const std::string_view authorization = Header(req, "Authorization");
   const std::string_view x_role = Header(req, "X-Role");
   auto authenticate = [this, authorization, x_role, group, scope]() -> Result<Principal> {
-    switch (group) {
-      case AuthGroup::kProducer:
-        return auth_.AuthenticateProducer(authorization, x_role);
-      case AuthGroup::kWorker:
-        return auth_.AuthenticateWorker(authorization, scope);
-      case AuthGroup::kAny:
-        break;
+    try {  // on the pool, an escaping exception would terminate the process
+      switch (group) {
+        case AuthGroup::kProducer:
+          return auth_.AuthenticateProducer(authorization, x_role);
+        case AuthGroup::kWorker:
+          return auth_.AuthenticateWorker(authorization, scope);
+        case AuthGroup::kAny:
+          break;
+      }
+      return auth_.AuthenticateAny(authorization, x_role);
+    } catch (const std::exception& e) {
+      return Internal(std::string("auth error: ") + e.what());
     }
-    return auth_.AuthenticateAny(authorization, x_role);
   };
-  if (auth_.AnswersFromMemory(authorization, group)) co_return authenticate();
+  if (auth_.AnswersWithoutWaiting(authorization, group)) co_return authenticate();
   auto off_thread = RunOnPool<Result<Principal>>(auth_pool_, std::move(authenticate));
   Result<Principal> who = co_await std::move(off_thread);
   co_return who;

@@ -101,13 +101,21 @@ Result<Principal> Authenticator::WorkerPrincipal(const Claims& claims) const {
   return p;
 }
 
-bool Authenticator::AnswersFromMemory(std::string_view authorization, AuthGroup group) const {
+bool Authenticator::AnswersWithoutWaiting(std::string_view authorization, AuthGroup group) const {
   Result<std::string_view> token = ParseBearerToken(authorization);
   if (!token.ok()) return true;
-  // The validator each group tries first; a cached token is valid there and no other runs.
-  TokenValidator* first = group == AuthGroup::kProducer ? producer_.get() : worker_.get();
-  if (first == nullptr && group == AuthGroup::kAny) first = producer_.get();
-  return first == nullptr || first->AnswersFromMemory(*token);
+  // Every validator the group may run must answer without waiting: the worker endpoints fall back
+  // to the producer validator (allowProducerAsWorker), and so does the any-auth group.
+  auto quick = [&](const std::shared_ptr<TokenValidator>& v) { return !v || v->AnswersWithoutWaiting(*token); };
+  switch (group) {
+    case AuthGroup::kProducer:
+      return quick(producer_);
+    case AuthGroup::kWorker:
+      return quick(worker_) && (!options_.allow_producer_as_worker || quick(producer_));
+    case AuthGroup::kAny:
+      break;
+  }
+  return quick(worker_) && quick(producer_);
 }
 
 Result<Claims> Authenticator::ValidateWorkerToken(std::string_view token) const {

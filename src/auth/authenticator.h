@@ -71,12 +71,12 @@ class Authenticator {
   /// Internal("auth validators not configured") when neither exists; 401 header errors first.
   Result<Principal> AuthenticateAny(std::string_view authorization, std::string_view x_role) const;
 
-  /// Whether authenticating `authorization` for `group` is answered from memory: the token is in
-  /// the verified-token cache of the validator tried first, or the header is rejected before any
-  /// validator runs. Otherwise the call may check an RS256 signature (tens of µs) or wait for a
-  /// JWKS fetch (up to its HTTP timeout), which an I/O thread should not do inline (api::Api runs
-  /// it on a separate pool). O(token length).
-  bool AnswersFromMemory(std::string_view authorization, AuthGroup group) const;
+  /// Whether authenticating `authorization` for `group` answers without waiting for the network:
+  /// every validator the group may run (TokenValidator::AnswersWithoutWaiting) can answer from
+  /// its caches, or the header is rejected before any validator runs. Otherwise the call may wait
+  /// for a JWKS fetch (up to its HTTP timeout), which an I/O thread must not do inline (api::Api
+  /// runs it on a separate pool). O(token length).
+  bool AnswersWithoutWaiting(std::string_view authorization, AuthGroup group) const;
 
   /// Admin check (§3.4, 403 per its recommendation): Forbidden("unauthorized. Admin only") unless
   /// p.is_admin.

@@ -29,9 +29,9 @@ class TokenValidator {
  public:
   virtual ~TokenValidator() = default;
   virtual Result<Claims> Validate(std::string_view token) = 0;
-  /// True when Validate(token) answers from memory right now (microseconds: no signature check,
-  /// no JWKS fetch), so an I/O thread may call it inline. Default: always.
-  virtual bool AnswersFromMemory(std::string_view token) {
+  /// True when Validate(token) answers without waiting for the network (no JWKS fetch; a
+  /// signature check of tens of µs is fine), so an I/O thread may call it inline. Default: always.
+  virtual bool AnswersWithoutWaiting(std::string_view token) {
     (void)token;
     return true;
   }

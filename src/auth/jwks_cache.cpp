@@ -150,6 +150,11 @@ void JwksCache::RefreshInBackground() {
   refreshed_.notify_all();
 }
 
+bool JwksCache::HasKey(std::string_view kid) const {
+  std::lock_guard lock(mu_);
+  return loaded_ && keys_.find(kid) != keys_.end();
+}
+
 void JwksCache::WaitForBackgroundRefresh() {
   std::unique_lock lock(mu_);
   refreshed_.wait(lock, [this] { return !refreshing_; });

@@ -54,6 +54,10 @@ class JwksCache {
   /// the kid; a known kid with a stale set starts a background refresh and returns at once.
   Result<PkeyPtr> GetKey(std::string_view kid);
 
+  /// Whether GetKey(kid) answers at once: a key set is loaded and has `kid` (a stale set is then
+  /// refreshed in the background). Never fetches. O(log keys).
+  bool HasKey(std::string_view kid) const;
+
   /// Waits until no background refresh is running (tests; a refresh ends within about
   /// http_timeout_ms).
   void WaitForBackgroundRefresh();

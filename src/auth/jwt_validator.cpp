@@ -78,9 +78,18 @@ JwtValidator::JwtValidator(JwtValidatorOptions options, const Clock& clock)
   std::erase_if(options_.algorithms, [](const std::string& a) { return DigestForJwsAlg(a) == nullptr; });
 }
 
-bool JwtValidator::AnswersFromMemory(std::string_view token) {
-  if (token.empty() || token.size() > kMaxTokenBytes) return true;
-  return tokens_.Contains(token, clock_.NowSeconds());
+bool JwtValidator::AnswersWithoutWaiting(std::string_view token) {
+  try {
+    if (token.empty() || token.size() > kMaxTokenBytes) return true;
+    if (tokens_.Contains(token, clock_.NowSeconds())) return true;
+    auto header = DecodeJsonObject(token.substr(0, token.find('.')));
+    if (!header) return true;  // rejected as "invalid token" without a key
+    const boost::json::value* kid = header->if_contains("kid");
+    if (kid == nullptr || !kid->is_string() || kid->get_string().empty()) return true;  // "missing key id"
+    return cache_.HasKey(std::string_view(kid->get_string().data(), kid->get_string().size()));
+  } catch (...) {
+    return false;  // let the pool find out
+  }
 }
 
 Result<Claims> JwtValidator::Validate(std::string_view token) {

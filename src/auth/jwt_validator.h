@@ -53,8 +53,10 @@ class JwtValidator : public TokenValidator {
   JwtValidator(JwtValidatorOptions options, const Clock& clock);
 
   Result<Claims> Validate(std::string_view token) override;
-  /// True for a token in the verified-token cache (or one rejected on its size alone).
-  bool AnswersFromMemory(std::string_view token) override;
+  /// False only when validating `token` may wait for a JWKS fetch: it is not in the verified-token
+  /// cache, its header names a `kid`, and the key set is not loaded or lacks that kid. A token
+  /// rejected before any key is needed (malformed, no kid) answers at once too.
+  bool AnswersWithoutWaiting(std::string_view token) override;
 
   /// Loads the JWKS now (start-up); the error says why it could not.
   Status Prefetch() { return cache_.Prefetch(); }

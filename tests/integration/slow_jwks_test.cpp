@@ -86,6 +86,8 @@ TEST_F(SlowJwks, TokenWaitingForTheJwksDoesNotHoldUpOtherConnections) {
     EXPECT_EQ(h.status, 200) << h.Describe();
     EXPECT_LT(MsSince(start), 1000) << "a JWKS fetch held up an unrelated request";
   }
+  EXPECT_NE(slow.wait_for(std::chrono::seconds(0)), std::future_status::ready)
+      << "the create was already answered: the health checks did not overlap its wait";
   auto r = slow.get();
   EXPECT_GE(r.elapsed.count(), (kJwksTimeoutSeconds - 1) * 1000) << "the create did not wait for the JWKS "
                                                                     "(the test proves nothing): "

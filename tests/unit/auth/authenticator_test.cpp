@@ -27,8 +27,8 @@ class FakeValidator : public TokenValidator {
     if (it == tokens_.end()) return Unauthenticated(reason_);
     return it->second;
   }
-  /// The tokens that answer from memory (as a JwtValidator's cached ones would).
-  bool AnswersFromMemory(std::string_view token) override { return cached.count(std::string(token)) > 0; }
+  /// The tokens that answer without waiting (as a JwtValidator's cached ones would).
+  bool AnswersWithoutWaiting(std::string_view token) override { return cached.count(std::string(token)) > 0; }
   int calls = 0;
   std::set<std::string> cached;
 
@@ -69,22 +69,39 @@ void ExpectError(const Status& s, StatusCode code, const std::string& message) {
 
 // ---- which calls may block (api::Api runs those off the I/O thread) ----
 
-TEST(AuthenticatorTest, AnswersFromMemoryAsksTheValidatorTriedFirst) {
+TEST(AuthenticatorTest, AnswersWithoutWaitingOnlyWhenEveryValidatorThatMayRunCan) {
   Fixture f;
-  f.worker->cached = {"w"};
-  f.producer->cached = {"p"};
+  f.worker->cached = {"w", "both"};
+  f.producer->cached = {"p", "both"};
   Authenticator a = f.Make();
-  EXPECT_TRUE(a.AnswersFromMemory("Bearer w", AuthGroup::kWorker));
-  EXPECT_TRUE(a.AnswersFromMemory("Bearer w", AuthGroup::kAny));   // the worker validator goes first
-  EXPECT_FALSE(a.AnswersFromMemory("Bearer p", AuthGroup::kAny));  // … and would check p
-  EXPECT_FALSE(a.AnswersFromMemory("Bearer w", AuthGroup::kProducer));
-  EXPECT_TRUE(a.AnswersFromMemory("Bearer p", AuthGroup::kProducer));
-  EXPECT_FALSE(a.AnswersFromMemory("Bearer new", AuthGroup::kWorker));
+  EXPECT_TRUE(a.AnswersWithoutWaiting("Bearer w", AuthGroup::kWorker));  // no producer fallback
+  EXPECT_FALSE(a.AnswersWithoutWaiting("Bearer p", AuthGroup::kWorker));
+  EXPECT_TRUE(a.AnswersWithoutWaiting("Bearer p", AuthGroup::kProducer));
+  EXPECT_FALSE(a.AnswersWithoutWaiting("Bearer w", AuthGroup::kProducer));
+  // Any-auth may run both validators (worker first, then producer).
+  EXPECT_FALSE(a.AnswersWithoutWaiting("Bearer w", AuthGroup::kAny));
+  EXPECT_FALSE(a.AnswersWithoutWaiting("Bearer p", AuthGroup::kAny));
+  EXPECT_TRUE(a.AnswersWithoutWaiting("Bearer both", AuthGroup::kAny));
+  // With allowProducerAsWorker, worker endpoints may fall back to the producer validator.
+  f.options.allow_producer_as_worker = true;
+  Authenticator fallback = f.Make();
+  EXPECT_FALSE(fallback.AnswersWithoutWaiting("Bearer w", AuthGroup::kWorker));
+  EXPECT_TRUE(fallback.AnswersWithoutWaiting("Bearer both", AuthGroup::kWorker));
   // Header errors and missing validators are answered without validating anything.
-  EXPECT_TRUE(a.AnswersFromMemory("", AuthGroup::kWorker));
-  EXPECT_TRUE(a.AnswersFromMemory("Basic abc", AuthGroup::kProducer));
+  EXPECT_TRUE(a.AnswersWithoutWaiting("", AuthGroup::kWorker));
+  EXPECT_TRUE(a.AnswersWithoutWaiting("Basic abc", AuthGroup::kProducer));
   Authenticator none(AuthOptions{}, nullptr, nullptr);
-  EXPECT_TRUE(none.AnswersFromMemory("Bearer x", AuthGroup::kAny));
+  EXPECT_TRUE(none.AnswersWithoutWaiting("Bearer x", AuthGroup::kAny));
+}
+
+// A static worker validator (never waits) in front of a JWKS producer validator: a producer JWT
+// on an any-auth endpoint may still wait for the producer's JWKS.
+TEST(AuthenticatorTest, StaticWorkerDoesNotHideAJwksProducer) {
+  auto worker = std::make_shared<StaticValidator>("static-worker-token", WorkerClaims());
+  auto producer = std::make_shared<FakeValidator>();  // caches nothing: every JWT may wait
+  Authenticator a(AuthOptions{}, producer, worker);
+  EXPECT_FALSE(a.AnswersWithoutWaiting("Bearer some.jwt.token", AuthGroup::kAny));
+  EXPECT_TRUE(a.AnswersWithoutWaiting("Bearer some.jwt.token", AuthGroup::kWorker));
 }
 
 // ---- configuration and header format ----

@@ -95,18 +95,20 @@ TEST_F(JwtValidatorTest, ValidRs256TokenYieldsClaims) {
   EXPECT_EQ(validator().cache().FetchCount(), 1);
 }
 
-// Only a verified, cached, unexpired token answers from memory; anything else needs an RSA check
-// and maybe a JWKS fetch, which api::Api keeps off its I/O threads.
-TEST_F(JwtValidatorTest, AnswersFromMemoryOnlyForCachedTokens) {
-  boost::json::object c = GoodClaims(now());
-  const std::string token = MustSign(KeyA(), c);
-  EXPECT_FALSE(validator().AnswersFromMemory(token));
+// A token waits for the network only when its kid is not in a loaded key set; cached tokens,
+// known kids and tokens rejected before a key is needed answer at once.
+TEST_F(JwtValidatorTest, AnswersWithoutWaitingUnlessTheKidNeedsAFetch) {
+  const std::string token = MustSign(KeyA(), GoodClaims(now()));
+  EXPECT_FALSE(validator().AnswersWithoutWaiting(token));  // no key set loaded yet
+  EXPECT_EQ(validator().cache().FetchCount(), 0);          // and asking did not fetch
   ASSERT_TRUE(validator().Validate(token).ok());
-  EXPECT_TRUE(validator().AnswersFromMemory(token));
+  EXPECT_TRUE(validator().AnswersWithoutWaiting(token));  // cached
+  const std::string other = MustSign(KeyA(), GoodClaims(now() + 1));
+  EXPECT_TRUE(validator().AnswersWithoutWaiting(other));  // not cached, but its kid is known
+  EXPECT_FALSE(validator().AnswersWithoutWaiting(MustSign(KeyB(), GoodClaims(now()))));  // unknown kid
+  EXPECT_TRUE(validator().AnswersWithoutWaiting(""));
+  EXPECT_TRUE(validator().AnswersWithoutWaiting("not-a-jwt"));
   EXPECT_EQ(validator().cache().FetchCount(), 1);
-  EXPECT_TRUE(validator().AnswersFromMemory(""));  // rejected on its size alone
-  clock_.Advance((3600 + 60 + 1) * 1000);         // past exp + leeway: no longer cached
-  EXPECT_FALSE(validator().AnswersFromMemory(token));
 }
 
 TEST_F(JwtValidatorTest, MinimalClaimsAccepted) {
