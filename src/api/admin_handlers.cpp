@@ -23,7 +23,13 @@ std::string QueryParam(std::string_view query, std::string_view name) {
   return "";
 }
 
-Result<std::string> Api::AdminTenant(const Result<Principal>& who, std::string_view query, bool& all_tenants) {
+boost::asio::awaitable<Result<std::string>> Api::AdminTenant(const http::Request& req, std::string_view query,
+                                                             bool& all_tenants) {
+  auto who = co_await Authenticate(req, AuthGroup::kProducer);
+  co_return AdminTenantOf(who, query, all_tenants);
+}
+
+Result<std::string> Api::AdminTenantOf(const Result<Principal>& who, std::string_view query, bool& all_tenants) {
   if (!who.ok()) return who.status();
   Status admin = Authenticator::RequireAdmin(*who);
   if (!admin.ok()) return admin;
@@ -43,8 +49,7 @@ Result<std::string> Api::AdminTenant(const Result<Principal>& who, std::string_v
 
 Awaitable Api::AdminQueues(const http::Request& req, std::string_view query) {
   bool all = false;
-  auto who = co_await Authenticate(req, AuthGroup::kProducer);
-  auto tenant = AdminTenant(who, query, all);
+  auto tenant = co_await AdminTenant(req, query, all);
   if (!tenant.ok()) co_return StatusResponse(tenant.status());
   auto queues = co_await scheduler_.ListQueues(*tenant);
   if (!queues.ok()) co_return StatusResponse(queues.status());
@@ -55,8 +60,7 @@ Awaitable Api::AdminQueues(const http::Request& req, std::string_view query) {
 
 Awaitable Api::AdminQueueStats(const http::Request& req, const std::string& command, std::string_view query) {
   bool all = false;
-  auto who = co_await Authenticate(req, AuthGroup::kProducer);
-  auto tenant = AdminTenant(who, query, all);
+  auto tenant = co_await AdminTenant(req, query, all);
   if (!tenant.ok()) co_return StatusResponse(tenant.status());
   std::string cmd = Trim(command);
   if (cmd.empty()) co_return http::ErrorResponse(400, "command is required");
@@ -68,8 +72,7 @@ Awaitable Api::AdminQueueStats(const http::Request& req, const std::string& comm
 
 Awaitable Api::AdminCleanup(const http::Request& req, std::string_view query) {
   bool all = false;
-  auto who = co_await Authenticate(req, AuthGroup::kProducer);
-  auto tenant = AdminTenant(who, query, all);
+  auto tenant = co_await AdminTenant(req, query, all);
   if (!tenant.ok()) co_return StatusResponse(tenant.status());
   // SPEC §2.15: parse errors are ignored and defaults used.
   json::object o;

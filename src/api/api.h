@@ -64,9 +64,12 @@ class Api {
   boost::asio::awaitable<Result<Principal>> Authenticate(const http::Request& req, AuthGroup group,
                                                          std::string_view scope = {});
 
-  /// Admin check of a producer principal; the tenant an admin looks at (D6: own, or ?tenant= when
-  /// the admin token has no tenant).
-  Result<std::string> AdminTenant(const Result<Principal>& who, std::string_view query, bool& all_tenants);
+  /// Producer auth + admin check; the tenant an admin looks at (D6: own, or ?tenant= when the
+  /// admin token has no tenant).
+  boost::asio::awaitable<Result<std::string>> AdminTenant(const http::Request& req, std::string_view query,
+                                                          bool& all_tenants);
+  /// AdminTenant's check of an authenticated principal.
+  Result<std::string> AdminTenantOf(const Result<Principal>& who, std::string_view query, bool& all_tenants);
 
   /// For a non-empty webhook/callback `url`: InvalidArgument "<what> url too long (max 2048
   /// bytes)", "invalid <what> url" (e.g. port out of range), or "<what> url not allowed" (denied
