@@ -106,8 +106,14 @@ std::string PrintConfig(const Config& config) {
               out << shown;
             }
           } else if constexpr (std::is_same_v<T, boost::json::value>) {
-            // A bare string config is the static provider's token itself (§3.3).
-            EmitJson(out, value, /*mask_strings=*/value.is_string());
+            if (value.is_string()) {
+              // A bare string config is the static provider's token itself (§3.3). LoadConfig
+              // reads a scalar as JSON text, so print the JSON text of the (masked) string.
+              boost::json::value shown(value.get_string().empty() ? "" : kMasked);
+              out << YAML::SingleQuoted << boost::json::serialize(shown);
+            } else {
+              EmitJson(out, value, /*mask_strings=*/false);
+            }
           } else {
             out << value;
           }

@@ -40,7 +40,7 @@ TEST(PrintConfigTest, MasksEverySecret) {
   EXPECT_EQ(root["redisPassword"].as<std::string>(), "****");
   EXPECT_EQ(root["identityServiceApiKey"].as<std::string>(), "****");
   EXPECT_EQ(root["webhookHmacSecret"].as<std::string>(), "****");
-  EXPECT_EQ(root["workerAuthConfig"].as<std::string>(), "****");
+  EXPECT_EQ(root["workerAuthConfig"].as<std::string>(), "\"****\"");  // JSON text, as loaded
   EXPECT_EQ(root["producerAuthConfig"]["token"].as<std::string>(), "****");
   EXPECT_EQ(root["producerAuthConfig"]["raw"]["apiKey"].as<std::string>(), "****");
   EXPECT_EQ(root["producerAuthConfig"]["refresh_token"].as<std::string>(), "****");
@@ -107,6 +107,25 @@ TEST(PrintConfigTest, RoundTripsThroughLoadConfig) {
   for (const auto& key : config_internal::Keys()) {
     bool same = std::visit([&](auto member) { return r.value().*member == c.*member; }, key.field);
     EXPECT_TRUE(same) << key.yaml;
+  }
+}
+
+// A bare-string auth config (the static token) prints as the JSON text of "****", which loads back
+// and prints the same; an empty one stays empty. (Found by the config fuzzer: "****" alone is not
+// JSON, so the printed config did not load.)
+TEST(PrintConfigTest, BareStringAuthConfigPrintsAsLoadableJsonText) {
+  for (const char* token : {"tok-SECRET", ""}) {
+    Config c;
+    c.env = "dev";
+    c.worker_auth_config = boost::json::value(token);
+    const std::string printed = PrintConfig(c);
+    EXPECT_EQ(printed.find("SECRET"), std::string::npos) << printed;
+    TempFile file(printed);
+    Result<Config> r = LoadConfig(WithConfig(file.path()), MapEnv({}));
+    ASSERT_TRUE(r.ok()) << token << ": " << r.status().message() << "\n" << printed;
+    ASSERT_TRUE(r.value().worker_auth_config.is_string()) << printed;
+    EXPECT_EQ(r.value().worker_auth_config.get_string(), *token ? "****" : "");
+    EXPECT_EQ(PrintConfig(r.value()), printed);
   }
 }
 
