@@ -58,9 +58,14 @@ void AddGlobalFlags(CLI::App& app, GlobalFlags& f) {
       ->type_name("NAME");
   opt("--iam-base-url", f.iam_base_url, "identity service base URL (env CODEQ_IAM_BASE_URL)")->type_name("URL");
   opt("--iam-api-key", f.iam_api_key, "identity service API key (env CODEQ_IAM_API_KEY)")->type_name("KEY");
-  app.add_flag_function(
-         "--admin,!--no-admin", [&f](int64_t n) { f.admin = n > 0; },
+  // Two flags rather than CLI11's "--admin,!--no-admin", whose help line reads "--admin,--no-admin{false}".
+  // CLI11 runs flag callbacks in definition order, so --no-admin wins when both are given.
+  app.add_flag_callback(
+         "--admin", [&f] { f.admin = true; },
          "send X-Role: ADMIN (honoured by dev servers only; env CODEQ_ADMIN; default on for localhost)")
+      ->group(group);
+  app.add_flag_callback("--no-admin", [&f] { f.admin = false; },
+                        "do not send X-Role: ADMIN (wins over --admin)")
       ->group(group);
   app.add_flag("--json", f.json, "print JSON (the default when stdout is not a terminal)")->group(group);
   app.add_flag("--table", f.table, "print readable text even when stdout is not a terminal")->group(group);

@@ -27,6 +27,9 @@ TEST_F(HelpCli, EveryCommandHasHelpWithAnExample) {
   for (const char* flag : {"--base-url", "--producer-token", "--worker-token", "--profile", "--json"}) {
     EXPECT_NE(top.out.find(flag), std::string::npos) << flag;
   }
+  // --admin and --no-admin each get a line of their own (no CLI11 "{false}" default marker).
+  EXPECT_NE(top.out.find("  --no-admin "), std::string::npos) << top.out;
+  EXPECT_EQ(top.out.find("{false}"), std::string::npos) << top.out;
   // A group without its subcommand is a usage error.
   EXPECT_EQ(Codeq({"task"}).exit_code, 2);
 }
