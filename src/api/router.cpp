@@ -94,6 +94,16 @@ std::string NewRequestId() {
   return out;
 }
 
+// A client's X-Request-Id is echoed and logged only when it is 1..128 printable ASCII characters
+// (no spaces or control bytes); anything else gets a generated id.
+bool UsableRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (unsigned char c : id) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
 // Splits "/a/b%2Fc" into {"a", "b/c"}; nullopt for an undecodable path.
 std::optional<std::vector<std::string>> SplitPath(std::string_view path) {
   auto parsed = boost::urls::parse_origin_form(path);
@@ -109,9 +119,8 @@ std::optional<std::vector<std::string>> SplitPath(std::string_view path) {
 boost::asio::awaitable<http::Response> Api::Handle(const http::Request& req, http::RequestContext& ctx) {
   auto start = std::chrono::steady_clock::now();
   auto rid = req.find("X-Request-Id");
-  std::string request_id = (rid != req.end() && !rid->value().empty() && rid->value().size() <= 128)
-                   ? std::string(rid->value())
-                   : NewRequestId();
+  std::string request_id =
+      rid != req.end() && UsableRequestId(rid->value()) ? std::string(rid->value()) : NewRequestId();
 
   std::string_view target = req.target();
   std::string_view path_part = target.substr(0, target.find('?'));
@@ -126,7 +135,9 @@ boost::asio::awaitable<http::Response> Api::Handle(const http::Request& req, htt
   }
   res.headers.emplace_back("X-Request-Id", request_id);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::string method(req.method_string());
+  // Beast knows a fixed set of methods; any other name becomes "OTHER", so a client cannot add
+  // label values (and log garbage) by inventing method names.
+  std::string method = req.method() == bhttp::verb::unknown ? "OTHER" : std::string(req.method_string());
   metrics_.HttpRequest(method, route, res.status, seconds);
   LogAccess(method, route, res.status, seconds * 1000, request_id);
   co_return res;

@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "integration/it_fixture.h"
+#include "support/raw_connection.h"
 
 namespace codeq::it {
 namespace {
@@ -71,6 +72,38 @@ TEST_F(MiscHttp, RequestIdIsEchoedOrGenerated) {
   EXPECT_TRUE(std::regex_match(id, std::regex("^[0-9a-f]{32}$"))) << "'" << id << "'";
   auto another = Get("/healthz", "");
   EXPECT_NE(another.Header("X-Request-Id").value_or(""), id) << "fresh per request";
+}
+
+// A request id with bytes outside printable ASCII is replaced, not echoed (it would also land raw
+// in the JSON access log).
+TEST_F(MiscHttp, UnprintableRequestIdIsReplaced) {
+  for (std::string bad : {std::string("\xff\xfe"), std::string("has space"), std::string(129, 'a')}) {
+    auto conn = test::RawConnection::Connect("127.0.0.1", codeq().port());
+    ASSERT_TRUE(conn);
+    ASSERT_TRUE(conn->Send(test::HttpRequestText("GET", "/healthz", {"X-Request-Id: " + bad, "Connection: close"})));
+    ASSERT_TRUE(conn->ReadResponse(std::chrono::seconds(5)));
+    EXPECT_EQ(conn->ResponseStatus(), 200);
+    EXPECT_TRUE(std::regex_search(conn->Received(), std::regex("X-Request-Id: [0-9a-f]{32}\r\n")))
+        << conn->Received();
+  }
+}
+
+// Method names that are not HTTP methods share one label value, so clients cannot grow /metrics.
+TEST_F(MiscHttp, InventedMethodsShareOneMetricsLabel) {
+  for (int i = 0; i < 3; ++i) {
+    auto conn = test::RawConnection::Connect("127.0.0.1", codeq().port());
+    ASSERT_TRUE(conn);
+    const std::string method = "XINVENTED" + std::to_string(i);
+    ASSERT_TRUE(conn->Send(test::HttpRequestText(method, "/healthz", {"Connection: close"})));
+    ASSERT_TRUE(conn->ReadResponse(std::chrono::seconds(5)));
+    EXPECT_EQ(conn->ResponseStatus(), 405) << conn->Received();
+  }
+  auto m = Get("/metrics", "");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_EQ(m.body.find("XINVENTED"), std::string::npos);
+  EXPECT_NE(m.body.find("codeq_http_requests_total{method=\"OTHER\",route=\"/healthz\",status=\"405\"}"),
+            std::string::npos)
+      << m.body.substr(0, 4000);
 }
 
 TEST_F(MiscHttp, KeepAliveConnectionServesManyRequests) {
