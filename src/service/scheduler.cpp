@@ -1,7 +1,10 @@
 #include "service/scheduler.h"
 
 #include <algorithm>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/uuid/random_generator.hpp>
 #include <boost/uuid/uuid_io.hpp>
 #include <spdlog/spdlog.h>
@@ -295,6 +298,42 @@ Async<Result<NackOutcome>> Scheduler::Nack(const std::string& tenant, const std:
   co_return out;
 }
 
+class Scheduler::ArtifactTurn {
+ public:
+  ArtifactTurn(std::shared_ptr<ArtifactWriters> writers, std::string id)
+      : writers_(std::move(writers)), id_(std::move(id)) {}
+  ArtifactTurn(ArtifactTurn&& o) noexcept : writers_(std::move(o.writers_)), id_(std::move(o.id_)) {}
+  ArtifactTurn(const ArtifactTurn&) = delete;
+  ArtifactTurn& operator=(const ArtifactTurn&) = delete;
+  ArtifactTurn& operator=(ArtifactTurn&&) = delete;
+  ~ArtifactTurn() {
+    if (!writers_) return;
+    std::lock_guard lock(writers_->mu);
+    writers_->ids.erase(id_);
+  }
+
+ private:
+  std::shared_ptr<ArtifactWriters> writers_;
+  std::string id_;
+};
+
+Async<std::optional<Scheduler::ArtifactTurn>> Scheduler::TakeArtifactTurn(const std::string& task_id) {
+  std::shared_ptr<ArtifactWriters> writers = artifact_writers_;
+  std::optional<asio::steady_timer> timer;
+  for (;;) {
+    {
+      std::lock_guard lock(writers->mu);
+      if (writers->ids.insert(task_id).second) break;
+    }
+    if (!timer) timer.emplace(co_await asio::this_coro::executor);
+    timer->expires_after(std::chrono::milliseconds(2));
+    boost::system::error_code ec;
+    co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return std::nullopt;  // cancelled (shutdown)
+  }
+  co_return std::optional<ArtifactTurn>(std::in_place, std::move(writers), task_id);
+}
+
 Async<Result<TaskResult>> Scheduler::SubmitResult(const std::string& tenant, const std::string& id,
                                                   const std::string& worker_id, ResultRequest req) {
   // Errors are reported in this order: unknown task (404), other owner (403), not in progress
@@ -314,6 +353,15 @@ Async<Result<TaskResult>> Scheduler::SubmitResult(const std::string& tenant, con
   const bool writes_files = std::any_of(req.artifacts.begin(), req.artifacts.end(), [](const ArtifactInput& a) {
     return a.url.empty() && !a.content_base64.empty();
   });
+  // Two submissions for one task at once (a retried acknowledgement beside a slow first one) are
+  // serialised from the status check to the store's transition when they write files: the later
+  // one then sees the task finished (409) before it touches the winner's files.
+  std::optional<ArtifactTurn> turn;
+  if (writes_files) {
+    auto taken = co_await TakeArtifactTurn(id);
+    if (!taken) co_return Unavailable("shutting down");
+    turn.emplace(std::move(*taken));
+  }
   auto start = std::chrono::steady_clock::now();
   if (!request_error.ok() || writes_files) {
     auto current = co_await store_->GetTask(tenant, id);
@@ -352,9 +400,12 @@ Async<Result<TaskResult>> Scheduler::SubmitResult(const std::string& tenant, con
 Result<std::vector<Artifact>> Scheduler::WriteArtifacts(const std::string& task_id,
                                                         const std::vector<ArtifactInput>& in) {
   // Validate every name before writing anything, so a bad item leaves no partial files (D15).
+  // Two uploads under one name would leave one file listed twice, the first upload lost.
+  std::unordered_set<std::string_view> names;
   for (const auto& a : in) {
     if (!a.url.empty() || a.content_base64.empty()) continue;
     if (!IsValidArtifactName(a.name)) return InvalidArgument("invalid artifact name");
+    if (!names.insert(a.name).second) return InvalidArgument("artifact " + a.name + " upload: duplicate name");
   }
   std::vector<std::pair<const ArtifactInput*, std::string>> decoded;
   for (const auto& a : in) {

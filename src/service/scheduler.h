@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -187,6 +188,20 @@ class Scheduler {
   Result<std::vector<Artifact>> WriteArtifacts(const std::string& task_id,
                                                const std::vector<ArtifactInput>& in);
 
+  /// Task ids whose result submission is between its status check and its store transition while
+  /// writing artifact files. Shared with the guards, which may outlive the Scheduler at shutdown.
+  struct ArtifactWriters {
+    std::mutex mu;
+    std::unordered_set<std::string> ids;
+  };
+  /// Releases a task id of ArtifactWriters when destroyed.
+  class ArtifactTurn;
+  /// Waits (polling every 2 ms) until no other submission of this process is writing `task_id`'s
+  /// artifacts, then holds the turn until the returned guard is destroyed (D15: a submission
+  /// refused with 409 must not overwrite the files of the one that won). nullopt when the wait
+  /// was cancelled.
+  Async<std::optional<ArtifactTurn>> TakeArtifactTurn(const std::string& task_id);
+
   std::shared_ptr<Store> store_;
   const Clock& clock_;
   Metrics& metrics_;
@@ -197,6 +212,7 @@ class Scheduler {
   SchedulerHooks hooks_;
   std::mutex repair_mu_;
   std::unordered_map<std::string, int64_t> last_repair_;  // epoch ms of the last repair; repair_mu_
+  std::shared_ptr<ArtifactWriters> artifact_writers_ = std::make_shared<ArtifactWriters>();
 };
 
 }  // namespace codeq

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "integration/it_fixture.h"
 
@@ -152,7 +153,7 @@ TEST_F(Lifecycle, ResultValidationErrors) {
   // Artifact names that would escape the task's directory are refused and nothing is written.
   const fs::path results = fs::path(codeq().artifacts_dir()) / "results";
   const size_t files_before = CountFiles(codeq().artifacts_dir());
-  for (const char* name : {"../x", "..", "a/b", "a\\b", ""}) {
+  for (const char* name : {"../x", "..", "a/b", "a\\b", "", "."}) {
     ExpectError(Post(path, Worker(),
                      json::object{{"status", "COMPLETED"},
                                   {"result", json::object{}},
@@ -170,6 +171,21 @@ TEST_F(Lifecycle, ResultValidationErrors) {
   EXPECT_EQ(b64.status, 400) << b64.Describe();
   EXPECT_EQ(b64.ErrorText().rfind("artifact ok.txt", 0), 0u) << b64.Describe();
   EXPECT_FALSE(fs::exists(results / id / "ok.txt"));
+  // '=' inside the data is not padding: refused rather than decoded into garbage bytes.
+  ExpectError(Post(path, Worker(),
+                   json::object{{"status", "COMPLETED"},
+                                {"result", json::object{}},
+                                {"artifacts", json::array{json::object{{"name", "mid.txt"}, {"contentBase64", "aGk=aGk="}}}}}),
+              400, "artifact mid.txt base64 decode: illegal base64 data", "'=' inside base64");
+  // Two uploads under one name would list one file twice and lose the first.
+  ExpectError(Post(path, Worker(),
+                   json::object{{"status", "COMPLETED"},
+                                {"result", json::object{}},
+                                {"artifacts", json::array{json::object{{"name", "twice"}, {"contentBase64", "aGk="}},
+                                                          json::object{{"name", "twice"}, {"contentBase64", "aG8="}}}}}),
+              400, "artifact twice upload: duplicate name", "duplicate artifact names");
+  EXPECT_FALSE(fs::exists(results / id / "mid.txt"));
+  EXPECT_FALSE(fs::exists(results / id / "twice"));
 
   // A status error is reported before any artifact is written (D15).
   auto order = Post(path, Worker(),
@@ -191,6 +207,44 @@ TEST_F(Lifecycle, ResultValidationErrors) {
   auto ft = GetTask(id).Json();
   EXPECT_EQ(JsonString(ft, "status"), "FAILED");
   EXPECT_EQ(JsonString(ft, "error"), "boom");
+}
+
+// Two result submissions for one task at once, each uploading a file under the same name: the
+// one refused with 409 must not overwrite the file of the one that won (D15).
+TEST_F(Lifecycle, RefusedDuplicateSubmissionLeavesTheWinnersArtifact) {
+  const std::string cmd = Cmd();
+  constexpr int kTasks = 20;
+  for (int i = 0; i < kTasks; ++i) CreateTask(cmd);
+  std::vector<std::string> ids;
+  for (int i = 0; i < kTasks; ++i) ids.push_back(JsonString(ClaimOne(cmd), "id"));
+  // 45 000 bytes of 'A' (or 'B'): base64 "QUFB" ("QkJC") repeated 15 000 times (the suite's
+  // servers take bodies up to 64 KiB).
+  auto body = [](const std::string& who, const char* quantum) {
+    std::string b64;
+    for (int i = 0; i < 15000; ++i) b64 += quantum;
+    return json::object{{"status", "COMPLETED"},
+                        {"result", json::object{{"who", who}}},
+                        {"artifacts", json::array{json::object{{"name", "out"}, {"contentBase64", b64}}}}};
+  };
+  const json::object body_a = body("A", "QUFB"), body_b = body("B", "QkJC");
+  for (const auto& id : ids) {
+    ASSERT_FALSE(id.empty());
+    HttpResponse ra, rb;
+    std::thread ta([&] { ra = Post(TaskPath(id, "result"), Worker(), body_a); });
+    std::thread tb([&] { rb = Post(TaskPath(id, "result"), Worker(), body_b); });
+    ta.join();
+    tb.join();
+    ASSERT_EQ((ra.status == 200) + (rb.status == 200), 1) << ra.Describe() << "\n" << rb.Describe();
+    const HttpResponse& loser = ra.status == 200 ? rb : ra;
+    EXPECT_EQ(loser.status, 409) << loser.Describe();
+    const std::string winner = ra.status == 200 ? "A" : "B";
+    auto stored = Get(TaskPath(id, "result"), Producer());
+    ASSERT_EQ(stored.status, 200) << stored.Describe();
+    EXPECT_EQ(JsonString(stored.Json().at("result").at("result"), "who"), winner) << stored.Describe();
+    const std::string file = ReadFile(fs::path(codeq().artifacts_dir()) / "results" / id / "out");
+    ASSERT_EQ(file.size(), 45000u);
+    EXPECT_EQ(file, std::string(45000, winner[0])) << "the refused submission overwrote the winner's file";
+  }
 }
 
 TEST_F(Lifecycle, UnknownTasks) {

@@ -16,6 +16,9 @@ TEST(Artifacts, NameRules) {
   EXPECT_FALSE(IsValidArtifactName("a/b"));
   EXPECT_FALSE(IsValidArtifactName("a\\b"));
   EXPECT_FALSE(IsValidArtifactName(".."));
+  EXPECT_FALSE(IsValidArtifactName("."));  // the task's own directory
+  EXPECT_TRUE(IsValidArtifactName(std::string(255, 'n')));
+  EXPECT_FALSE(IsValidArtifactName(std::string(256, 'n')));
 }
 
 TEST(Artifacts, Base64WithAndWithoutPadding) {
@@ -25,6 +28,27 @@ TEST(Artifacts, Base64WithAndWithoutPadding) {
   EXPECT_EQ(*DecodeBase64("AAEC"), std::string("\0\1\2", 3));
   EXPECT_FALSE(DecodeBase64("a$b!").ok());
   EXPECT_FALSE(DecodeBase64("a===").ok());
+  EXPECT_EQ(*DecodeBase64(""), "");
+  // '=' only as final padding, completing a 4-character quantum; nothing outside the alphabet.
+  for (const char* bad : {"aGk=aGk=", "aG=k", "YQ==YQ==", "aGVsbG8==", "aG=", "a", "aGVs\nbG8=", " aGk=", "aGk= ",
+                          "aGk-", "aGk_"}) {
+    auto r = DecodeBase64(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+    if (!r.ok()) EXPECT_EQ(r.status().message(), "illegal base64 data");
+  }
+  EXPECT_EQ(*DecodeBase64("YQ=="), "a");
+  EXPECT_EQ(*DecodeBase64("YQ"), "a");
+  EXPECT_EQ(*DecodeBase64("YWI="), "ab");
+}
+
+// The temporary file's name does not grow with the artifact's, so a 255-byte name can be written.
+TEST(Artifacts, WritesTheLongestAllowedName) {
+  auto dir = std::filesystem::temp_directory_path() / ("codeq-art-long-" + std::to_string(::getpid()));
+  const std::string name(255, 'n');
+  auto path = WriteArtifactFile(dir.string(), "task-1", name, "x");
+  EXPECT_TRUE(path.ok()) << path.status().message();
+  EXPECT_TRUE(std::filesystem::exists(dir / "results" / "task-1" / name));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Artifacts, WritesAtomicallyUnderResultsDir) {
