@@ -225,7 +225,7 @@ struct Webhooks {
 
 // Link-local networks (cloud metadata endpoints live there) and "this host": always denied unless
 // webhookDeniedHosts contains the word "none".
-constexpr std::string_view kBuiltInDeniedHosts = "169.254.0.0/16 fe80::/10 0.0.0.0/8";
+constexpr std::string_view kBuiltInDeniedHosts = "169.254.0.0/16 fe80::/10 0.0.0.0/8 ::/128";
 
 // webhookAllowedHosts / webhookDeniedHosts (added to the built-in list above).
 Result<webhooks::UrlPolicy> WebhookPolicy(const Config& c) {

@@ -93,8 +93,33 @@ bool UrlPolicy::Rules::MatchesName(std::string_view host) const {
   return false;
 }
 
+namespace {
+
+// The IPv4 address an IPv6 address carries in its last 4 bytes, as ::ffff:a.b.c.d, for the forms
+// that can reach that IPv4 host: IPv4-compatible ::a.b.c.d (RFC 4291 §2.5.5.1, not :: or ::1) and
+// the NAT64 well-known prefix 64:ff9b::/96 (RFC 6052). nullopt for any other address.
+std::optional<std::array<uint8_t, 16>> EmbeddedIpv4(const std::array<uint8_t, 16>& ip) {
+  static constexpr std::array<uint8_t, 12> kCompatible{};
+  static constexpr std::array<uint8_t, 12> kNat64{0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+  const bool compatible = std::equal(kCompatible.begin(), kCompatible.end(), ip.begin()) &&
+                          (ip[12] | ip[13] | ip[14]) != 0;  // not :: or ::1 (or ::0.0.0.x)
+  const bool nat64 = std::equal(kNat64.begin(), kNat64.end(), ip.begin());
+  if (!compatible && !nat64) return std::nullopt;
+  std::array<uint8_t, 16> v4{};
+  v4[10] = v4[11] = 0xff;
+  std::copy(ip.begin() + 12, ip.end(), v4.begin() + 12);
+  return v4;
+}
+
+}  // namespace
+
 bool UrlPolicy::Rules::MatchesIp(const std::array<uint8_t, 16>& ip) const {
-  return std::any_of(networks.begin(), networks.end(), [&](const IpNetwork& n) { return n.Contains(ip); });
+  auto matches = [&](const std::array<uint8_t, 16>& a) {
+    return std::any_of(networks.begin(), networks.end(), [&](const IpNetwork& n) { return n.Contains(a); });
+  };
+  if (matches(ip)) return true;
+  auto v4 = EmbeddedIpv4(ip);
+  return v4 && matches(*v4);
 }
 
 Result<UrlPolicy::Rules> UrlPolicy::ParseRules(std::string_view list) {

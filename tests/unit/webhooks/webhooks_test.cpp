@@ -71,6 +71,23 @@ TEST(UrlPolicy, DeniedNetworkAppliesToResolvedAddressOfAnyName) {
   EXPECT_FALSE(p->AllowsAddress("innocent-looking.example.com", reinterpret_cast<sockaddr*>(&a)));
 }
 
+// An IPv4 network also denies the IPv6 forms that carry that IPv4 address: mapped ::ffff:a.b.c.d,
+// IPv4-compatible ::a.b.c.d and NAT64 64:ff9b::a.b.c.d, in URLs and in resolved addresses.
+TEST(UrlPolicy, Ipv6FormsOfADeniedIpv4AddressAreDenied) {
+  auto p = UrlPolicy::Make("", "169.254.0.0/16 ::/128");
+  ASSERT_TRUE(p.ok());
+  for (const char* url : {"http://[::ffff:169.254.169.254]/x", "http://[::169.254.169.254]/x",
+                          "http://[64:ff9b::a9fe:a9fe]/x", "http://[64:ff9b::169.254.169.254]/x", "http://[::]/x"}) {
+    EXPECT_EQ(p->CheckUrl(url).message(), "denied") << url;
+  }
+  EXPECT_TRUE(p->CheckUrl("http://[::1]:9/x").ok()) << "loopback is not IPv4-compatible";
+  EXPECT_TRUE(p->CheckUrl("http://[64:ff9b::808:808]/x").ok()) << "NAT64 of an allowed address";
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  inet_pton(AF_INET6, "64:ff9b::a9fe:a9fe", &a.sin6_addr);
+  EXPECT_FALSE(p->AllowsAddress("metadata.example.com", reinterpret_cast<sockaddr*>(&a)));
+}
+
 TEST(UrlPolicy, LegacyIpv4FormsAndBadPortsCannotSlipThrough) {
   auto p = UrlPolicy::Make("", "127.0.0.0/8");
   ASSERT_TRUE(p.ok());
