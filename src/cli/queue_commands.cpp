@@ -128,7 +128,7 @@ void RegisterQueueCommands(CLI::App& app, CommandRegistry& registry, const Conte
                                        "One command's depths: ready, delayed, in progress, dead-lettered "
                                        "(GET /v1/codeq/admin/queues/EVENT)",
                                        "  codeq queue inspect GENERATE_MASTER");
-  inspect->add_option("event", *event, "the command (event type)")->required()->type_name("EVENT");
+  inspect->add_option("event", *event, "the command (event type)")->required()->check(NonEmpty())->type_name("EVENT");
   inspect->add_option("--tenant", *inspect_tenant, "another tenant's queue (admin token without a tenant only)")
       ->type_name("TENANT");
   registry.Add(inspect, [ctx, event, inspect_tenant] { return RunInspect(ctx, *event, *inspect_tenant); });

@@ -126,6 +126,11 @@ CLI::Validator PositiveInteger() { return IntegerAtLeast(1, "POSITIVE", "must be
 
 CLI::Validator NonNegativeInteger() { return IntegerAtLeast(0, "NONNEGATIVE", "must not be negative"); }
 
+CLI::Validator NonEmpty() {
+  return CLI::Validator([](std::string& v) { return v.empty() ? std::string("must not be empty") : std::string(); },
+                        "", "NONEMPTY");
+}
+
 Result<ClientSettings> ResolveSettings(const GlobalFlags& flags, const EnvLookup& env, bool allow_missing_profile) {
   ClientSettings s;
   s.config_path = ConfigFile::PathFor(env);

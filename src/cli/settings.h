@@ -83,4 +83,8 @@ CLI::Option* AsDuration(CLI::Option* opt);
 CLI::Validator PositiveInteger();
 CLI::Validator NonNegativeInteger();
 
+/// Refuses an empty value ("--sub: must not be empty"); with a delimiter, checks every element
+/// ("--events a,,b"). For ids and names that an empty string would turn into another request.
+CLI::Validator NonEmpty();
+
 }  // namespace codeq::cli

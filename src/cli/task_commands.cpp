@@ -181,6 +181,7 @@ void RegisterTaskCommands(CLI::App& app, CommandRegistry& registry, const Contex
   AsDuration(create->add_option_function<int64_t>(
                    "--delay,--delay-seconds", [co](const int64_t& v) { co->delay_seconds = v; },
                    "visible after this delay: seconds, or with unit s/m/h/d (default 0)")
+                 ->check(NonNegativeInteger())
                  ->type_name("DURATION"));
   create->add_flag("--quiet,-q", co->quiet, "print only the task id");
   registry.Add(create, [ctx, co] { return RunCreate(ctx, *co); });
@@ -189,7 +190,7 @@ void RegisterTaskCommands(CLI::App& app, CommandRegistry& registry, const Contex
   CLI::App* get = AddClientCommand(*task, "get", "Show a task (GET /v1/codeq/tasks/ID)",
                                    "  codeq task get 0b6c3f1e-8a52-4a8e-9c61-2f7d1c1d2f10\n"
                                    "  codeq task get \"$ID\" --json");
-  get->add_option("id", *get_id, "task id")->required()->type_name("ID");
+  get->add_option("id", *get_id, "task id")->required()->check(NonEmpty())->type_name("ID");
   registry.Add(get, [ctx, get_id] { return RunGet(ctx, *get_id); });
 
   auto result_id = std::make_shared<std::string>();
@@ -197,7 +198,7 @@ void RegisterTaskCommands(CLI::App& app, CommandRegistry& registry, const Contex
   CLI::App* result = AddClientCommand(*task, "result", "Show a task's result (GET /v1/codeq/tasks/ID/result)",
                                       "  codeq task result \"$ID\"\n"
                                       "  codeq task result \"$ID\" --wait 30s   # poll until the result exists");
-  result->add_option("id", *result_id, "task id")->required()->type_name("ID");
+  result->add_option("id", *result_id, "task id")->required()->check(NonEmpty())->type_name("ID");
   AsDuration(result->add_option("--wait", *wait, "keep polling up to this long while there is no result yet")
                  ->type_name("DURATION"));
   registry.Add(result, [ctx, result_id, wait] { return RunResult(ctx, *result_id, *wait); });

@@ -155,12 +155,12 @@ void RegisterTokenCommands(CLI::App& app, CommandRegistry& registry, const Conte
       ->check(CLI::IsMember({"producer", "worker", "admin"}))
       ->type_name("ROLE");
   mint->add_option("--sub", m->sub, "subject (default cli-<role>); workers sharing a subject share leases")
-      ->check(CLI::Validator([](std::string& v) { return v.empty() ? std::string("must not be empty") : std::string(); },
-                             "", "NONEMPTY"))
+      ->check(NonEmpty())
       ->type_name("SUB");
   mint->add_option("--tenant", m->tenant, "tenantId claim (default none: unscoped queues)")->type_name("TENANT");
   mint->add_option("--events", m->events, "eventTypes claim, comma-separated (worker default *)")
       ->delimiter(',')
+      ->check(NonEmpty())
       ->type_name("A,B");
   mint->add_option("--scopes", m->scopes, "scopes, comma-separated (worker default: the six codeq:* worker scopes)")
       ->delimiter(',')

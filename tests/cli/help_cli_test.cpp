@@ -43,6 +43,12 @@ TEST_F(HelpCli, BadFlagValuesAreUsageErrorsWithPlainMessages) {
       {{"worker", "start", "--events", "x", "--grace", "-1"}, "[ERROR] --grace: must not be negative"},
       {{"token", "mint", "--role", "worker", "--sub", ""}, "[ERROR] --sub: must not be empty"},
       {{"task", "create"}, "[ERROR] --event is required"},
+      // An empty id or name would turn into another request (GET /tasks/ is the list route).
+      {{"task", "get", ""}, "[ERROR] id: must not be empty"},
+      {{"task", "result", ""}, "[ERROR] id: must not be empty"},
+      {{"queue", "inspect", ""}, "[ERROR] event: must not be empty"},
+      {{"task", "create", "--event", "x", "--delay", "-5"}, "[ERROR] --delay: must not be negative"},
+      {{"token", "mint", "--role", "worker", "--events", ""}, "[ERROR] --events: must not be empty"},
   };
   for (const auto& [args, message] : cases) {
     auto r = Codeq(args);
