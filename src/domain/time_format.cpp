@@ -88,7 +88,7 @@ std::optional<int64_t> ParseRfc3339Ms(std::string_view s) {
       scale /= 10;
       ++pos;
     }
-    if (pos == start || pos - start > 9) return std::nullopt;
+    if (pos == start) return std::nullopt;  // RFC 3339 §5.6: one or more digits, no upper bound
   }
   if (pos >= s.size()) return std::nullopt;
   int64_t offset_s = 0;

@@ -16,7 +16,8 @@ std::string FormatTimestamp(int64_t epoch_ms);
 /// Formats epoch seconds as RFC 3339 UTC whole seconds: "2026-01-25T13:05:00Z" (leaseUntil, §1.3).
 std::string FormatUtcSeconds(int64_t epoch_seconds);
 
-/// Parses an RFC 3339 timestamp (fraction optional, 'Z' or ±hh:mm offset; 't'/'z' accepted) into
+/// Parses an RFC 3339 timestamp (fraction optional, any number of digits, truncated to ms; 'Z' or
+/// ±hh:mm offset; 't'/'z' accepted) into
 /// epoch milliseconds. Returns nullopt when the text is not valid RFC 3339.
 std::optional<int64_t> ParseRfc3339Ms(std::string_view text);
 
