@@ -147,17 +147,25 @@ boost::asio::awaitable<http::Response> Api::Dispatch(const http::Request& req, h
                                                      const std::vector<std::string>& p,
                                                      std::string_view query, std::string& route) {
   const auto m = req.method();
-  const bool get = m == bhttp::verb::get, post = m == bhttp::verb::post;
-  auto wrong_method = [] { return http::ErrorResponse(405, "method not allowed"); };
+  // HEAD runs the GET handler; the HTTP layer sends its headers without the body (RFC 9110 §9.3.2).
+  const bool get = m == bhttp::verb::get || m == bhttp::verb::head, post = m == bhttp::verb::post;
+  // 405 names the methods the route takes (RFC 9110 §15.5.6).
+  auto wrong_method = [](const char* allow) {
+    http::Response r = http::ErrorResponse(405, "method not allowed");
+    r.headers.emplace_back("Allow", allow);
+    return r;
+  };
+  constexpr const char* kGet = "GET, HEAD";
+  constexpr const char* kPost = "POST";
 
   if (p.size() == 1 && (p[0] == "healthz" || p[0] == "readyz")) {
     route = "/" + p[0];
-    if (!get) co_return wrong_method();
+    if (!get) co_return wrong_method(kGet);
     co_return co_await Health();
   }
   if (p.size() == 1 && p[0] == "metrics") {
     route = "/metrics";
-    if (!get) co_return wrong_method();
+    if (!get) co_return wrong_method(kGet);
     co_return co_await MetricsText();
   }
   if (p.size() < 3 || p[0] != "v1" || p[1] != "codeq") co_return http::ErrorResponse(404, "not found");
@@ -165,7 +173,7 @@ boost::asio::awaitable<http::Response> Api::Dispatch(const http::Request& req, h
   if (p[2] == "tasks") {
     if (p.size() == 3) {
       route = "/v1/codeq/tasks";
-      if (!post) co_return wrong_method();
+      if (!post) co_return wrong_method(kPost);
       co_return co_await CreateTask(req);
     }
     if (p.size() == 4 && p[3] == "claim" && post) {
@@ -178,12 +186,12 @@ boost::asio::awaitable<http::Response> Api::Dispatch(const http::Request& req, h
     }
     if (p.size() == 5 && p[3] == "results" && p[4] == "batch") {
       route = "/v1/codeq/tasks/results/batch";
-      if (!post) co_return wrong_method();
+      if (!post) co_return wrong_method(kPost);
       co_return co_await SubmitResultsBatch(req);
     }
     if (p.size() == 4) {
       route = "/v1/codeq/tasks/:id";
-      if (!get) co_return wrong_method();
+      if (!get) co_return wrong_method(kGet);
       co_return co_await GetTask(req, p[3]);
     }
     if (p.size() == 5) {
@@ -193,11 +201,11 @@ boost::asio::awaitable<http::Response> Api::Dispatch(const http::Request& req, h
         route = "/v1/codeq/tasks/:id/result";
         if (get) co_return co_await GetResult(req, id);
         if (post) co_return co_await SubmitResult(req, id);
-        co_return wrong_method();
+        co_return wrong_method("GET, HEAD, POST");
       }
       if (action == "heartbeat" || action == "abandon" || action == "nack") {
         route = "/v1/codeq/tasks/:id/" + action;
-        if (!post) co_return wrong_method();
+        if (!post) co_return wrong_method(kPost);
         if (action == "heartbeat") co_return co_await Heartbeat(req, id);
         if (action == "abandon") co_return co_await Abandon(req, id);
         co_return co_await Nack(req, id);
@@ -206,28 +214,28 @@ boost::asio::awaitable<http::Response> Api::Dispatch(const http::Request& req, h
   } else if (p[2] == "workers" && p.size() >= 4 && p[3] == "subscriptions") {
     if (p.size() == 4) {
       route = "/v1/codeq/workers/subscriptions";
-      if (!post) co_return wrong_method();
+      if (!post) co_return wrong_method(kPost);
       co_return co_await CreateSubscription(req);
     }
     if (p.size() == 6 && p[5] == "heartbeat") {
       route = "/v1/codeq/workers/subscriptions/:id/heartbeat";
-      if (!post) co_return wrong_method();
+      if (!post) co_return wrong_method(kPost);
       co_return co_await RenewSubscription(req, p[4]);
     }
   } else if (p[2] == "admin" && p.size() >= 4) {
     if (p[3] == "queues" && p.size() == 4) {
       route = "/v1/codeq/admin/queues";
-      if (!get) co_return wrong_method();
+      if (!get) co_return wrong_method(kGet);
       co_return co_await AdminQueues(req, query);
     }
     if (p[3] == "queues" && p.size() == 5) {
       route = "/v1/codeq/admin/queues/:command";
-      if (!get) co_return wrong_method();
+      if (!get) co_return wrong_method(kGet);
       co_return co_await AdminQueueStats(req, p[4], query);
     }
     if (p[3] == "tasks" && p.size() == 5 && p[4] == "cleanup") {
       route = "/v1/codeq/admin/tasks/cleanup";
-      if (!post) co_return wrong_method();
+      if (!post) co_return wrong_method(kPost);
       co_return co_await AdminCleanup(req, query);
     }
   }

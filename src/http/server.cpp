@@ -329,6 +329,8 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket, std::shared_ptr<as
       break;
     }
     auto res = ToBeast(std::move(response), req.version(), keep_alive);
+    // A HEAD answer carries the GET answer's headers, Content-Length included, and no body.
+    if (req.method() == bhttp::verb::head) res.body().clear();
     stream.expires_after(opts_.write_timeout);
     co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
     // Only now: graceful shutdown stops the server when no request is active, and an answer still

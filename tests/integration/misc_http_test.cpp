@@ -49,16 +49,44 @@ TEST_F(MiscHttp, UnknownRoutesAre404Json) {
 }
 
 TEST_F(MiscHttp, WrongMethodsAre405) {
-  const std::vector<std::pair<std::string, std::string>> cases = {
-      {"GET", "/v1/codeq/tasks"},         {"DELETE", "/v1/codeq/tasks"},   {"PUT", "/v1/codeq/tasks/x"},
-      {"POST", "/healthz"},               {"DELETE", "/metrics"},          {"POST", "/v1/codeq/admin/queues"},
-      {"GET", "/v1/codeq/tasks/x/nack"},  {"PUT", "/v1/codeq/tasks/x/result"},
-      {"GET", "/v1/codeq/admin/tasks/cleanup"}};
-  for (const auto& [method, path] : cases) {
+  // Each with the Allow header a 405 must carry (RFC 9110 §15.5.6).
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {"GET", "/v1/codeq/tasks", "POST"},
+      {"DELETE", "/v1/codeq/tasks", "POST"},
+      {"PUT", "/v1/codeq/tasks/x", "GET, HEAD"},
+      {"POST", "/healthz", "GET, HEAD"},
+      {"DELETE", "/metrics", "GET, HEAD"},
+      {"POST", "/v1/codeq/admin/queues", "GET, HEAD"},
+      {"GET", "/v1/codeq/tasks/x/nack", "POST"},
+      {"PUT", "/v1/codeq/tasks/x/result", "GET, HEAD, POST"},
+      {"GET", "/v1/codeq/admin/tasks/cleanup", "POST"}};
+  for (const auto& [method, path, allow] : cases) {
     auto r = Call(method, path, Producer(), method == "GET" ? "" : "{}");
     EXPECT_EQ(r.status, 405) << method << " " << path << " -> " << r.Describe();
     EXPECT_FALSE(r.ErrorText().empty()) << method << " " << path;
+    EXPECT_EQ(r.Header("Allow").value_or("<none>"), allow) << method << " " << path;
   }
+}
+
+// HEAD answers like GET without the body (RFC 9110 §9.3.2): load-balancer probes use it. The
+// connection stays usable, so the client and server agree that no body followed.
+TEST_F(MiscHttp, HeadAnswersLikeGetWithoutABody) {
+  const std::string get_body = Get("/healthz", "").body;
+  auto conn = test::RawConnection::Connect("127.0.0.1", codeq().port());
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->Send(test::HttpRequestText("HEAD", "/healthz", {})));
+  ASSERT_TRUE(conn->ReadSome(std::chrono::seconds(5)));
+  const std::string head = conn->Received();
+  EXPECT_EQ(head.rfind("HTTP/1.1 200", 0), 0u) << head;
+  EXPECT_NE(head.find("Content-Length: " + std::to_string(get_body.size()) + "\r\n"), std::string::npos) << head;
+  ASSERT_NE(head.find("\r\n\r\n"), std::string::npos) << head;
+  EXPECT_EQ(head.substr(head.find("\r\n\r\n") + 4), "") << "HEAD answer carried a body";
+  // The same connection then serves a GET.
+  ASSERT_TRUE(conn->Send(test::HttpRequestText("GET", "/healthz", {"Connection: close"})));
+  EXPECT_TRUE(conn->WaitClosed(std::chrono::seconds(5)));
+  EXPECT_NE(conn->Received().find(get_body, head.size()), std::string::npos) << conn->Received();
+  // HEAD of an authenticated route needs the token like GET does.
+  EXPECT_EQ(Call("HEAD", "/v1/codeq/admin/queues", "", "").status, 401);
 }
 
 TEST_F(MiscHttp, RequestIdIsEchoedOrGenerated) {

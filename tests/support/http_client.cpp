@@ -134,6 +134,7 @@ HttpResponse HttpClient::Request(std::string_view method, std::string_view targe
       ex.wrote = true;
       bhttp::response_parser<bhttp::string_body> parser;
       parser.body_limit(64 * 1024 * 1024);
+      if (ex.req.method() == bhttp::verb::head) parser.skip(true);  // a HEAD answer has no body
       co_await bhttp::async_read_header(stream, impl_->buffer, parser, tok);
       if (ex.ec) co_return;
       ex.got_bytes = true;
