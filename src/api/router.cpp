@@ -110,7 +110,7 @@ std::optional<std::vector<std::string>> SplitPath(std::string_view path) {
   if (!parsed) return std::nullopt;
   std::vector<std::string> out;
   for (auto seg : parsed->segments()) out.push_back(seg);
-  while (!out.empty() && out.back().empty()) out.pop_back();  // tolerate a trailing slash
+  if (out.size() > 1 && out.back().empty()) out.pop_back();  // tolerate one trailing slash
   return out;
 }
 

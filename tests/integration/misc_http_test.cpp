@@ -38,12 +38,13 @@ TEST_F(MiscHttp, MetricsExposeCounters) {
 }
 
 TEST_F(MiscHttp, UnknownRoutesAre404Json) {
-  for (const char* path : {"/nope", "/v1/codeq", "/v1/codeq/nothing", "/v1/codeq/tasks/a/b/c", "/v2/codeq/tasks",
+  for (const char* path : {"/nope", "/healthz//", "/v1/codeq", "/v1/codeq/nothing", "/v1/codeq/tasks/a/b/c", "/v2/codeq/tasks",
                            "/v1/codeq/admin/queues/a/b", "/v1/codeq/tasks/id/explode"}) {
     auto r = Get(path, Producer());
     EXPECT_EQ(r.status, 404) << path << " -> " << r.Describe();
     EXPECT_EQ(r.Json(), json::parse(R"({"error":"not found"})")) << path;
   }
+  EXPECT_EQ(Get("/healthz/", "").status, 200) << "one trailing slash is tolerated";
   auto post = Post("/v1/codeq/unknown", Producer(), json::object{});
   EXPECT_EQ(post.status, 404) << post.Describe();
 }
