@@ -45,6 +45,9 @@ Api::Api(Scheduler& scheduler, const Authenticator& auth, Metrics& metrics,
 
 boost::asio::awaitable<Result<Principal>> Api::Authenticate(const http::Request& req, AuthGroup group,
                                                             std::string_view scope) {
+  // Authorization is a singleton field (RFC 9110 §11.6.2): with two, a proxy and codeQ could each
+  // act on a different one, so neither is used.
+  if (req.count(bhttp::field::authorization) > 1) co_return Unauthenticated("invalid Authorization format");
   // Views into `req`, which outlives this call (the HTTP session holds it until the answer).
   const std::string_view authorization = Header(req, "Authorization");
   const std::string_view x_role = Header(req, "X-Role");

@@ -35,6 +35,10 @@ TEST_F(AuthTest, InvalidAuthorizationFormat) {
   auto r = Call("POST", "/v1/codeq/tasks", "", json::serialize(CreateBody(cmd)),
                 {{"Authorization", "bEaReR " + Producer()}});
   EXPECT_EQ(r.status, 202) << r.Describe();
+  // Two Authorization headers, even both valid: neither is used (a proxy may have checked the other).
+  ExpectError(Call("POST", "/v1/codeq/tasks", "", json::serialize(CreateBody(cmd)),
+                   {{"Authorization", "Bearer " + Producer()}, {"Authorization", "Bearer " + Producer()}}),
+              401, "invalid Authorization format", "two Authorization headers");
 }
 
 TEST_F(AuthTest, GarbageAndForeignTokensAre401) {
