@@ -33,10 +33,10 @@ Result<std::string> DecodeBase64(std::string_view text) {
   for (size_t i = 0; i < data_len; ++i) {
     if (!in_alphabet(static_cast<unsigned char>(text[i]))) return InvalidArgument("illegal base64 data");
   }
-  // A lone final character cannot encode a byte; padding, when given, must complete a quantum.
-  if (data_len % 4 == 1 || given_pad > 2 || (given_pad > 0 && text.size() % 4 != 0)) {
-    return InvalidArgument("illegal base64 data");
-  }
+  // A lone final character cannot encode a byte. Padding may be given in full, in part or not at
+  // all (SPEC §2.8: missing '=' padding is added first), but never more than the quantum needs.
+  const size_t needed_pad = (4 - data_len % 4) % 4;
+  if (data_len % 4 == 1 || given_pad > needed_pad) return InvalidArgument("illegal base64 data");
   if (data_len == 0) return std::string();
   std::string in(text.substr(0, data_len));
   while (in.size() % 4 != 0) in.push_back('=');

@@ -317,21 +317,25 @@ class Scheduler::ArtifactTurn {
   std::string id_;
 };
 
-Async<std::optional<Scheduler::ArtifactTurn>> Scheduler::TakeArtifactTurn(const std::string& task_id) {
+Async<std::optional<Scheduler::ArtifactTurn>> Scheduler::TakeArtifactTurn(const std::string& tenant,
+                                                                          const std::string& id) {
   std::shared_ptr<ArtifactWriters> writers = artifact_writers_;
+  std::string key = tenant + '\0' + id;
   std::optional<asio::steady_timer> timer;
+  auto pause = std::chrono::milliseconds(1);
   for (;;) {
     {
       std::lock_guard lock(writers->mu);
-      if (writers->ids.insert(task_id).second) break;
+      if (writers->ids.insert(key).second) break;
     }
     if (!timer) timer.emplace(co_await asio::this_coro::executor);
-    timer->expires_after(std::chrono::milliseconds(2));
+    timer->expires_after(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(20));
     boost::system::error_code ec;
     co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return std::nullopt;  // cancelled (shutdown)
+    if (ec) co_return std::nullopt;  // the request was cancelled
   }
-  co_return std::optional<ArtifactTurn>(std::in_place, std::move(writers), task_id);
+  co_return std::optional<ArtifactTurn>(std::in_place, std::move(writers), std::move(key));
 }
 
 Async<Result<TaskResult>> Scheduler::SubmitResult(const std::string& tenant, const std::string& id,
@@ -358,8 +362,8 @@ Async<Result<TaskResult>> Scheduler::SubmitResult(const std::string& tenant, con
   // one then sees the task finished (409) before it touches the winner's files.
   std::optional<ArtifactTurn> turn;
   if (writes_files) {
-    auto taken = co_await TakeArtifactTurn(id);
-    if (!taken) co_return Unavailable("shutting down");
+    auto taken = co_await TakeArtifactTurn(tenant, id);
+    if (!taken) co_return Unavailable("request cancelled");
     turn.emplace(std::move(*taken));
   }
   auto start = std::chrono::steady_clock::now();

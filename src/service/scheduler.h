@@ -188,19 +188,22 @@ class Scheduler {
   Result<std::vector<Artifact>> WriteArtifacts(const std::string& task_id,
                                                const std::vector<ArtifactInput>& in);
 
-  /// Task ids whose result submission is between its status check and its store transition while
-  /// writing artifact files. Shared with the guards, which may outlive the Scheduler at shutdown.
+  /// Tasks (tenant + '\0' + id) whose result submission is between its status check and its store
+  /// transition while writing artifact files. Shared with the guards, which may outlive the
+  /// Scheduler at shutdown.
   struct ArtifactWriters {
     std::mutex mu;
     std::unordered_set<std::string> ids;
   };
-  /// Releases a task id of ArtifactWriters when destroyed.
+  /// Releases a task of ArtifactWriters when destroyed.
   class ArtifactTurn;
-  /// Waits (polling every 2 ms) until no other submission of this process is writing `task_id`'s
-  /// artifacts, then holds the turn until the returned guard is destroyed (D15: a submission
-  /// refused with 409 must not overwrite the files of the one that won). nullopt when the wait
-  /// was cancelled.
-  Async<std::optional<ArtifactTurn>> TakeArtifactTurn(const std::string& task_id);
+  /// Waits until no other submission of this process is writing artifacts for the task `id` of
+  /// `tenant`, then holds the turn until the returned guard is destroyed (D15: a submission refused
+  /// with 409 must not overwrite the files of the one that won). The wait polls with a timer, 1 ms
+  /// doubling to 20 ms; it lasts as long as the holder's file writes and store call, which are
+  /// bounded. nullopt when the request was cancelled meanwhile (nothing cancels a result
+  /// submission today; kept so a future cancellation cannot spin).
+  Async<std::optional<ArtifactTurn>> TakeArtifactTurn(const std::string& tenant, const std::string& id);
 
   std::shared_ptr<Store> store_;
   const Clock& clock_;

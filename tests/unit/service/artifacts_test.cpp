@@ -30,14 +30,15 @@ TEST(Artifacts, Base64WithAndWithoutPadding) {
   EXPECT_FALSE(DecodeBase64("a===").ok());
   EXPECT_EQ(*DecodeBase64(""), "");
   // '=' only as final padding, completing a 4-character quantum; nothing outside the alphabet.
-  for (const char* bad : {"aGk=aGk=", "aG=k", "YQ==YQ==", "aGVsbG8==", "aG=", "a", "aGVs\nbG8=", " aGk=", "aGk= ",
-                          "aGk-", "aGk_"}) {
+  for (const char* bad : {"aGk=aGk=", "aG=k", "YQ==YQ==", "aGVsbG8==", "YQ===", "a", "a=", "aGVs\nbG8=",
+                          " aGk=", "aGk= ", "aGk-", "aGk_"}) {
     auto r = DecodeBase64(bad);
     EXPECT_FALSE(r.ok()) << bad;
     if (!r.ok()) EXPECT_EQ(r.status().message(), "illegal base64 data");
   }
   EXPECT_EQ(*DecodeBase64("YQ=="), "a");
   EXPECT_EQ(*DecodeBase64("YQ"), "a");
+  EXPECT_EQ(*DecodeBase64("YQ="), "a");  // partial padding is completed (SPEC §2.8)
   EXPECT_EQ(*DecodeBase64("YWI="), "ab");
 }
 
