@@ -192,6 +192,10 @@ boost::asio::awaitable<http::Response> Api::Dispatch(const http::Request& req, h
       if (!post) co_return wrong_method(kPost);
       co_return co_await SubmitResultsBatch(req);
     }
+    if (p.size() == 4 && (p[3] == "claim" || p[3] == "batch") && !get) {
+      route = "/v1/codeq/tasks/" + p[3];  // GET (and HEAD) fall through to /tasks/:id
+      co_return wrong_method(kPost);
+    }
     if (p.size() == 4) {
       route = "/v1/codeq/tasks/:id";
       if (!get) co_return wrong_method(kGet);

@@ -304,6 +304,7 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket, std::shared_ptr<as
     }
     if (early_status != 0) {
       auto res = ToBeast(ErrorResponse(early_status, early_message), 11, false);
+      if (parser.get().method() == bhttp::verb::head) res.body().clear();  // as below
       co_await AnswerAndClose(stream, buffer, res, opts_.write_timeout);
       co_return;
     }

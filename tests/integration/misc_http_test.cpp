@@ -60,7 +60,9 @@ TEST_F(MiscHttp, WrongMethodsAre405) {
       {"POST", "/v1/codeq/admin/queues", "GET, HEAD"},
       {"GET", "/v1/codeq/tasks/x/nack", "POST"},
       {"PUT", "/v1/codeq/tasks/x/result", "GET, HEAD, POST"},
-      {"GET", "/v1/codeq/admin/tasks/cleanup", "POST"}};
+      {"GET", "/v1/codeq/admin/tasks/cleanup", "POST"},
+      {"PUT", "/v1/codeq/tasks/claim", "POST"},
+      {"DELETE", "/v1/codeq/tasks/batch", "POST"}};
   for (const auto& [method, path, allow] : cases) {
     auto r = Call(method, path, Producer(), method == "GET" ? "" : "{}");
     EXPECT_EQ(r.status, 405) << method << " " << path << " -> " << r.Describe();
@@ -88,6 +90,15 @@ TEST_F(MiscHttp, HeadAnswersLikeGetWithoutABody) {
   EXPECT_NE(conn->Received().find(get_body, head.size()), std::string::npos) << conn->Received();
   // HEAD of an authenticated route needs the token like GET does.
   EXPECT_EQ(Call("HEAD", "/v1/codeq/admin/queues", "", "").status, 401);
+  // Errors of the HTTP layer itself (here 413 for a declared body over the limit) have no body either.
+  auto big = test::RawConnection::Connect("127.0.0.1", codeq().port());
+  ASSERT_TRUE(big);
+  ASSERT_TRUE(big->Send(test::HttpRequestText("HEAD", "/healthz", {"Content-Length: 99999999"})));
+  EXPECT_TRUE(big->WaitClosed(std::chrono::seconds(5)));
+  const std::string refused = big->Received();
+  EXPECT_EQ(refused.rfind("HTTP/1.1 413", 0), 0u) << refused;
+  ASSERT_NE(refused.find("\r\n\r\n"), std::string::npos) << refused;
+  EXPECT_EQ(refused.substr(refused.find("\r\n\r\n") + 4), "") << "HEAD error answer carried a body";
 }
 
 TEST_F(MiscHttp, RequestIdIsEchoedOrGenerated) {
