@@ -60,8 +60,9 @@ void AddGlobalFlags(CLI::App& app, GlobalFlags& f) {
   opt("--iam-api-key", f.iam_api_key, "identity service API key (env CODEQ_IAM_API_KEY)")->type_name("KEY");
   // Two flags rather than CLI11's "--admin,!--no-admin", whose help line reads "--admin,--no-admin{false}".
   // CLI11 runs flag callbacks in definition order, so --no-admin wins when both are given.
-  app.add_flag_callback(
-         "--admin", [&f] { f.admin = true; },
+  // --admin=false still turns the header off (a flag function gets the value as a count ≤ 0).
+  app.add_flag_function(
+         "--admin", [&f](int64_t n) { f.admin = n > 0; },
          "send X-Role: ADMIN (honoured by dev servers only; env CODEQ_ADMIN; default on for localhost)")
       ->group(group);
   app.add_flag_callback("--no-admin", [&f] { f.admin = false; },

@@ -83,8 +83,9 @@ CLI::Option* AsDuration(CLI::Option* opt);
 CLI::Validator PositiveInteger();
 CLI::Validator NonNegativeInteger();
 
-/// Refuses an empty value ("--sub: must not be empty"); with a delimiter, checks every element
-/// ("--events a,,b"). For ids and names that an empty string would turn into another request.
+/// Refuses an empty value ("--sub: must not be empty"). For ids and names that an empty string
+/// would turn into another request. (With a delimiter, CLI11 drops empty pieces before checks:
+/// "--events a,,b" is {a, b}; only an option that is empty as a whole is refused.)
 CLI::Validator NonEmpty();
 
 }  // namespace codeq::cli

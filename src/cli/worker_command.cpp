@@ -30,6 +30,7 @@ void RegisterWorkerCommands(CLI::App& app, CommandRegistry& registry, const Cont
   start->add_option("--events,-e", o->events, "commands to claim, comma-separated (must be allowed by the token)")
       ->required()
       ->delimiter(',')
+      ->check(NonEmpty())
       ->type_name("A,B");
   start->add_option("--concurrency,-c", o->concurrency, "tasks processed in parallel (default 1)")
       ->check(CLI::Range(1, 256))

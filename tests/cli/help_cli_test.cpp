@@ -49,6 +49,7 @@ TEST_F(HelpCli, BadFlagValuesAreUsageErrorsWithPlainMessages) {
       {{"queue", "inspect", ""}, "[ERROR] event: must not be empty"},
       {{"task", "create", "--event", "x", "--delay", "-5"}, "[ERROR] --delay: must not be negative"},
       {{"token", "mint", "--role", "worker", "--events", ""}, "[ERROR] --events: must not be empty"},
+      {{"worker", "start", "--events", ""}, "[ERROR] --events: must not be empty"},
   };
   for (const auto& [args, message] : cases) {
     auto r = Codeq(args);
