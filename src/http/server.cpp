@@ -258,6 +258,15 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket, std::shared_ptr<as
         ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
       break;
     }
+    // From here until its answer is written, the request is active: graceful shutdown waits for
+    // it, also while its body is still arriving (ends with this loop iteration).
+    struct ActiveRequest {
+      explicit ActiveRequest(std::shared_ptr<Gauges> g) : gauges(std::move(g)) { ++gauges->active_requests; }
+      ~ActiveRequest() { --gauges->active_requests; }
+      ActiveRequest(const ActiveRequest&) = delete;
+      ActiveRequest& operator=(const ActiveRequest&) = delete;
+      std::shared_ptr<Gauges> gauges;
+    } active(gauges);
     int early_status = 0;
     std::string early_message;
     if (ec == bhttp::error::body_limit) {  // Content-Length above the limit
@@ -312,7 +321,6 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket, std::shared_ptr<as
     Request req = parser.release();
     bool keep_alive = req.keep_alive();
     stream.expires_never();  // a long-poll claim may legitimately take up to 30 s
-    ++gauges->active_requests;
     Response response;
     ConnectionWatch watch(stream.socket(), cancel);
     try {
@@ -325,18 +333,14 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket, std::shared_ptr<as
       co_await watch.Finish(buffer);
       co_await asio::this_coro::reset_cancellation_state();  // the next request starts uncancelled
     }
-    if (watch.ClientGone()) {  // nobody to answer
-      --gauges->active_requests;
-      break;
-    }
+    if (watch.ClientGone()) break;  // nobody to answer
     auto res = ToBeast(std::move(response), req.version(), keep_alive);
     // A HEAD answer carries the GET answer's headers, Content-Length included, and no body.
     if (req.method() == bhttp::verb::head) res.body().clear();
     stream.expires_after(opts_.write_timeout);
     co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-    // Only now: graceful shutdown stops the server when no request is active, and an answer still
-    // being written would be lost.
-    --gauges->active_requests;
+    // `active` ends only after this write: graceful shutdown stops the server when no request is
+    // active, and an answer still being written would be lost.
     if (ec || !keep_alive) break;
   }
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);

@@ -120,5 +120,33 @@ TEST_F(Shutdown, SigtermStopsAcceptingAndAnswersRequestsInFlight) {
   ASSERT_TRUE(codeq().Start(&error)) << error;
 }
 
+// A request whose headers arrived but whose body is still coming in when SIGTERM arrives is in
+// flight too: the server waits for the body, answers, then exits (both stores).
+TEST_F(Shutdown, SigtermWaitsForABodyStillArriving) {
+  const std::string cmd = Cmd();
+  const std::string body = json::serialize(json::object{{"command", cmd}, {"payload", "slow"}});
+  auto conn = test::RawConnection::Connect("127.0.0.1", codeq().port());
+  ASSERT_TRUE(conn);
+  std::string request = test::HttpRequestText(
+      "POST", "/v1/codeq/tasks", {"Authorization: Bearer " + Producer(), "Content-Type: application/json"}, body);
+  const size_t split = request.size() - 5;  // headers and most of the body now, the rest later
+  ASSERT_TRUE(conn->Send(request.substr(0, split)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(codeq().Signal(SIGTERM));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_TRUE(codeq().Running()) << "exited while a request body was still arriving";
+  ASSERT_TRUE(conn->Send(request.substr(split)));
+  ASSERT_TRUE(conn->ReadResponse(std::chrono::seconds(5))) << conn->Received();
+  EXPECT_EQ(conn->ResponseStatus(), 202) << conn->Received();
+  auto status = codeq().Stop(std::chrono::seconds(15));
+  ASSERT_TRUE(status.has_value()) << "the server did not exit by itself";
+  EXPECT_EQ(*status, 0) << codeq().LogTail(2000);
+  std::string error;
+  ASSERT_TRUE(codeq().Start(&error)) << error;
+  // The acknowledged task is there after the restart.
+  auto again = ClaimOne(cmd);
+  EXPECT_EQ(JsonString(again, "payload"), "\"slow\"") << json::serialize(again);  // payload: JSON text
+}
+
 }  // namespace
 }  // namespace codeq::it
