@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/settings.h"
 #include "migrate/migrate.h"
 
 namespace codeq::cli {
@@ -75,8 +76,7 @@ void AddCommon(CLI::App* cmd, CommonFlags& f, bool source, bool rename) {
   cmd->add_option("--tenant", f.tenant,
                   "place queues in codeq:q:<cmd>:<tenant>:... and set tenantId in each migrated task (default: "
                   "unscoped)");
-  cmd->add_option("--commands", f.commands, "only these legacy commands (comma-separated; default all)")
-      ->delimiter(',');
+  AddListOption(cmd, "--commands", f.commands, "only these legacy commands (comma-separated; default all)");
   if (rename) {
     cmd->add_option("--rename-command", f.renames,
                     "OLD=NEW: migrate legacy command OLD as NEW (required for commands SPEC D15 rejects, e.g. with "

@@ -61,9 +61,21 @@ void AddGlobalFlags(CLI::App& app, GlobalFlags& f) {
   // Two flags rather than CLI11's "--admin,!--no-admin", whose help line reads "--admin,--no-admin{false}".
   // CLI11 runs flag callbacks in definition order, so --no-admin wins when both are given.
   // --admin=false still turns the header off (a flag function gets the value as a count ≤ 0).
+  // CLI11 passes a value it cannot read as a boolean on unchanged and its count conversion then
+  // throws, so anything but a whole number is refused here first (--admin=maybe: usage error).
   app.add_flag_function(
          "--admin", [&f](int64_t n) { f.admin = n > 0; },
          "send X-Role: ADMIN (honoured by dev servers only; env CODEQ_ADMIN; default on for localhost)")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            try {
+              (void)CLI::detail::to_flag_value(v);  // the conversion the flag function runs later
+              return std::string();
+            } catch (const std::exception&) {  // invalid_argument, out_of_range
+              return std::string("must be true or false");
+            }
+          },
+          "", "BOOL"))
       ->group(group);
   app.add_flag_callback("--no-admin", [&f] { f.admin = false; },
                         "do not send X-Role: ADMIN (wins over --admin)")
@@ -126,6 +138,40 @@ CLI::Validator IntegerAtLeast(int64_t min, std::string name, std::string message
 CLI::Validator PositiveInteger() { return IntegerAtLeast(1, "POSITIVE", "must be greater than 0"); }
 
 CLI::Validator NonNegativeInteger() { return IntegerAtLeast(0, "NONNEGATIVE", "must not be negative"); }
+
+namespace {
+
+// The non-empty comma-separated pieces of `text`.
+std::vector<std::string> ListPieces(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+CLI::Option* AddListOption(CLI::App* cmd, const std::string& name, std::vector<std::string>& out,
+                           const std::string& help) {
+  return cmd
+      ->add_option_function<std::vector<std::string>>(
+          name,
+          [&out](const std::vector<std::string>& args) {
+            out.clear();
+            for (const auto& arg : args) {
+              for (auto& piece : ListPieces(arg)) out.push_back(std::move(piece));
+            }
+          },
+          help)
+      ->check(CLI::Validator(
+          [](std::string& v) { return ListPieces(v).empty() ? std::string("must not be empty") : std::string(); },
+          "", "LIST"));
+}
 
 CLI::Validator NonEmpty() {
   return CLI::Validator([](std::string& v) { return v.empty() ? std::string("must not be empty") : std::string(); },

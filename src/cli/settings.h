@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/profile_config.h"
 #include "config/config.h"
@@ -84,8 +85,15 @@ CLI::Validator PositiveInteger();
 CLI::Validator NonNegativeInteger();
 
 /// Refuses an empty value ("--sub: must not be empty"). For ids and names that an empty string
-/// would turn into another request. (With a delimiter, CLI11 drops empty pieces before checks:
-/// "--events a,,b" is {a, b}; only an option that is empty as a whole is refused.)
+/// would turn into another request.
 CLI::Validator NonEmpty();
+
+/// Adds a comma-separated list option to `cmd` that fills `out`: "--events a,b", repeatable
+/// ("--events a --events b"). Empty pieces are dropped ("a,,b" is {a, b}); an argument that names
+/// nothing ("" or ",") is a usage error ("--events: must not be empty"). Each argument is taken
+/// whole: CLI11's own delimiter splitting lets "--events ," swallow the flags after it.
+/// `out` must outlive parsing.
+CLI::Option* AddListOption(CLI::App* cmd, const std::string& name, std::vector<std::string>& out,
+                           const std::string& help);
 
 }  // namespace codeq::cli

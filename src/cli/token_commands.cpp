@@ -158,12 +158,8 @@ void RegisterTokenCommands(CLI::App& app, CommandRegistry& registry, const Conte
       ->check(NonEmpty())
       ->type_name("SUB");
   mint->add_option("--tenant", m->tenant, "tenantId claim (default none: unscoped queues)")->type_name("TENANT");
-  mint->add_option("--events", m->events, "eventTypes claim, comma-separated (worker default *)")
-      ->delimiter(',')
-      ->check(NonEmpty())
-      ->type_name("A,B");
-  mint->add_option("--scopes", m->scopes, "scopes, comma-separated (worker default: the six codeq:* worker scopes)")
-      ->delimiter(',')
+  AddListOption(mint, "--events", m->events, "eventTypes claim, comma-separated (worker default *)")->type_name("A,B");
+  AddListOption(mint, "--scopes", m->scopes, "scopes, comma-separated (worker default: the six codeq:* worker scopes)")
       ->type_name("S1,S2");
   AsDuration(mint->add_option("--ttl", m->ttl_seconds, "lifetime (default 24h)")
                  ->check(PositiveInteger())

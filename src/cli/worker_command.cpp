@@ -27,10 +27,8 @@ void RegisterWorkerCommands(CLI::App& app, CommandRegistry& registry, const Cont
       "  task=$(cat)                          # the task JSON; the payload is also in $CODEQ_PAYLOAD\n"
       "  echo \"working on $CODEQ_TASK_ID\" >&2    # logs go to stderr\n"
       "  echo '{\"status\":\"COMPLETED\",\"result\":{\"ok\":true}}'");
-  start->add_option("--events,-e", o->events, "commands to claim, comma-separated (must be allowed by the token)")
+  AddListOption(start, "--events,-e", o->events, "commands to claim, comma-separated (must be allowed by the token)")
       ->required()
-      ->delimiter(',')
-      ->check(NonEmpty())
       ->type_name("A,B");
   start->add_option("--concurrency,-c", o->concurrency, "tasks processed in parallel (default 1)")
       ->check(CLI::Range(1, 256))

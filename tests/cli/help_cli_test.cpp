@@ -50,6 +50,10 @@ TEST_F(HelpCli, BadFlagValuesAreUsageErrorsWithPlainMessages) {
       {{"task", "create", "--event", "x", "--delay", "-5"}, "[ERROR] --delay: must not be negative"},
       {{"token", "mint", "--role", "worker", "--events", ""}, "[ERROR] --events: must not be empty"},
       {{"worker", "start", "--events", ""}, "[ERROR] --events: must not be empty"},
+      {{"worker", "start", "--events", ",", "--once"}, "[ERROR] --events: must not be empty"},
+      {{"token", "mint", "--role", "worker", "--scopes", ","}, "[ERROR] --scopes: must not be empty"},
+      {{"queue", "list", "--admin=maybe"}, "[ERROR] --admin: must be true or false"},
+      {{"queue", "list", "--admin=99999999999999999999"}, "[ERROR] --admin: must be true or false"},
   };
   for (const auto& [args, message] : cases) {
     auto r = Codeq(args);
