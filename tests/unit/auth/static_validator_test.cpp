@@ -53,6 +53,12 @@ TEST(StaticValidatorTest, StartUpErrors) {
   EXPECT_EQ(StaticValidator::Create(J(R"({"subject":"x"})")).status().message(),
             "static auth: token is required");
   EXPECT_EQ(StaticValidator::Create(J(R"("")")).status().message(), "static auth: token is required");
+  // The mask of --print-config is refused, in both forms.
+  for (const char* masked : {R"("****")", R"({"token":"****"})"}) {
+    EXPECT_EQ(StaticValidator::Create(J(masked)).status().message(),
+              "static auth: the token is the mask **** printed by --print-config; set the real token")
+        << masked;
+  }
   EXPECT_EQ(StaticValidator::Create(J("5")).status().message(), "static auth: invalid config");
   EXPECT_EQ(StaticValidator::Create(J(R"({"token":5})")).status().message(), "static auth: invalid config");
   EXPECT_EQ(StaticValidator::Create(J(R"({"token":"t","scopes":"a b"})")).status().message(),
