@@ -96,9 +96,13 @@ Status Verifier::LoadExpectations() {
   }
 
   if (st_.exists && !st_.queues.empty()) {
+    // The run's own --rename-command mappings decide where its queues landed, so verify needs
+    // them only once (a mapping given to verify for the same command wins).
+    Layout run_layout = L;
+    for (const auto& [from, to] : st_.renames) run_layout.renames.emplace(from, to);
     for (const auto& [src, m] : st_.queues) {
       SourceKey sk = L.Classify(src);
-      std::string dst_cmd = L.DstCommand(sk.command);
+      std::string dst_cmd = run_layout.DstCommand(sk.command);
       Expected& e = expected_[Lower(dst_cmd)];
       e.dst_command = dst_cmd;
       e.pending_key = L.DstPending(dst_cmd, 0);
