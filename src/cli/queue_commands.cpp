@@ -1,4 +1,5 @@
 // `codeq queue list|inspect` and `codeq admin cleanup` (SPEC §2.13–2.15, D7, D12).
+#include <charconv>
 #include <chrono>
 #include <iostream>
 #include <map>
@@ -71,7 +72,13 @@ struct CleanupOptions {
 
 // --before: RFC 3339 as is, or an age ("7d", "12h", "3600") meaning that long before now.
 Result<std::string> ResolveBefore(const std::string& text) {
-  if (text.empty() || text.find_first_of("-:") != std::string::npos) return text;
+  if (text.empty()) return text;
+  if (text.find_first_of("-:") != std::string::npos) {  // a time, checked here rather than by a 400
+    if (!ParseRfc3339Ms(text)) {
+      return UsageError("--before must be an RFC 3339 time or an age like 7d, not '" + text + "'");
+    }
+    return text;
+  }
   static const std::map<std::string, int64_t> kUnits{{"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}};
   std::string value = text;
   CLI::AsNumberWithUnit unit(kUnits, CLI::AsNumberWithUnit::CASE_INSENSITIVE);
@@ -81,7 +88,11 @@ Result<std::string> ResolveBefore(const std::string& text) {
   } catch (const CLI::Error& e) {
     return UsageError(std::string("--before must be an RFC 3339 time or an age like 7d: ") + e.what());
   }
-  int64_t age = std::stoll(value);
+  int64_t age = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), age);
+  if (ec != std::errc() || ptr != value.data() + value.size() || age > int64_t{1} << 40) {
+    return UsageError("--before: age '" + text + "' is too large");
+  }
   auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
   return FormatUtcSeconds(now.count() - age);
 }
