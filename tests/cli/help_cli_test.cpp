@@ -53,9 +53,6 @@ TEST_F(HelpCli, BadFlagValuesAreUsageErrorsWithPlainMessages) {
       {{"worker", "start", "--events", ",", "--once"}, "[ERROR] --events: must not be empty"},
       {{"token", "mint", "--role", "worker", "--scopes", ","}, "[ERROR] --scopes: must not be empty"},
       {{"queue", "list", "--admin=maybe"}, "[ERROR] --admin: must be true or false"},
-      {{"admin", "cleanup", "--before", "-5d", "--producer-token", "t"},
-       "[ERROR] --before must be an RFC 3339 time or an age like 7d, not '-5d'"},
-      {{"admin", "cleanup", "--before", "99999999999999999999d", "--producer-token", "t"}, "[ERROR] --before"},
       {{"queue", "list", "--admin=99999999999999999999"}, "[ERROR] --admin: must be true or false"},
   };
   for (const auto& [args, message] : cases) {

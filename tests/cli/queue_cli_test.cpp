@@ -67,9 +67,16 @@ TEST_F(QueueCli, AdminCleanup) {
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_EQ(Str(ParseJson(r.out), "before").size(), 20u) << r.out;
   EXPECT_EQ(Codeq({"admin", "cleanup", "--before", "soon"}).exit_code, 2);
-  r = Codeq({"admin", "cleanup", "--before", "2001-99-99T00:00:00Z"});
-  EXPECT_EQ(r.exit_code, 1) << r.Describe();
-  EXPECT_NE(r.err.find("invalid 'before' (use RFC3339)"), std::string::npos) << r.Describe();
+  // A bad time or a negative age is refused before any request (usage error, exit 2).
+  for (const char* bad : {"2001-99-99T00:00:00Z", "-5d"}) {
+    r = Codeq({"admin", "cleanup", "--before", bad});
+    EXPECT_EQ(r.exit_code, 2) << r.Describe();
+    EXPECT_EQ(r.err.rfind(std::string("[ERROR] --before must be an RFC 3339 time or an age like 7d, not '") + bad, 0), 0u)
+        << r.Describe();
+  }
+  r = Codeq({"admin", "cleanup", "--before", "99999999999999999999d"});
+  EXPECT_EQ(r.exit_code, 2) << r.Describe();
+  EXPECT_EQ(r.err.rfind("[ERROR] --before", 0), 0u) << r.Describe();
 }
 
 }  // namespace
