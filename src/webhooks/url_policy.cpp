@@ -95,18 +95,27 @@ bool UrlPolicy::Rules::MatchesName(std::string_view host) const {
 
 namespace {
 
-// The IPv4 address an IPv6 address carries in its last 4 bytes, as ::ffff:a.b.c.d, for the forms
-// that can reach that IPv4 host: IPv4-compatible ::a.b.c.d (RFC 4291 §2.5.5.1, not :: or ::1) and
-// the NAT64 well-known prefix 64:ff9b::/96 (RFC 6052). nullopt for any other address.
+// The IPv4 address an IPv6 address carries, as ::ffff:a.b.c.d, for the forms that can reach that
+// IPv4 host. In the last 4 bytes: IPv4-compatible ::a.b.c.d (RFC 4291 §2.5.5.1, not :: or ::1),
+// IPv4-translated ::ffff:0:a.b.c.d (RFC 2765), NAT64 64:ff9b::/96 (RFC 6052) and the local-use
+// NAT64 prefix 64:ff9b:1::/48 (RFC 8215, with the usual /96 embedding). In bytes 2..5: 6to4
+// 2002:aabb:ccdd::/48 (RFC 3056). nullopt for any other address.
 std::optional<std::array<uint8_t, 16>> EmbeddedIpv4(const std::array<uint8_t, 16>& ip) {
   static constexpr std::array<uint8_t, 12> kCompatible{};
+  static constexpr std::array<uint8_t, 12> kTranslated{0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0};
   static constexpr std::array<uint8_t, 12> kNat64{0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
-  const bool compatible = std::equal(kCompatible.begin(), kCompatible.end(), ip.begin()) &&
-                          (ip[12] | ip[13] | ip[14]) != 0;  // not :: or ::1 (or ::0.0.0.x)
-  const bool nat64 = std::equal(kNat64.begin(), kNat64.end(), ip.begin());
-  if (!compatible && !nat64) return std::nullopt;
+  static constexpr std::array<uint8_t, 6> kNat64Local{0x00, 0x64, 0xff, 0x9b, 0x00, 0x01};
+  auto starts_with = [&](const auto& prefix) { return std::equal(prefix.begin(), prefix.end(), ip.begin()); };
   std::array<uint8_t, 16> v4{};
   v4[10] = v4[11] = 0xff;
+  if (ip[0] == 0x20 && ip[1] == 0x02) {  // 6to4
+    std::copy(ip.begin() + 2, ip.begin() + 6, v4.begin() + 12);
+    return v4;
+  }
+  const bool compatible = starts_with(kCompatible) && (ip[12] | ip[13] | ip[14]) != 0;  // not :: or ::1
+  if (!compatible && !starts_with(kTranslated) && !starts_with(kNat64) && !starts_with(kNat64Local)) {
+    return std::nullopt;
+  }
   std::copy(ip.begin() + 12, ip.end(), v4.begin() + 12);
   return v4;
 }

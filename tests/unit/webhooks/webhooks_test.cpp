@@ -77,11 +77,15 @@ TEST(UrlPolicy, Ipv6FormsOfADeniedIpv4AddressAreDenied) {
   auto p = UrlPolicy::Make("", "169.254.0.0/16 ::/128");
   ASSERT_TRUE(p.ok());
   for (const char* url : {"http://[::ffff:169.254.169.254]/x", "http://[::169.254.169.254]/x",
-                          "http://[64:ff9b::a9fe:a9fe]/x", "http://[64:ff9b::169.254.169.254]/x", "http://[::]/x"}) {
+                          "http://[64:ff9b::a9fe:a9fe]/x", "http://[64:ff9b::169.254.169.254]/x", "http://[::]/x",
+                          "http://[64:ff9b:1::a9fe:a9fe]/x", "http://[::ffff:0:a9fe:a9fe]/x",
+                          "http://[2002:a9fe:a9fe::]/x", "http://[2002:a9fe:a9fe:1::5]/x"}) {
     EXPECT_EQ(p->CheckUrl(url).message(), "denied") << url;
   }
   EXPECT_TRUE(p->CheckUrl("http://[::1]:9/x").ok()) << "loopback is not IPv4-compatible";
   EXPECT_TRUE(p->CheckUrl("http://[64:ff9b::808:808]/x").ok()) << "NAT64 of an allowed address";
+  EXPECT_TRUE(p->CheckUrl("http://[2002:808:808::1]/x").ok()) << "6to4 of an allowed address";
+  EXPECT_TRUE(p->CheckUrl("http://[2001:db8::a9fe:a9fe]/x").ok()) << "no IPv4 embedded";
   sockaddr_in6 a{};
   a.sin6_family = AF_INET6;
   inet_pton(AF_INET6, "64:ff9b::a9fe:a9fe", &a.sin6_addr);
