@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/algorithm/string/classification.hpp>
+#include <boost/algorithm/string/split.hpp>
 #include <boost/url/parse.hpp>
 #include <cctype>
 #include <charconv>
@@ -144,13 +146,8 @@ namespace {
 // The non-empty comma-separated pieces of `text`.
 std::vector<std::string> ListPieces(const std::string& text) {
   std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    if (end > start) out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
+  boost::algorithm::split(out, text, boost::algorithm::is_any_of(","));
+  std::erase_if(out, [](const std::string& piece) { return piece.empty(); });
   return out;
 }
 

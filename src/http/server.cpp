@@ -84,7 +84,9 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
 
 namespace {
 
-bhttp::response<bhttp::string_body> ToBeast(Response&& r, unsigned version, bool keep_alive) {
+// The answer to a request of `method`: for HEAD, the headers of the GET answer (Content-Length
+// included) and no body (RFC 9110 §9.3.2).
+bhttp::response<bhttp::string_body> ToBeast(Response&& r, unsigned version, bool keep_alive, bhttp::verb method) {
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
   res.set(bhttp::field::server, "codeq");
   if (!r.body.empty() || r.status != 204) res.set(bhttp::field::content_type, r.content_type);
@@ -92,6 +94,7 @@ bhttp::response<bhttp::string_body> ToBeast(Response&& r, unsigned version, bool
   res.body() = std::move(r.body);
   res.keep_alive(keep_alive);
   res.prepare_payload();
+  if (method == bhttp::verb::head) res.body().clear();
   return res;
 }
 
@@ -210,7 +213,7 @@ asio::awaitable<void> RefuseConnection(beast::tcp_stream& stream, beast::flat_bu
   }
   Response refusal = ErrorResponse(503, "too many connections");
   refusal.headers.emplace_back("Retry-After", "1");
-  auto res = ToBeast(std::move(refusal), 11, false);
+  auto res = ToBeast(std::move(refusal), 11, false, bhttp::verb::unknown);  // no request read
   co_await AnswerAndClose(stream, buffer, res, std::chrono::seconds(2));
 }
 
@@ -312,8 +315,7 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket, std::shared_ptr<as
       }
     }
     if (early_status != 0) {
-      auto res = ToBeast(ErrorResponse(early_status, early_message), 11, false);
-      if (parser.get().method() == bhttp::verb::head) res.body().clear();  // as below
+      auto res = ToBeast(ErrorResponse(early_status, early_message), 11, false, parser.get().method());
       co_await AnswerAndClose(stream, buffer, res, opts_.write_timeout);
       co_return;
     }
@@ -334,9 +336,7 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket, std::shared_ptr<as
       co_await asio::this_coro::reset_cancellation_state();  // the next request starts uncancelled
     }
     if (watch.ClientGone()) break;  // nobody to answer
-    auto res = ToBeast(std::move(response), req.version(), keep_alive);
-    // A HEAD answer carries the GET answer's headers, Content-Length included, and no body.
-    if (req.method() == bhttp::verb::head) res.body().clear();
+    auto res = ToBeast(std::move(response), req.version(), keep_alive, req.method());
     stream.expires_after(opts_.write_timeout);
     co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
     // `active` ends only after this write: graceful shutdown stops the server when no request is
