@@ -184,11 +184,21 @@ Async<Result<std::vector<Task>>> Scheduler::ClaimBatch(const std::string& worker
         for (const auto& t : repaired->dead_lettered) RecordDeadLetter(t, now);
       }
 
-      // Then up to max_tasks atomic claims (each one store unit, D3): one, and while every claim
+      // Then up to max_tasks atomic claims (each one store unit, D3). A store that claims many
+      // in one call (the embedded one) gets one call. Otherwise: one claim, and while every claim
       // of a round succeeds, rounds of 2, 4, … (≤ kMaxClaimRound) concurrent claims, so a batch
       // claim shares fsyncs/round trips without firing max_tasks claims at a nearly empty queue.
       size_t round = 1;
       bool dry = false;
+      if (max_tasks > 1 && store_->ClaimsMany() && !client_gone()) {
+        ClaimInput in{worker_id, tenant, commands, lease_seconds, opts_.inspect_limit, now};
+        auto start = std::chrono::steady_clock::now();
+        auto many = co_await store_->ClaimTasks(std::move(in), max_tasks);
+        ObserveStore("claim", start);
+        if (!many.ok()) co_return many.status();
+        for (Task& t : *many) out.push_back(std::move(t));
+        dry = true;  // one call claimed all there was, up to max_tasks
+      }
       while (!dry && out.size() < static_cast<size_t>(max_tasks) && !client_gone()) {
         size_t k = std::min({round, static_cast<size_t>(max_tasks) - out.size(), kMaxClaimRound});
         std::vector<std::optional<Result<std::optional<Task>>>> got(k);

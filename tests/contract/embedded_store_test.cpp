@@ -638,5 +638,107 @@ TEST_F(EmbeddedStoreTest, AnotherProcessHoldingTheDirectoryIsRefused) {
   EXPECT_TRUE(after.ok()) << after.status().message();
 }
 
+// --- batch claims and the record cache --------------------------------------------------------
+
+// ClaimTasks (issue 7 batch claim) runs the claims of one batch in one engine call: the order of
+// D4 (priority first, FIFO within a tier) across the calls, every claimed task leased and counted
+// once, fewer than asked when the queue runs dry, and the leases durable across a reopen.
+TEST_F(EmbeddedStoreTest, ClaimTasksClaimsInPriorityOrderInOneCallAndFewerWhenDry) {
+  auto s = Open();
+  std::vector<std::string> p0, p5;
+  p0.push_back(Create(*s, "many", 0).id);
+  p5.push_back(Create(*s, "many", 5).id);
+  p0.push_back(Create(*s, "many", 0).id);
+  const std::string p9 = Create(*s, "many", 9).id;
+  p5.push_back(Create(*s, "many", 5).id);
+  ASSERT_TRUE(s->ClaimsMany());
+  auto claim = [&](int max) {
+    ClaimInput in;
+    in.worker_id = "w";
+    in.commands = {"many"};
+    in.lease_seconds = 30;
+    in.now = At(kT0 + 1000);
+    auto r = Await(s->ClaimTasks(in, max));
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    std::vector<std::string> ids;
+    for (const Task& t : r.ok() ? *r : std::vector<Task>{}) {
+      EXPECT_EQ(t.status, "IN_PROGRESS");
+      EXPECT_EQ(t.worker_id, "w");
+      EXPECT_EQ(t.attempts, 1);
+      EXPECT_EQ(t.payload, R"({"n":1})");
+      ids.push_back(t.id);
+    }
+    return ids;
+  };
+  const uint64_t groups_before = s->WriteGroupCount();
+  EXPECT_EQ(claim(3), (std::vector<std::string>{p9, p5[0], p5[1]}));
+  EXPECT_EQ(s->WriteGroupCount(), groups_before + 1);  // one engine call, one write
+  EXPECT_EQ(claim(10), p0);
+  EXPECT_TRUE(claim(10).empty());
+  EXPECT_EQ(Stats(*s, "many").in_progress, 5);
+  s.reset();
+  s = Open();
+  for (const std::string& id : {p9, p5[0], p5[1], p0[0], p0[1]}) {
+    auto t = Await(s->GetTask("", id));
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    EXPECT_EQ(t->status, "IN_PROGRESS") << id;
+    EXPECT_EQ(t->attempts, 1) << id;
+  }
+  EXPECT_EQ(Stats(*s, "many").in_progress, 5);
+}
+
+// More tasks than the engine's record cache holds, and one too large to be kept in it: every
+// transition still reads the state the previous one wrote, and the disk agrees after a reopen.
+TEST_F(EmbeddedStoreTest, TransitionsSeeTheirOwnStateBeyondTheRecordCacheBounds) {
+  auto s = Open(/*sync=*/false);
+  constexpr int kTasks = 5000;
+  std::set<std::string> created;
+  CreateTaskInput big;
+  big.task = NewTask("bounds");
+  big.task.payload = "\"" + std::string(100 << 10, 'x') + "\"";
+  big.now = At(kT0);
+  big.visible_at_sec = kT0 / 1000;
+  ASSERT_TRUE(Await(s->CreateTask(big)).ok());
+  created.insert(big.task.id);
+  for (int i = 1; i < kTasks; ++i) created.insert(Create(*s, "bounds").id);
+  ClaimInput in;
+  in.worker_id = "w";
+  in.commands = {"bounds"};
+  in.lease_seconds = 30;
+  in.now = At(kT0 + 1000);
+  std::vector<Task> claimed;
+  for (int round = 0; round < 6; ++round) {
+    auto r = Await(s->ClaimTasks(in, 1000));
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    claimed.insert(claimed.end(), r->begin(), r->end());
+  }
+  ASSERT_EQ(claimed.size(), static_cast<size_t>(kTasks));
+  EXPECT_EQ(claimed.front().id, big.task.id);  // FIFO: created first
+  EXPECT_EQ(claimed.front().payload, big.task.payload);
+  std::set<std::string> seen;
+  for (const Task& t : claimed) {
+    EXPECT_EQ(t.attempts, 1);
+    EXPECT_TRUE(seen.insert(t.id).second) << "claimed twice: " << t.id;
+    SubmitResultInput res{"", t.id, "w", {}, At(kT0 + 2000)};
+    res.result.task_id = t.id;
+    res.result.status = "COMPLETED";
+    res.result.completed_at = res.now.text;
+    auto done = Await(s->SubmitResult(res));
+    ASSERT_TRUE(done.ok()) << done.status().message();
+    EXPECT_EQ(done->status, "COMPLETED");
+    EXPECT_EQ(done->attempts, 1);
+  }
+  EXPECT_EQ(seen, created);
+  s.reset();
+  s = Open(/*sync=*/false);
+  EXPECT_EQ(Stats(*s, "bounds").in_progress, 0);
+  EXPECT_EQ(Stats(*s, "bounds").ready, 0);
+  for (const std::string& id : {*created.begin(), big.task.id, *created.rbegin()}) {
+    auto t = Await(s->GetTask("", id));
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    EXPECT_EQ(t->status, "COMPLETED");
+  }
+}
+
 }  // namespace
 }  // namespace codeq::contract

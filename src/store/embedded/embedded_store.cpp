@@ -237,6 +237,12 @@ Async<Result<std::optional<Task>>> EmbeddedStore::ClaimTask(ClaimInput in) {
   return RunOp<std::optional<Task>>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Claim(in); });
 }
 
+Async<Result<std::vector<Task>>> EmbeddedStore::ClaimTasks(ClaimInput in, int max_tasks) {
+  return RunOp<std::vector<Task>>(*pool_, commit_.get(), [this, in = std::move(in), max_tasks] {
+    return engine_->ClaimMany(in, max_tasks);
+  });
+}
+
 Async<Result<RepairOutcome>> EmbeddedStore::RepairExpired(RepairInput in) {
   return RunOp<RepairOutcome>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Repair(in); });
 }

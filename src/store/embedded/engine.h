@@ -11,6 +11,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -89,6 +91,10 @@ class Engine {
   // One critical section + one batch each (engine_tasks.cpp, engine_maintenance.cpp).
   Applied<CreateOutcome> Create(const CreateTaskInput& in);
   Applied<std::optional<Task>> Claim(const ClaimInput& in);
+  /// Up to `max_tasks` (at least 1) claims as Claim, one after the other in one critical section
+  /// and one batch: fewer only when the queues ran dry. An error after some claims returns
+  /// those (they are leased to the worker); before any, the error.
+  Applied<std::vector<Task>> ClaimMany(const ClaimInput& in, int max_tasks);
   Applied<RepairOutcome> Repair(const RepairInput& in);
   Applied<Task> Heartbeat(const HeartbeatInput& in);
   Applied<Task> Abandon(const TaskRef& in);
@@ -145,13 +151,18 @@ class Engine {
   /// change become Internal; after a change they are fatal.
   template <typename T, typename F>
   Applied<T> Mutate(F&& body);
+  /// Writes the batch (in key order from kSortedCommitMinEntries entries on) and returns the
+  /// latest sequence number. Fatal when the write fails.
   uint64_t Commit(Batch& batch);
+  static constexpr uint32_t kSortedCommitMinEntries = 16;
 
-  /// Reads a task record through `batch` (with the lock) or directly (also without the lock). nullopt when absent; Unavailable on I/O
-  /// errors; Internal when the record is undecodable.
+  /// Reads a task record through `batch` (with the lock) or directly (also without the lock).
+  /// With `batch` a record in the record cache is taken out of it instead of read and parsed.
+  /// nullopt when absent; Unavailable on I/O errors; Internal when the record is undecodable.
   Result<std::optional<Record>> Load(const Uuid& id, Batch* batch = nullptr,
                                      const rocksdb::Snapshot* snap = nullptr);
-  /// Writes the task record and its retention key. O(size).
+  /// Writes the task record and its retention key, and keeps a copy of a live (non-terminal)
+  /// record in the record cache. O(size).
   void Put(Batch& b, Record& r);
   /// Deletes a task with its result, retention, DLQ and (own) idempotency records and its index
   /// entry. O(log n) + one read.
@@ -164,6 +175,8 @@ class Engine {
                                                             const std::vector<std::string>& commands);
   uint64_t NextSeq() { return next_seq_++; }
 
+  /// The body of Claim, inside a critical section.
+  Result<std::optional<Task>> ClaimOne(Batch& b, const ClaimInput& in);
   /// Moves up to `limit` due delayed tasks of `q` to their pending tiers. Returns moves made.
   Result<int> Promote(Batch& b, QueueIndex& q, int64_t now_ms, const std::string& now_text,
                       int limit);
@@ -206,7 +219,40 @@ class Engine {
   /// it already (inside a write group or TryLocked).
   std::unique_lock<std::mutex> LockUnlessHeld();
 
+  /// Hash of a task id (its bytes are random already: SPEC §1.1 version-4 UUIDs).
+  struct UuidHash {
+    size_t operator()(const Uuid& id) const {
+      size_t h;
+      std::memcpy(&h, id.data(), sizeof h);
+      return h;
+    }
+  };
+  /// The record cache, for Load under the mutex: a claim or a result usually follows its task's
+  /// previous transition within milliseconds, and then costs no RocksDB read and no JSON parse.
+  /// Derived data, like the queue indexes: it holds each live record exactly as the current batch
+  /// last wrote it (Put adds it, Remove and terminal states drop it), and Load takes the entry
+  /// out (the caller writes the record back with Put when it changes it, which re-adds it). At
+  /// most kRecordCacheEntries entries of about kRecordCacheBytes in all (records larger than
+  /// kRecordCacheMaxRecord bytes are not kept); the oldest insertions are evicted first. O(1)
+  /// amortised per access.
+  static constexpr size_t kRecordCacheEntries = 4096;
+  static constexpr size_t kRecordCacheBytes = 16 << 20;
+  static constexpr size_t kRecordCacheMaxRecord = 64 << 10;
+  struct CachedRecord {
+    Record record;
+    size_t bytes = 0;  // RecordBytes(record)
+    uint64_t gen = 0;  // matches the entry's newest position in record_cache_order_
+  };
+  /// Adds or replaces `r` in the record cache, then evicts down to the bounds.
+  void CacheRecord(const Record& r);
+  /// Drops `id` from the record cache, if there.
+  void UncacheRecord(const Uuid& id);
+
   std::mutex mu_;  // guards everything below and every write
+  std::unordered_map<Uuid, CachedRecord, UuidHash> record_cache_;
+  std::deque<std::pair<Uuid, uint64_t>> record_cache_order_;  // insertion order, may hold stale gens
+  uint64_t record_cache_gen_ = 0;
+  size_t record_cache_bytes_ = 0;  // sum of the entries' bytes
   std::unique_lock<std::mutex> group_lock_;  // held by an open write group
   std::unique_ptr<Batch> group_batch_;       // the open group's batch
   std::unordered_map<std::string, std::unique_ptr<QueueIndex>> queues_;

@@ -64,7 +64,27 @@ uint64_t Engine::EndGroup() {
 
 uint64_t Engine::Commit(Batch& batch) {
   if (batch.GetWriteBatch()->Count() > 0) {
-    rocksdb::Status s = db_->Write(write_options_, batch.GetWriteBatch());
+    // A write group's batch is written in key order, one entry per key (the index keeps the
+    // last write of each key: overwrite_key): the memtable's skiplist insertions then start from
+    // the previous insertion's position instead of the top, which saves ~5 % of a cycle's CPU
+    // (bench_embedded). Same final state, same atomicity. The batches hold Put and Delete only.
+    rocksdb::WriteBatch sorted;
+    rocksdb::WriteBatch* out = batch.GetWriteBatch();
+    if (out->Count() >= kSortedCommitMinEntries) {
+      std::unique_ptr<rocksdb::WBWIIterator> it(batch.NewIterator());
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        const rocksdb::WriteEntry e = it->Entry();
+        if (e.type == rocksdb::kPutRecord) {
+          sorted.Put(e.key, e.value);
+        } else if (e.type == rocksdb::kDeleteRecord) {
+          sorted.Delete(e.key);
+        } else {
+          Fatal("unexpected write batch entry type " + std::to_string(static_cast<int>(e.type)));
+        }
+      }
+      out = &sorted;
+    }
+    rocksdb::Status s = db_->Write(write_options_, out);
     // The indexes already reflect the batch; memory and disk would disagree from here on.
     if (!s.ok()) Fatal("write failed: " + s.ToString());
   }
@@ -72,6 +92,15 @@ uint64_t Engine::Commit(Batch& batch) {
 }
 
 Result<std::optional<Record>> Engine::Load(const Uuid& id, Batch* batch, const rocksdb::Snapshot* snap) {
+  if (batch != nullptr && snap == nullptr) {  // under the mutex: the cache is current
+    auto hit = record_cache_.find(id);
+    if (hit != record_cache_.end()) {
+      std::optional<Record> r(std::move(hit->second.record));
+      record_cache_bytes_ -= hit->second.bytes;
+      record_cache_.erase(hit);  // its position in record_cache_order_ goes stale
+      return r;
+    }
+  }
   rocksdb::ReadOptions ro;
   ro.snapshot = snap;
   rocksdb::PinnableSlice value;
@@ -103,6 +132,55 @@ void Engine::Put(Batch& b, Record& r) {
   b.Put(RetentionKey(r.env.retention_sec, r.id), EncodeRetentionValue(r.env.state, r.task.tenant_id));
   r.stored = true;
   r.stored_retention = r.env.retention_sec;
+  // A terminal record is rarely loaded again (cleanup reads it once, days later).
+  if (TerminalState(r.env.state)) {
+    UncacheRecord(r.id);
+  } else {
+    CacheRecord(r);
+  }
+}
+
+namespace {
+/// About what a cached record occupies: its strings' bytes plus the fixed parts.
+size_t RecordBytes(const Record& r) {
+  const Task& t = r.task;
+  return sizeof(Record) + r.env.idem_key.size() + t.id.size() + t.command.size() + t.payload.size() +
+         t.webhook.size() + t.status.size() + t.worker_id.size() + t.lease_until.size() +
+         t.error.size() + t.result_key.size() + t.tenant_id.size() + t.created_at.size() +
+         t.updated_at.size();
+}
+}  // namespace
+
+void Engine::CacheRecord(const Record& r) {
+  const size_t bytes = RecordBytes(r);
+  if (bytes > kRecordCacheMaxRecord) {
+    UncacheRecord(r.id);
+    return;
+  }
+  CachedRecord& entry = record_cache_[r.id];
+  record_cache_bytes_ += bytes - entry.bytes;  // entry.bytes is 0 for a new entry
+  entry.record = r;
+  entry.bytes = bytes;
+  entry.gen = ++record_cache_gen_;
+  record_cache_order_.emplace_back(r.id, entry.gen);
+  // Every entry has exactly one current position in the deque, so emptying the deque empties
+  // the map: the loop ends.
+  while (record_cache_order_.size() > kRecordCacheEntries || record_cache_bytes_ > kRecordCacheBytes) {
+    const auto [old_id, old_gen] = record_cache_order_.front();
+    record_cache_order_.pop_front();
+    auto old = record_cache_.find(old_id);
+    if (old != record_cache_.end() && old->second.gen == old_gen) {
+      record_cache_bytes_ -= old->second.bytes;
+      record_cache_.erase(old);
+    }
+  }
+}
+
+void Engine::UncacheRecord(const Uuid& id) {
+  auto it = record_cache_.find(id);
+  if (it == record_cache_.end()) return;
+  record_cache_bytes_ -= it->second.bytes;
+  record_cache_.erase(it);
 }
 
 Status Engine::Remove(Batch& b, const Record& r) {
@@ -118,6 +196,7 @@ Status Engine::Remove(Batch& b, const Record& r) {
     if (s.ok() && DecodeIdemValue(value, &owner, &expiry) && owner == r.id) b.Delete(ikey);
   }
   b.Delete(TaskKey(r.id));
+  UncacheRecord(r.id);
   b.Delete(ResultKey(r.id));
   b.Delete(RetentionKey(r.stored_retention, r.id));
   QueueIndex* q = FindQueue(r.task.tenant_id, r.task.command);

@@ -119,61 +119,79 @@ Result<int> Engine::Promote(Batch& b, QueueIndex& q, int64_t now_ms,
   return moved;
 }
 
-Applied<std::optional<Task>> Engine::Claim(const ClaimInput& in) {
-  return Mutate<std::optional<Task>>([&](Batch& b) -> Result<std::optional<Task>> {
-    const int64_t lease = std::max<int64_t>(1, in.lease_seconds);
-    const int limit = std::max(1, in.inspect_limit);
-    auto all = QueuesOf(in.tenant, in.commands);
-    std::vector<QueueIndex*> queues;  // those with ready tasks after promotion, in command order
-    queues.reserve(all.size());       // nothing may allocate once Promote has written to the batch
-    for (auto& [q, label] : all) {
-      auto moved = Promote(b, *q, in.now.ms, in.now.text, limit);
-      if (!moved.ok()) return moved.status();
-      // A tier whose live count is 0 holds no entries (ReadyGone frees stale ones), so empty
-      // queues and tiers are skipped by their counts alone: a wildcard claim lists every known
-      // command of the tenant, which may be thousands.
-      if (q->ready() > 0) queues.push_back(q);
+Result<std::optional<Task>> Engine::ClaimOne(Batch& b, const ClaimInput& in) {
+  const int64_t lease = std::max<int64_t>(1, in.lease_seconds);
+  const int limit = std::max(1, in.inspect_limit);
+  auto all = QueuesOf(in.tenant, in.commands);
+  std::vector<QueueIndex*> queues;  // those with ready tasks after promotion, in command order
+  queues.reserve(all.size());       // nothing may allocate once Promote has written to the batch
+  for (auto& [q, label] : all) {
+    auto moved = Promote(b, *q, in.now.ms, in.now.text, limit);
+    if (!moved.ok()) return moved.status();
+    // A tier whose live count is 0 holds no entries (ReadyGone frees stale ones), so empty
+    // queues and tiers are skipped by their counts alone: a wildcard claim lists every known
+    // command of the tenant, which may be thousands.
+    if (q->ready() > 0) queues.push_back(q);
+  }
+  int top = -1;  // the highest tier that has a ready task in any of the queues
+  for (QueueIndex* q : queues) {
+    for (int p = 9; p > top; --p) {
+      if (q->ready(p) > 0) {
+        top = p;
+        break;
+      }
     }
-    int top = -1;  // the highest tier that has a ready task in any of the queues
+  }
+  // D4: priority beats command order. Stale entries (tasks deleted by cleanup) are skipped and
+  // the search goes on in the same tier.
+  for (int p = top; p >= 0; --p) {
     for (QueueIndex* q : queues) {
-      for (int p = 9; p > top; --p) {
-        if (q->ready(p) > 0) {
-          top = p;
-          break;
+      if (q->ready(p) == 0) continue;
+      Uuid id{};
+      while (q->PopReady(p, &id)) {
+        auto r = Load(id, &b);
+        if (!r.ok()) {
+          q->UnpopReady(p, id);
+          return r.status();
         }
+        if (!*r || (*r)->env.state != State::kReady) continue;
+        Record& rec = **r;
+        q->ReadyGone(p);
+        rec.env.state = State::kInProgress;
+        rec.env.seq = NextSeq();
+        rec.env.due_ms = in.now.ms + lease * 1000;
+        rec.env.retention_sec = in.now.seconds() + kRetentionSeconds;
+        rec.task.status = std::string(kInProgress);
+        rec.task.worker_id = in.worker_id;
+        rec.task.lease_until = FormatUtcSeconds(in.now.seconds() + lease);
+        rec.task.attempts += 1;  // D2: once per delivery
+        rec.task.updated_at = in.now.text;
+        Put(b, rec);
+        AddLease(*q, rec);
+        return std::optional<Task>(std::move(rec.task));
       }
     }
-    // D4: priority beats command order. Stale entries (tasks deleted by cleanup) are skipped and
-    // the search goes on in the same tier.
-    for (int p = top; p >= 0; --p) {
-      for (QueueIndex* q : queues) {
-        if (q->ready(p) == 0) continue;
-        Uuid id{};
-        while (q->PopReady(p, &id)) {
-          auto r = Load(id, &b);
-          if (!r.ok()) {
-            q->UnpopReady(p, id);
-            return r.status();
-          }
-          if (!*r || (*r)->env.state != State::kReady) continue;
-          Record& rec = **r;
-          q->ReadyGone(p);
-          rec.env.state = State::kInProgress;
-          rec.env.seq = NextSeq();
-          rec.env.due_ms = in.now.ms + lease * 1000;
-          rec.env.retention_sec = in.now.seconds() + kRetentionSeconds;
-          rec.task.status = std::string(kInProgress);
-          rec.task.worker_id = in.worker_id;
-          rec.task.lease_until = FormatUtcSeconds(in.now.seconds() + lease);
-          rec.task.attempts += 1;  // D2: once per delivery
-          rec.task.updated_at = in.now.text;
-          Put(b, rec);
-          AddLease(*q, rec);
-          return std::optional<Task>(std::move(rec.task));
-        }
+  }
+  return std::optional<Task>();
+}
+
+Applied<std::optional<Task>> Engine::Claim(const ClaimInput& in) {
+  return Mutate<std::optional<Task>>([&](Batch& b) { return ClaimOne(b, in); });
+}
+
+Applied<std::vector<Task>> Engine::ClaimMany(const ClaimInput& in, int max_tasks) {
+  return Mutate<std::vector<Task>>([&](Batch& b) -> Result<std::vector<Task>> {
+    std::vector<Task> out;
+    while (out.size() < static_cast<size_t>(std::max(1, max_tasks))) {
+      auto one = ClaimOne(b, in);
+      if (!one.ok()) {
+        if (out.empty()) return one.status();
+        break;  // those already claimed are leased to the worker: hand them over
       }
+      if (!one->has_value()) break;
+      out.push_back(std::move(**one));
     }
-    return std::optional<Task>();
+    return out;
   });
 }
 
