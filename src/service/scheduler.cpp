@@ -11,7 +11,6 @@
 
 #include "domain/time_format.h"
 #include "service/artifacts.h"
-#include "service/concurrently.h"
 
 namespace codeq {
 namespace asio = boost::asio;
@@ -71,13 +70,6 @@ int64_t Scheduler::Backoff(int attempts) const {
 void Scheduler::RecordDeadLetter(const Task& t, const Now& now) {
   metrics_.TaskCompleted(t.command, kFailed, SecondsSince(t.created_at, now.ms));
   CallbackEnqueued(t);
-}
-
-Async<void> Scheduler::ClaimInto(ClaimInput in, std::optional<Result<std::optional<Task>>>* slot) {
-  auto start = std::chrono::steady_clock::now();
-  auto claimed = co_await store_->ClaimTask(std::move(in));
-  ObserveStore("claim", start);
-  *slot = std::move(claimed);
 }
 
 bool Scheduler::RepairDue(const std::string& tenant, const std::vector<std::string>& commands) {
@@ -184,41 +176,14 @@ Async<Result<std::vector<Task>>> Scheduler::ClaimBatch(const std::string& worker
         for (const auto& t : repaired->dead_lettered) RecordDeadLetter(t, now);
       }
 
-      // Then up to max_tasks atomic claims (each one store unit, D3). A store that claims many
-      // in one call (the embedded one) gets one call. Otherwise: one claim, and while every claim
-      // of a round succeeds, rounds of 2, 4, … (≤ kMaxClaimRound) concurrent claims, so a batch
-      // claim shares fsyncs/round trips without firing max_tasks claims at a nearly empty queue.
-      size_t round = 1;
-      bool dry = false;
-      if (max_tasks > 1 && store_->ClaimsMany() && !client_gone()) {
+      // Then up to max_tasks atomic claims (D3) in one store call.
+      if (!client_gone()) {
         ClaimInput in{worker_id, tenant, commands, lease_seconds, opts_.inspect_limit, now};
         auto start = std::chrono::steady_clock::now();
-        auto many = co_await store_->ClaimTasks(std::move(in), max_tasks);
+        auto claimed = co_await store_->ClaimTasks(std::move(in), max_tasks);
         ObserveStore("claim", start);
-        if (!many.ok()) co_return many.status();
-        for (Task& t : *many) out.push_back(std::move(t));
-        dry = true;  // one call claimed all there was, up to max_tasks
-      }
-      while (!dry && out.size() < static_cast<size_t>(max_tasks) && !client_gone()) {
-        size_t k = std::min({round, static_cast<size_t>(max_tasks) - out.size(), kMaxClaimRound});
-        std::vector<std::optional<Result<std::optional<Task>>>> got(k);
-        ClaimInput in{worker_id, tenant, commands, lease_seconds, opts_.inspect_limit, now};
-        co_await ForEachConcurrently(k, [&](size_t i) { return ClaimInto(in, &got[i]); });
-        Status failure;
-        for (auto& g : got) {
-          if (!g->ok()) {
-            failure = g->status();
-            dry = true;
-          } else if (!g->value().has_value()) {
-            dry = true;
-          } else {
-            out.push_back(std::move(*g->value()));
-          }
-        }
-        // Tasks already claimed are leased to this worker: hand them over despite a later failure.
-        if (!failure.ok() && out.empty()) co_return failure;
-        round *= 2;
-        now = CurrentTime();
+        if (!claimed.ok()) co_return claimed.status();
+        out = std::move(claimed).value();
       }
       if (client_gone()) {
         // The client went away (at the latest while these were being claimed): nobody will work

@@ -22,8 +22,6 @@ namespace codeq {
 
 /// Largest batch of the batch endpoints and of a multi-task claim (D15).
 inline constexpr int kMaxBatchSize = 1000;
-/// Most store claims a batch claim runs at once.
-inline constexpr size_t kMaxClaimRound = 64;
 
 /// Knobs of the queue semantics, taken from the Config (SPEC §8.2 names in comments).
 struct SchedulerOptions {
@@ -115,7 +113,7 @@ class Scheduler {
   /// Claim of up to `max_tasks` (clamped to 1..kMaxBatchSize) tasks in one request: the same
   /// repair and wait as Claim (Claim is ClaimBatch with 1), then repeated atomic claims until
   /// max_tasks or the queues run dry. Empty when nothing could be claimed within the wait.
-  /// O(max_tasks) store claims, run in rounds of 1, 2, 4, … concurrent claims (≤ kMaxClaimRound);
+  /// One Store::ClaimTasks call per poll (O(max_tasks) claims);
   /// claim-time repair at most once per repair_interval.
   /// A terminal cancellation of the awaiting coroutine (the HTTP server's disconnect watch, SPEC
   /// §2.4) ends the wait at once and returns empty; tasks claimed by then are abandoned first
@@ -181,8 +179,6 @@ class Scheduler {
   void RecordDeadLetter(const Task& t, const Now& now);
   /// Wakes the result-callback loop when `t` (just finished or dead-lettered) has a webhook.
   void CallbackEnqueued(const Task& t);
-  /// One store claim into `*slot` (for concurrent claims of a batch).
-  Async<void> ClaimInto(ClaimInput in, std::optional<Result<std::optional<Task>>>* slot);
   /// True when claim-time repair for (tenant, commands) is due (and marks it done now).
   bool RepairDue(const std::string& tenant, const std::vector<std::string>& commands);
   Result<std::vector<Artifact>> WriteArtifacts(const std::string& task_id,

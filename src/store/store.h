@@ -160,15 +160,12 @@ class Store {
   /// for worker_id, attempts += 1. nullopt when nothing is ready. O(commands × 10) pops.
   virtual Async<Result<std::optional<Task>>> ClaimTask(ClaimInput in) = 0;
 
-  /// Whether ClaimTasks is implemented (the embedded store). Without it a batch claim (issue 7)
-  /// runs ClaimTask several times, concurrently (service/scheduler.cpp).
-  virtual bool ClaimsMany() const { return false; }
-  /// Up to `max_tasks` (≥ 1) ClaimTask attempts one after the other in one store unit: fewer
-  /// only when nothing more is ready. An error after some claims returns those (they are leased
-  /// to the worker); before any, the error. Unimplemented unless ClaimsMany().
-  virtual Async<Result<std::vector<Task>>> ClaimTasks(ClaimInput /*in*/, int /*max_tasks*/) {
-    co_return Internal("store error: ClaimTasks is not implemented by this backend");
-  }
+  /// Up to `max_tasks` (≥ 1) ClaimTask attempts one after the other in one store call (embedded:
+  /// one critical section and one write; Redis: one script call, one atomic unit): fewer only when
+  /// nothing more is ready, in the order single claims would have taken them. An error after some
+  /// claims returns those (they are leased to the worker); before any, the error. O(max_tasks +
+  /// commands × 10) pops.
+  virtual Async<Result<std::vector<Task>>> ClaimTasks(ClaimInput in, int max_tasks) = 0;
 
   /// Requeues (with backoff) or dead-letters in-progress tasks of the commands whose lease expired
   /// or is missing; removes stale in-progress entries of tasks that are not IN_PROGRESS (D3).

@@ -262,6 +262,53 @@ TEST_P(StoreContract, ClaimSkipsTasksDeletedWhileWaiting) {
   EXPECT_FALSE(none->has_value());
 }
 
+// ClaimTasks (issue 7 batch claim): one store call makes up to max_tasks claims, in the order
+// single claims would take them (D4: priority first, then command order, FIFO within a tier),
+// each claimed task leased and counted once; fewer when the queues run dry; other tenants' and
+// other commands' tasks untouched.
+TEST_P(StoreContract, ClaimTasksClaimsInSingleClaimOrderAndFewerWhenDry) {
+  std::vector<std::string> a0, b5;
+  a0.push_back(Create("many-a", "t1", 0).id);
+  b5.push_back(Create("many-b", "t1", 5).id);
+  a0.push_back(Create("many-a", "t1", 0).id);
+  const std::string a9 = Create("many-a", "t1", 9).id;
+  const std::string a5 = Create("many-a", "t1", 5).id;
+  b5.push_back(Create("many-b", "t1", 5).id);
+  const std::string other_tenant = Create("many-a", "t2", 9).id;
+  const std::string other_command = Create("many-c", "t1", 9).id;
+  auto claim = [&](int max) {
+    ClaimInput in;
+    in.worker_id = "w";
+    in.tenant = "t1";
+    in.commands = {"many-a", "many-b"};
+    in.lease_seconds = 30;
+    in.now = RealNow();
+    auto r = Await(store().ClaimTasks(in, max));
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    std::vector<std::string> ids;
+    for (const Task& t : r.ok() ? *r : std::vector<Task>{}) {
+      EXPECT_EQ(t.status, "IN_PROGRESS");
+      EXPECT_EQ(t.worker_id, "w");
+      EXPECT_EQ(t.attempts, 1);
+      EXPECT_FALSE(t.lease_until.empty());
+      ids.push_back(t.id);
+    }
+    return ids;
+  };
+  // 9 first; in tier 5 command order (many-a before many-b), FIFO within each queue.
+  EXPECT_EQ(claim(4), (std::vector<std::string>{a9, a5, b5[0], b5[1]}));
+  EXPECT_EQ(claim(1000), a0);
+  EXPECT_TRUE(claim(10).empty());
+  for (const std::string& id : {a9, a5, b5[0], b5[1], a0[0], a0[1]}) {
+    auto t = Await(store().GetTask("t1", id));
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    EXPECT_EQ(t->status, "IN_PROGRESS") << id;
+    EXPECT_EQ(t->attempts, 1) << id;
+  }
+  EXPECT_EQ(ClaimOne("w", "t2", {"many-a"}).id, other_tenant);
+  EXPECT_EQ(ClaimOne("w", "t1", {"many-c"}).id, other_command);
+}
+
 TEST_P(StoreContract, ClaimOnlyServesRequestedCommands) {
   Create("alpha");
   auto r = Claim("w", "", {"beta"});

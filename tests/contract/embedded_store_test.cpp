@@ -640,51 +640,33 @@ TEST_F(EmbeddedStoreTest, AnotherProcessHoldingTheDirectoryIsRefused) {
 
 // --- batch claims and the record cache --------------------------------------------------------
 
-// ClaimTasks (issue 7 batch claim) runs the claims of one batch in one engine call: the order of
-// D4 (priority first, FIFO within a tier) across the calls, every claimed task leased and counted
-// once, fewer than asked when the queue runs dry, and the leases durable across a reopen.
-TEST_F(EmbeddedStoreTest, ClaimTasksClaimsInPriorityOrderInOneCallAndFewerWhenDry) {
+// On the embedded store ClaimTasks is one engine call: one write group, one write; the leases
+// it wrote survive a reopen. (The claim order is checked for both backends in StoreContract.)
+TEST_F(EmbeddedStoreTest, ClaimTasksIsOneWriteGroupAndItsLeasesSurviveAReopen) {
   auto s = Open();
-  std::vector<std::string> p0, p5;
-  p0.push_back(Create(*s, "many", 0).id);
-  p5.push_back(Create(*s, "many", 5).id);
-  p0.push_back(Create(*s, "many", 0).id);
-  const std::string p9 = Create(*s, "many", 9).id;
-  p5.push_back(Create(*s, "many", 5).id);
-  ASSERT_TRUE(s->ClaimsMany());
-  auto claim = [&](int max) {
-    ClaimInput in;
-    in.worker_id = "w";
-    in.commands = {"many"};
-    in.lease_seconds = 30;
-    in.now = At(kT0 + 1000);
-    auto r = Await(s->ClaimTasks(in, max));
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    std::vector<std::string> ids;
-    for (const Task& t : r.ok() ? *r : std::vector<Task>{}) {
-      EXPECT_EQ(t.status, "IN_PROGRESS");
-      EXPECT_EQ(t.worker_id, "w");
-      EXPECT_EQ(t.attempts, 1);
-      EXPECT_EQ(t.payload, R"({"n":1})");
-      ids.push_back(t.id);
-    }
-    return ids;
-  };
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(Create(*s, "many", i % 2 == 0 ? 0 : 5).id);
+  ClaimInput in;
+  in.worker_id = "w";
+  in.commands = {"many"};
+  in.lease_seconds = 30;
+  in.now = At(kT0 + 1000);
   const uint64_t groups_before = s->WriteGroupCount();
-  EXPECT_EQ(claim(3), (std::vector<std::string>{p9, p5[0], p5[1]}));
-  EXPECT_EQ(s->WriteGroupCount(), groups_before + 1);  // one engine call, one write
-  EXPECT_EQ(claim(10), p0);
-  EXPECT_TRUE(claim(10).empty());
+  auto claimed = Await(s->ClaimTasks(in, 10));
+  ASSERT_TRUE(claimed.ok()) << claimed.status().message();
+  EXPECT_EQ(claimed->size(), 5u);
+  EXPECT_EQ(s->WriteGroupCount(), groups_before + 1);
   EXPECT_EQ(Stats(*s, "many").in_progress, 5);
   s.reset();
   s = Open();
-  for (const std::string& id : {p9, p5[0], p5[1], p0[0], p0[1]}) {
+  EXPECT_EQ(Stats(*s, "many").in_progress, 5);
+  EXPECT_EQ(Stats(*s, "many").ready, 0);
+  for (const std::string& id : ids) {
     auto t = Await(s->GetTask("", id));
     ASSERT_TRUE(t.ok()) << t.status().message();
     EXPECT_EQ(t->status, "IN_PROGRESS") << id;
     EXPECT_EQ(t->attempts, 1) << id;
   }
-  EXPECT_EQ(Stats(*s, "many").in_progress, 5);
 }
 
 // More tasks than the engine's record cache holds, and one too large to be kept in it: every

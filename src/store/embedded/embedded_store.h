@@ -75,7 +75,6 @@ class EmbeddedStore final : public Store {
   /// (O(k log D) + k reads/writes), then pops the oldest entry of tiers 9..0 × commands:
   /// O(C × 10) index steps, one read per popped entry, one batch write.
   Async<Result<std::optional<Task>>> ClaimTask(ClaimInput in) override;
-  bool ClaimsMany() const override { return true; }
   /// One engine call (Engine::ClaimMany): one critical section, one write, one durability wait.
   Async<Result<std::vector<Task>>> ClaimTasks(ClaimInput in, int max_tasks) override;
   /// SPEC §4.8 requeue_expired with D2, D3, D11. Expired leases are found in deadline order

@@ -173,24 +173,27 @@ return {'created', tostring(depth)}
 )lua";
 
 // ARGV: 1 worker, 2 tenant, 3 lease seconds, 4 now (epoch s), 5 now text, 6 leaseUntil text,
-//       7 promotion limit per command, 8.. commands in preference order.
-// Returns {'claimed', task JSON} | {'empty'}.
+//       7 promotion limit per command, 8 claims wanted (>= 1), 9.. commands in preference order.
+// Up to ARGV[8] claims, each as a claim of its own would make it (the script is atomic, so they
+// see no other change in between).
+// Returns {'claimed', task JSON, ...} (1 to ARGV[8] tasks in claim order) | {'empty'}.
 constexpr std::string_view kClaim = R"lua(
 local worker, tenant = ARGV[1], ARGV[2]
 local lease, now, now_text, lease_until = ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6]
-local limit = tonumber(ARGV[7])
+local limit, wanted = tonumber(ARGV[7]), tonumber(ARGV[8])
 local commands = {}
-for i = 8, #ARGV do commands[#commands + 1] = ARGV[i] end
+for i = 9, #ARGV do commands[#commands + 1] = ARGV[i] end
 
 for _, cmd in ipairs(commands) do promote_due(cmd, tenant, now, now_text, limit) end
 
 -- D4: priority beats command order. A popped id whose task is missing, not PENDING (a duplicate
 -- entry of a task that was already claimed or finished) or of another tenant is discarded and
 -- the search goes on in the same tier.
+local out = {'claimed'}
 for p = 9, 0, -1 do
   for _, cmd in ipairs(commands) do
     local pkey = pending_key(cmd, tenant, p)
-    while true do
+    while #out <= wanted do
       local id = redis.call('RPOP', pkey)
       if not id then break end
       local t = load_task(id)
@@ -202,12 +205,14 @@ for p = 9, 0, -1 do
         t.leaseUntil = lease_until
         t.attempts = num(t.attempts) + 1
         t.updatedAt = now_text
-        return {'claimed', save_task(id, t, now + RETENTION)}
+        out[#out + 1] = save_task(id, t, now + RETENTION)
       end
     end
+    if #out > wanted then return out end
   end
 end
-return {'empty'}
+if #out == 1 then return {'empty'} end
+return out
 )lua";
 
 // ARGV: 1 id, 2 tenant, 3 worker, 4 extend seconds, 5 now (epoch s), 6 now text, 7 leaseUntil text.

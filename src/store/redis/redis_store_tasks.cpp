@@ -42,7 +42,15 @@ Async<Result<CreateOutcome>> RedisStore::CreateTask(CreateTaskInput in) {
 // --- ClaimTask ---------------------------------------------------------------------------------
 
 Async<Result<std::optional<Task>>> RedisStore::ClaimTask(ClaimInput in) {
-  if (in.commands.empty()) co_return std::optional<Task>();
+  auto call = ClaimTasks(std::move(in), 1);
+  Result<std::vector<Task>> claimed = co_await std::move(call);
+  if (!claimed.ok()) co_return claimed.status();
+  if (claimed->empty()) co_return std::optional<Task>();
+  co_return std::optional<Task>(std::move(claimed->front()));
+}
+
+Async<Result<std::vector<Task>>> RedisStore::ClaimTasks(ClaimInput in, int max_tasks) {
+  if (in.commands.empty()) co_return std::vector<Task>();
   const int64_t lease = std::max<int64_t>(1, in.lease_seconds);  // SET EX needs > 0
   std::vector<std::string> args = {in.worker_id,
                                    in.tenant,
@@ -50,18 +58,30 @@ Async<Result<std::optional<Task>>> RedisStore::ClaimTask(ClaimInput in) {
                                    to_string(in.now.seconds()),
                                    in.now.text,
                                    redis::LeaseUntilText(in.now.seconds(), lease),
-                                   to_string(std::max(1, in.inspect_limit))};
+                                   to_string(std::max(1, in.inspect_limit)),
+                                   to_string(std::max(1, max_tasks))};
   args.insert(args.end(), in.commands.begin(), in.commands.end());
   auto call = pipeline_->Run(ScriptId::kClaim, std::move(args));
   Result<redis::Reply> r = co_await std::move(call);
   if (!r.ok()) co_return r.status();
   auto out = redis::ParseScriptReply(*r);
   if (!out.ok()) co_return out.status();
-  if (out->word == "empty") co_return std::optional<Task>();
+  if (out->word == "empty") co_return std::vector<Task>();
   if (out->word != "claimed") co_return redis::StatusForWord(out->word, "not found");
-  auto t = redis::ParseStoredTask(out->text);
-  if (!t.ok()) co_return t.status();
-  co_return std::optional<Task>(std::move(t).value());
+  // The tasks are leased to the worker now: one unreadable record does not lose the others.
+  std::vector<Task> tasks;
+  Status unreadable;
+  for (size_t i = 1; i < r->elements.size(); ++i) {
+    const redis::Reply& e = r->elements[i];
+    auto t = e.is_string() ? redis::ParseStoredTask(e.str) : Result<Task>(Internal("store error: unexpected script reply"));
+    if (t.ok()) {
+      tasks.push_back(std::move(t).value());
+    } else {
+      unreadable = t.status();
+    }
+  }
+  if (tasks.empty()) co_return unreadable.ok() ? Internal("store error: unexpected script reply") : unreadable;
+  co_return tasks;
 }
 
 // --- Heartbeat ---------------------------------------------------------------------------------
