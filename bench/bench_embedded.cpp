@@ -5,9 +5,10 @@
 //   2. RSS with N pending tasks (VmRSS of /proc/self/status)
 //   3. close, reopen (recovery of N tasks) → reopen time, RSS after reopen
 //   4. full cycles create → claim → result → cycles/s (sync=true)
-//   5. the same creates/s and cycles/s with sync=false
+//   5. the same creates/s and cycles/s with sync=false, and the process CPU per async cycle
 //
 // Usage: bench_embedded [--tasks N] [--cycles M] [--concurrency C] [--async-tasks K] [--dir D] [--keep]
+//                       [--async-only]   (step 5 only)
 //        bench_embedded --reopen <data dir>   (time the recovery of an existing directory)
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
