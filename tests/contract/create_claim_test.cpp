@@ -1,6 +1,7 @@
 // Contract: create (immediate, delayed, past runAt, idempotency) and claim order (SPEC §2.3, §2.4,
 // §4.8, D4, D6, D18).
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "contract_fixture.h"
@@ -307,6 +308,29 @@ TEST_P(StoreContract, ClaimTasksClaimsInSingleClaimOrderAndFewerWhenDry) {
   }
   EXPECT_EQ(ClaimOne("w", "t2", {"many-a"}).id, other_tenant);
   EXPECT_EQ(ClaimOne("w", "t1", {"many-c"}).id, other_command);
+}
+
+// A batch claim promotes due delayed tasks before each of its claims, as single claims would:
+// with more due than one promotion moves (inspect_limit), it still returns every due task and
+// takes the due high-priority ones before ready low-priority ones.
+TEST_P(StoreContract, ClaimTasksPromotesBeforeEachClaimLikeSingleClaims) {
+  std::set<std::string> due9;
+  for (int i = 0; i < 5; ++i) due9.insert(Create("many-due", "", 9, 5, /*delay_seconds=*/10).id);
+  std::vector<std::string> ready0;
+  for (int i = 0; i < 3; ++i) ready0.push_back(Create("many-due", "", 0).id);
+  ClaimInput in;
+  in.worker_id = "w";
+  in.commands = {"many-due"};
+  in.lease_seconds = 30;
+  in.inspect_limit = 2;  // one promotion moves at most 2 of the 5 due tasks
+  in.now = NowPlus(20);
+  auto r = Await(store().ClaimTasks(in, 100));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->size(), 8u);
+  std::set<std::string> first5;
+  for (size_t i = 0; i < 5; ++i) first5.insert((*r)[i].id);
+  EXPECT_EQ(first5, due9);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ((*r)[5 + i].id, ready0[i]);
 }
 
 TEST_P(StoreContract, ClaimOnlyServesRequestedCommands) {

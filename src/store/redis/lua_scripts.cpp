@@ -174,8 +174,8 @@ return {'created', tostring(depth)}
 
 // ARGV: 1 worker, 2 tenant, 3 lease seconds, 4 now (epoch s), 5 now text, 6 leaseUntil text,
 //       7 promotion limit per command, 8 claims wanted (>= 1), 9.. commands in preference order.
-// Up to ARGV[8] claims, each as a claim of its own would make it (the script is atomic, so they
-// see no other change in between).
+// Up to ARGV[8] claims, each exactly as a claim of its own would make it, promotion included (the
+// script is atomic, so they see no other change in between).
 // Returns {'claimed', task JSON, ...} (1 to ARGV[8] tasks in claim order) | {'empty'}.
 constexpr std::string_view kClaim = R"lua(
 local worker, tenant = ARGV[1], ARGV[2]
@@ -184,32 +184,43 @@ local limit, wanted = tonumber(ARGV[7]), tonumber(ARGV[8])
 local commands = {}
 for i = 9, #ARGV do commands[#commands + 1] = ARGV[i] end
 
-for _, cmd in ipairs(commands) do promote_due(cmd, tenant, now, now_text, limit) end
-
--- D4: priority beats command order. A popped id whose task is missing, not PENDING (a duplicate
--- entry of a task that was already claimed or finished) or of another tenant is discarded and
--- the search goes on in the same tier.
-local out = {'claimed'}
-for p = 9, 0, -1 do
-  for _, cmd in ipairs(commands) do
-    local pkey = pending_key(cmd, tenant, p)
-    while #out <= wanted do
-      local id = redis.call('RPOP', pkey)
-      if not id then break end
-      local t = load_task(id)
-      if t and t.status == 'PENDING' and str(t.tenantId) == tenant then
-        redis.call('SADD', inprog_key(t.command, tenant), id)
-        redis.call('SET', lease_key(id), worker, 'EX', lease)
-        t.status = 'IN_PROGRESS'
-        t.workerId = worker
-        t.leaseUntil = lease_until
-        t.attempts = num(t.attempts) + 1
-        t.updatedAt = now_text
-        out[#out + 1] = save_task(id, t, now + RETENTION)
+-- One claim: promotes due delayed tasks of the commands, then D4: priority beats command order.
+-- A popped id whose task is missing, not PENDING (a duplicate entry of a task that was already
+-- claimed or finished) or of another tenant is discarded and the search goes on in the same
+-- tier. Tiers above `top` are known to be empty unless this promotion moved something.
+local function claim_one(top)
+  local moved = 0
+  for _, cmd in ipairs(commands) do moved = moved + promote_due(cmd, tenant, now, now_text, limit) end
+  if moved > 0 then top = 9 end
+  for p = top, 0, -1 do
+    for _, cmd in ipairs(commands) do
+      local pkey = pending_key(cmd, tenant, p)
+      while true do
+        local id = redis.call('RPOP', pkey)
+        if not id then break end
+        local t = load_task(id)
+        if t and t.status == 'PENDING' and str(t.tenantId) == tenant then
+          redis.call('SADD', inprog_key(t.command, tenant), id)
+          redis.call('SET', lease_key(id), worker, 'EX', lease)
+          t.status = 'IN_PROGRESS'
+          t.workerId = worker
+          t.leaseUntil = lease_until
+          t.attempts = num(t.attempts) + 1
+          t.updatedAt = now_text
+          return save_task(id, t, now + RETENTION), p
+        end
       end
     end
-    if #out > wanted then return out end
   end
+  return nil, 0
+end
+
+local out, top = {'claimed'}, 9
+while #out <= wanted do
+  local text
+  text, top = claim_one(top)
+  if not text then break end
+  out[#out + 1] = text
 end
 if #out == 1 then return {'empty'} end
 return out
