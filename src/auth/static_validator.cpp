@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 
 #include "auth/ascii_text.h"
+#include "domain/secret_mask.h"
 
 namespace codeq {
 
@@ -66,7 +67,7 @@ Result<std::unique_ptr<StaticValidator>> StaticValidator::Create(const boost::js
   if (auth_text::Trim(token).empty()) return InvalidArgument("static auth: token is required");
   // `codeq serve --print-config` masks the token as ****; a printed config loaded back must not
   // turn that guessable text into a working token.
-  if (auth_text::Trim(token) == "****") {
+  if (auth_text::Trim(token) == kSecretMask) {
     return InvalidArgument("static auth: the token is the mask **** printed by --print-config; set the real token");
   }
   return std::make_unique<StaticValidator>(std::move(token), std::move(claims));

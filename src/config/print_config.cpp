@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "config/config_internal.h"
+#include "domain/secret_mask.h"
 
 namespace codeq {
 namespace config_internal {
@@ -19,7 +20,7 @@ std::string MaskUrlUserinfo(std::string_view text) {
   size_t colon = userinfo.find(':');
   std::string out(text.substr(0, start));
   if (colon != std::string_view::npos) out += userinfo.substr(0, colon + 1);
-  out += "****";
+  out += kSecretMask;
   out += text.substr(at);
   return out;
 }
@@ -28,7 +29,7 @@ std::string MaskUrlUserinfo(std::string_view text) {
 
 namespace {
 
-constexpr const char* kMasked = "****";
+constexpr const char* kMasked = kSecretMask.data();  // a literal: NUL-terminated
 
 bool IsSecretMemberName(std::string_view name) {
   std::string n = config_internal::Lower(name);
