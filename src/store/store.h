@@ -158,7 +158,14 @@ class Store {
   /// One claim attempt (SPEC §4.8 with D3, D4): promotes due delayed tasks of the commands, then
   /// for p = 9..0, for each command in order, pops the oldest id, marks it IN_PROGRESS with a lease
   /// for worker_id, attempts += 1. nullopt when nothing is ready. O(commands × 10) pops.
-  virtual Async<Result<std::optional<Task>>> ClaimTask(ClaimInput in) = 0;
+  /// ClaimTasks with max_tasks 1.
+  Async<Result<std::optional<Task>>> ClaimTask(ClaimInput in) {
+    auto call = ClaimTasks(std::move(in), 1);  // a named awaitable: GCC 12 and co_await temporaries
+    Result<std::vector<Task>> claimed = co_await std::move(call);
+    if (!claimed.ok()) co_return claimed.status();
+    if (claimed->empty()) co_return std::optional<Task>();
+    co_return std::optional<Task>(std::move(claimed->front()));
+  }
 
   /// Up to `max_tasks` (≥ 1) ClaimTask attempts one after the other in one store call (embedded:
   /// one critical section and one write; Redis: one script call, one atomic unit): fewer only when

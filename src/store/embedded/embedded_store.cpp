@@ -233,10 +233,6 @@ Async<Result<CreateOutcome>> EmbeddedStore::CreateTask(CreateTaskInput in) {
   return RunOp<CreateOutcome>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Create(in); });
 }
 
-Async<Result<std::optional<Task>>> EmbeddedStore::ClaimTask(ClaimInput in) {
-  return RunOp<std::optional<Task>>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Claim(in); });
-}
-
 Async<Result<std::vector<Task>>> EmbeddedStore::ClaimTasks(ClaimInput in, int max_tasks) {
   return RunOp<std::vector<Task>>(*pool_, commit_.get(), [this, in = std::move(in), max_tasks] {
     return engine_->ClaimMany(in, max_tasks);

@@ -71,11 +71,10 @@ class EmbeddedStore final : public Store {
   /// SPEC §2.3, §2.3.2, D5, D6, D12, D18. O(log D) (D = delayed tasks of the queue) plus three
   /// point reads (idempotency key, its task, the id) and one batch write.
   Async<Result<CreateOutcome>> CreateTask(CreateTaskInput in) override;
-  /// SPEC §4.8 with D3, D4: promotes up to inspect_limit due delayed tasks per command
-  /// (O(k log D) + k reads/writes), then pops the oldest entry of tiers 9..0 × commands:
-  /// O(C × 10) index steps, one read per popped entry, one batch write.
-  Async<Result<std::optional<Task>>> ClaimTask(ClaimInput in) override;
-  /// One engine call (Engine::ClaimMany): one critical section, one write, one durability wait.
+  /// SPEC §4.8 with D3, D4, max_tasks times in one engine call (Engine::ClaimMany: one critical
+  /// section, one write, one durability wait). Each claim promotes up to inspect_limit due delayed
+  /// tasks per command (O(k log D) + k reads/writes), then pops the oldest entry of tiers 9..0 ×
+  /// commands: O(C × 10) index steps, one read per popped entry (none for cached records).
   Async<Result<std::vector<Task>>> ClaimTasks(ClaimInput in, int max_tasks) override;
   /// SPEC §4.8 requeue_expired with D2, D3, D11. Expired leases are found in deadline order
   /// without sampling: O(C + e × (log P + one read)) for e expired tasks (at most inspect_limit

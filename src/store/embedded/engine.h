@@ -90,8 +90,7 @@ class Engine {
 
   // One critical section + one batch each (engine_tasks.cpp, engine_maintenance.cpp).
   Applied<CreateOutcome> Create(const CreateTaskInput& in);
-  Applied<std::optional<Task>> Claim(const ClaimInput& in);
-  /// Up to `max_tasks` (at least 1) claims as Claim, one after the other in one critical section
+  /// Up to `max_tasks` (at least 1) claims (ClaimOne), one after the other in one critical section
   /// and one batch: fewer only when the queues ran dry. An error after some claims returns
   /// those (they are leased to the worker); before any, the error.
   Applied<std::vector<Task>> ClaimMany(const ClaimInput& in, int max_tasks);
@@ -175,7 +174,7 @@ class Engine {
                                                             const std::vector<std::string>& commands);
   uint64_t NextSeq() { return next_seq_++; }
 
-  /// The body of Claim, inside a critical section.
+  /// One claim (SPEC §4.8, D3, D4) inside a critical section: nullopt when nothing is ready.
   Result<std::optional<Task>> ClaimOne(Batch& b, const ClaimInput& in);
   /// Moves up to `limit` due delayed tasks of `q` to their pending tiers. Returns moves made.
   Result<int> Promote(Batch& b, QueueIndex& q, int64_t now_ms, const std::string& now_text,

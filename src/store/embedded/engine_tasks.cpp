@@ -175,10 +175,6 @@ Result<std::optional<Task>> Engine::ClaimOne(Batch& b, const ClaimInput& in) {
   return std::optional<Task>();
 }
 
-Applied<std::optional<Task>> Engine::Claim(const ClaimInput& in) {
-  return Mutate<std::optional<Task>>([&](Batch& b) { return ClaimOne(b, in); });
-}
-
 Applied<std::vector<Task>> Engine::ClaimMany(const ClaimInput& in, int max_tasks) {
   return Mutate<std::vector<Task>>([&](Batch& b) -> Result<std::vector<Task>> {
     std::vector<Task> out;

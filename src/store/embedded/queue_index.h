@@ -59,7 +59,7 @@ class QueueIndex {
   bool PopReady(int tier, Uuid* id);
   /// Puts a popped entry back at the front (used when the pop could not be completed). Only for
   /// an entry popped without a ReadyGone since: a tier whose live count is 0 must hold no entries
-  /// (Engine::Claim skips tiers and queues by their counts). O(1).
+  /// (Engine::ClaimOne skips tiers and queues by their counts). O(1).
   void UnpopReady(int tier, const Uuid& id);
   /// A live entry left its tier (claimed, or deleted by cleanup). O(1).
   void ReadyGone(int tier);

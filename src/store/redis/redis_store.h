@@ -41,10 +41,9 @@ class RedisStore final : public Store {
 
   /// SPEC §2.3, §2.3.2, D5, D6, D12, D18. One script: O(1) + O(log N) zset adds.
   Async<Result<CreateOutcome>> CreateTask(CreateTaskInput in) override;
-  /// SPEC §4.8 with D3, D4. One script: promotion O(C × inspect_limit × log N), then the pops
-  /// O(C × 10 + discarded duplicates).
-  Async<Result<std::optional<Task>>> ClaimTask(ClaimInput in) override;
-  /// One claim script call that makes up to max_tasks claims (one atomic unit).
+  /// SPEC §4.8 with D3, D4. One claim script call that makes up to max_tasks claims (one atomic
+  /// unit), each one: promotion O(C × inspect_limit × log N), then the pops O(C × 10 + discarded
+  /// duplicates).
   Async<Result<std::vector<Task>>> ClaimTasks(ClaimInput in, int max_tasks) override;
   /// SPEC §4.8 requeue_expired with D2, D3, D11: samples SRANDMEMBER inprog (inspect_limit per
   /// command), pipelines PTTL of the leases, then one script per expired candidate. O(C × L) reads.

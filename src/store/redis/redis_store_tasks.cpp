@@ -39,15 +39,7 @@ Async<Result<CreateOutcome>> RedisStore::CreateTask(CreateTaskInput in) {
   co_return redis::StatusForWord(out->word, "not found");
 }
 
-// --- ClaimTask ---------------------------------------------------------------------------------
-
-Async<Result<std::optional<Task>>> RedisStore::ClaimTask(ClaimInput in) {
-  auto call = ClaimTasks(std::move(in), 1);
-  Result<std::vector<Task>> claimed = co_await std::move(call);
-  if (!claimed.ok()) co_return claimed.status();
-  if (claimed->empty()) co_return std::optional<Task>();
-  co_return std::optional<Task>(std::move(claimed->front()));
-}
+// --- ClaimTasks --------------------------------------------------------------------------------
 
 Async<Result<std::vector<Task>>> RedisStore::ClaimTasks(ClaimInput in, int max_tasks) {
   if (in.commands.empty()) co_return std::vector<Task>();
