@@ -1,12 +1,12 @@
 // Routing, request ids, access logs and status mapping.
 #include <boost/url/parse.hpp>
-#include <boost/uuid/random_generator.hpp>
 #include <chrono>
 #include <spdlog/spdlog.h>
 
 #include "api/access_log.h"
 #include "api/api.h"
 #include "api/handler_util.h"
+#include "domain/ids.h"
 #include "domain/run_on_pool.h"
 
 namespace codeq::api {
@@ -84,18 +84,6 @@ Status Api::CheckUrlAllowed(std::string_view url, std::string_view what) const {
 }
 
 namespace {
-
-std::string NewRequestId() {
-  thread_local boost::uuids::random_generator gen;
-  auto u = gen();
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (auto b : u) {
-    out += hex[b >> 4];
-    out += hex[b & 15];
-  }
-  return out;
-}
 
 // A client's X-Request-Id is echoed and logged only when it is 1..128 printable ASCII characters
 // (no spaces or control bytes); anything else gets a generated id.

@@ -5,10 +5,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/uuid/random_generator.hpp>
-#include <boost/uuid/uuid_io.hpp>
 #include <spdlog/spdlog.h>
 
+#include "domain/ids.h"
 #include "domain/time_format.h"
 #include "service/artifacts.h"
 
@@ -17,10 +16,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-std::string NewUuid() {
-  thread_local boost::uuids::random_generator gen;
-  return boost::uuids::to_string(gen());
-}
 
 // Seconds since the task's createdAt, for the processing-latency histogram (SPEC §7).
 double SecondsSince(const std::string& created_at, int64_t now_ms) {
@@ -95,7 +90,7 @@ Async<Result<CreateOutcome>> Scheduler::CreateTask(const std::string& tenant, Cr
   in.now = now;
   in.idempotency_key = std::move(req.idempotency_key);
   Task& t = in.task;
-  t.id = NewUuid();
+  t.id = NewUuidV4();
   t.command = std::move(req.command);
   t.payload = std::move(req.payload);
   t.priority = std::clamp(req.priority, 0, 9);
@@ -487,7 +482,7 @@ Async<Result<Subscription>> Scheduler::CreateSubscription(SubscriptionRequest re
   Now now = CurrentTime();
   int64_t ttl = SubscriptionTtl(req.ttl_seconds);
   Subscription sub;
-  sub.id = NewUuid();
+  sub.id = NewUuidV4();
   sub.callback_url = std::move(req.callback_url);
   sub.event_types = std::move(req.event_types);
   sub.delivery_mode = req.delivery_mode.empty() ? std::string(kDeliveryFanout) : std::move(req.delivery_mode);

@@ -9,9 +9,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-#include <boost/uuid/random_generator.hpp>
-#include <boost/uuid/uuid_io.hpp>
 
+#include "domain/ids.h"
 #include "domain/keys.h"
 #include "domain/time_format.h"
 
@@ -23,10 +22,6 @@ constexpr std::string_view kKind = "queue_ready";
 constexpr int kMaxSubscriptions = 1000;  // SPEC §6.2 step 1 LIMIT
 constexpr auto kTick = std::chrono::milliseconds(25);
 
-std::string NewUuid() {
-  thread_local boost::uuids::random_generator gen;
-  return boost::uuids::to_string(gen());
-}
 }  // namespace
 
 std::vector<Subscription> SelectRecipients(const std::vector<Subscription>& active, int64_t unix_seconds,
@@ -66,7 +61,7 @@ std::string NotificationBody(const std::string& command, int64_t depth, int64_t 
   o["queueDepth"] = depth;
   o["claimUrl"] = "/v1/codeq/tasks/claim";
   o["sentAt"] = FormatUtcSeconds(unix_seconds);
-  o["notificationId"] = "ntf-" + NewUuid();
+  o["notificationId"] = "ntf-" + NewUuidV4();
   return boost::json::serialize(o);
 }
 
