@@ -163,6 +163,47 @@ TEST_P(StoreContract, CleanupRespectsRetentionDeadline) {
   EXPECT_TRUE(Await(store().GetTask("", t.id)).ok());
 }
 
+// SPEC §4.6: the retention deadline runs from a task's last transition, not from its creation.
+TEST_P(StoreContract, CleanupGoesByTheDeadlineOfTheLastTransition) {
+  const Now t0 = RealNow();
+  CreateTaskInput c;
+  c.task = MakeTask("last");
+  c.now = t0;
+  c.visible_at_sec = t0.seconds();
+  ASSERT_TRUE(Await(store().CreateTask(c)).ok());
+  ClaimInput claim{"w", "", {"last"}, 3600, 200, NowPlus(1000)};
+  auto claimed = Await(store().ClaimTask(claim));
+  ASSERT_TRUE(claimed.ok() && claimed->has_value());
+  ASSERT_EQ((*claimed)->id, c.task.id);
+
+  CleanupInput in;
+  in.include_active = true;
+  in.now = RealNow();
+  in.before_sec = t0.seconds() + 86400 + 500;  // past the create's deadline, before the claim's
+  auto n = Await(store().Cleanup(in));
+  ASSERT_TRUE(n.ok()) << n.status().message();
+  EXPECT_EQ(*n, 0);
+
+  SubmitResultInput done{"", c.task.id, "w", {}, NowPlus(2000)};
+  done.result.status = "COMPLETED";
+  ASSERT_TRUE(Await(store().SubmitResult(done)).ok());
+  in.include_active = false;
+  in.before_sec = t0.seconds() + 1000 + 86400 + 500;  // past the claim's deadline, before the result's
+  n = Await(store().Cleanup(in));
+  ASSERT_TRUE(n.ok()) << n.status().message();
+  EXPECT_EQ(*n, 0);
+  n = Await(store().Cleanup(in));  // the same again: still nothing to delete
+  ASSERT_TRUE(n.ok()) << n.status().message();
+  EXPECT_EQ(*n, 0);
+  EXPECT_TRUE(Await(store().GetTask("", c.task.id)).ok());
+
+  in.before_sec = NowPlus(2000).seconds() + 86400;
+  n = Await(store().Cleanup(in));
+  ASSERT_TRUE(n.ok()) << n.status().message();
+  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(Await(store().GetTask("", c.task.id)).status().code(), StatusCode::kNotFound);
+}
+
 TEST_P(StoreContract, ScheduledTaskRetentionStartsAtItsVisibleTime) {  // D12
   Task far = Create("sched", "", 0, 5, /*delay_seconds=*/3 * 86400);
   CleanupInput in;

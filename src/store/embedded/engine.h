@@ -47,7 +47,6 @@ struct Record {
   Uuid id{};
   Envelope env;
   Task task;
-  int64_t stored_retention = 0;  // retention of the 'x' key on disk
   bool stored = false;           // false for a task not yet written
 };
 
@@ -160,9 +159,11 @@ class Engine {
   /// nullopt when absent; Unavailable on I/O errors; Internal when the record is undecodable.
   Result<std::optional<Record>> Load(const Uuid& id, Batch* batch = nullptr,
                                      const rocksdb::Snapshot* snap = nullptr);
-  /// Writes the task record and its retention key, and keeps a copy of a live (non-terminal)
-  /// record in the record cache. O(size).
-  void Put(Batch& b, Record& r);
+  /// Writes the task record, and keeps a copy of a live (non-terminal) record in the record cache.
+  /// The retention key is written for a new record, and moved to the retention deadline when that
+  /// moved earlier than the key or when `reindex` (cleanup found the key early); otherwise it stays
+  /// where it is, a lower bound of the deadline (layout.h, lazy retention index). O(size).
+  void Put(Batch& b, Record& r, bool reindex = false);
   /// Deletes a task with its result, retention, DLQ and (own) idempotency records and its index
   /// entry. O(log n) + one read.
   Status Remove(Batch& b, const Record& r);

@@ -119,19 +119,20 @@ Result<std::optional<Record>> Engine::Load(const Uuid& id, Batch* batch, const r
   if (!task.ok()) return Internal("store error: undecodable task record " + FormatUuid(id));
   r.task = std::move(task).value();
   r.stored = true;
-  r.stored_retention = r.env.retention_sec;
   return std::optional<Record>(std::move(r));
 }
 
-void Engine::Put(Batch& b, Record& r) {
+void Engine::Put(Batch& b, Record& r, bool reindex) {
+  // The 'x' key must stay at or before the deadline (cleanup finds tasks through it); later than
+  // that it may lag behind, which saves rewriting it at every transition.
+  if (!r.stored || reindex || r.env.retention_sec < r.env.indexed_sec) {
+    if (r.stored) b.Delete(RetentionKey(r.env.indexed_sec, r.id));
+    r.env.indexed_sec = r.env.retention_sec;
+    b.Put(RetentionKey(r.env.indexed_sec, r.id), EncodeRetentionValue(r.env.state, r.task.tenant_id));
+  }
   const std::string json = TaskToJsonText(r.task);
   b.Put(TaskKey(r.id), EncodeTask(r.env, json));
-  if (r.stored && r.stored_retention != r.env.retention_sec) {
-    b.Delete(RetentionKey(r.stored_retention, r.id));
-  }
-  b.Put(RetentionKey(r.env.retention_sec, r.id), EncodeRetentionValue(r.env.state, r.task.tenant_id));
   r.stored = true;
-  r.stored_retention = r.env.retention_sec;
   // A terminal record is rarely loaded again (cleanup reads it once, days later).
   if (TerminalState(r.env.state)) {
     UncacheRecord(r.id);
@@ -198,7 +199,7 @@ Status Engine::Remove(Batch& b, const Record& r) {
   b.Delete(TaskKey(r.id));
   UncacheRecord(r.id);
   b.Delete(ResultKey(r.id));
-  b.Delete(RetentionKey(r.stored_retention, r.id));
+  b.Delete(RetentionKey(r.env.indexed_sec, r.id));
   QueueIndex* q = FindQueue(r.task.tenant_id, r.task.command);
   switch (r.env.state) {
     case State::kReady:

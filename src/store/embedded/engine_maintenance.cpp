@@ -57,9 +57,11 @@ Applied<RepairOutcome> Engine::Repair(const RepairInput& in) {
 
 // --- Cleanup -----------------------------------------------------------------------------------
 
-// The retention index is scanned in key (= deadline) order without the lock, a page at a time;
-// each page's candidates are then re-checked and deleted in one critical section. The 'x' value
-// carries state and tenant, so tasks kept by the filters cost no task read.
+// The retention index is scanned in key order without the lock, a page at a time; each page's
+// candidates are then re-checked and deleted in one critical section. A key is only a lower bound
+// of its task's deadline (the lazy index of layout.h), so every candidate is read: one whose true
+// deadline is not due yet has its key moved there (it is not scanned again), and the filters go by
+// the task itself. The 'x' value's tenant is exact, so another tenant's tasks cost no read.
 Applied<int64_t> Engine::Cleanup(const CleanupInput& in) {
   const int64_t limit = in.limit > 0 ? in.limit : 1000;
   const std::string upper = RetentionUpperBound(in.before_sec);
@@ -87,7 +89,6 @@ Applied<int64_t> Engine::Cleanup(const CleanupInput& in) {
           continue;
         }
         if (in.tenant && tenant != *in.tenant) continue;
-        if (!in.include_active && !TerminalState(state)) continue;
         page.emplace_back(retention, id);
       }
       if (!it->status().ok()) return {StorageError(it->status()), seq};
@@ -112,8 +113,12 @@ Applied<int64_t> Engine::Cleanup(const CleanupInput& in) {
             continue;
           }
           Record& rec = **r;
-          if (rec.env.retention_sec != retention) continue;  // touched since the scan
+          if (rec.env.indexed_sec != retention) continue;  // its key moved since the scan
           if (in.tenant && rec.task.tenant_id != *in.tenant) continue;
+          if (rec.env.retention_sec > in.before_sec) {  // the key lagged behind: move it
+            Put(b, rec, /*reindex=*/true);
+            continue;
+          }
           if (!in.include_active && !TerminalState(rec.env.state)) continue;
           if (Status s = Remove(b, rec); !s.ok()) return s;
           ++n;

@@ -95,6 +95,7 @@ struct ScanState {
   uint64_t x_from_tasks = 0, x_from_keys = 0, d_from_tasks = 0, d_from_keys = 0;
   uint64_t max_seq = 0;
   bool has_format = false;
+  bool legacy_format = false;  // layout "1": upgraded to "2" by this open
   int64_t records = 0;
   std::unordered_map<std::string, QueueLoad> queues;
   std::set<std::pair<std::string, std::string>> known_commands;
@@ -141,7 +142,8 @@ std::string ScanTask(std::string_view key, std::string_view value, ScanState& st
     return "task record " + FormatUuid(id) + ": status " + t.status + " does not match its queue state";
   }
   st.max_seq = std::max(st.max_seq, env.seq);
-  st.x_from_tasks ^= Hash64(Concat(RetentionKey(env.retention_sec, id), EncodeRetentionValue(env.state, t.tenant_id)));
+  // The 'x' key sits at the indexed deadline; its state byte is a hint from when it was written.
+  st.x_from_tasks ^= Hash64(Concat(RetentionKey(env.indexed_sec, id), t.tenant_id));
   QueueLoad& q = st.queues[QueueId(t.tenant_id, t.command)];
   if (q.command.empty()) {
     q.tenant = t.tenant_id;
@@ -193,7 +195,7 @@ std::string ScanRecord(std::string_view key, std::string_view value, ScanState& 
       if (!ParseRetentionKey(key, &retention, &id) || !DecodeRetentionValue(value, &state, &tenant)) {
         return "bad retention record " + Hex(key);
       }
-      st.x_from_keys ^= Hash64(Concat(key, value));
+      st.x_from_keys ^= Hash64(Concat(key, tenant));
       return "";
     }
     case kDlqPrefix: {
@@ -234,8 +236,11 @@ std::string ScanRecord(std::string_view key, std::string_view value, ScanState& 
     }
     default:
       if (key == kFormatKey) {
-        if (value != kFormatValue) return "unsupported layout version '" + std::string(value) + "'";
+        if (value != kFormatValue && value != kLegacyFormatValue) {
+          return "unsupported layout version '" + std::string(value) + "'";
+        }
         st.has_format = true;
+        st.legacy_format = value == kLegacyFormatValue;
         return "";
       }
       return "unknown record " + Hex(key);
@@ -295,6 +300,10 @@ Status Engine::Recover(const std::string& dir) {
   rocksdb::WriteBatch fix;
   if (!st.has_format) {
     if (st.records > 0) return Damaged(dir, "layout marker missing");
+    fix.Put(kFormatKey, kFormatValue);
+  } else if (st.legacy_format) {
+    // Layout "1" is a valid layout "2" (every 'x' key at its deadline exactly); the marker moves
+    // on before anything is written lazily, so older builds refuse the directory from now on.
     fix.Put(kFormatKey, kFormatValue);
   }
   for (const auto& [tenant, command] : st.known_commands) commands_[tenant].insert(command);

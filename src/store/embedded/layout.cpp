@@ -76,7 +76,8 @@ std::string IdKey(char prefix, const Uuid& id) {
 
 void CopyId(std::string_view bytes, Uuid* id) { std::memcpy(id->data(), bytes.data(), 16); }
 
-constexpr size_t kEnvelopeFixed = 27;
+constexpr size_t kEnvelopeFixed = 35;        // version 2
+constexpr size_t kLegacyEnvelopeFixed = 27;  // version 1: no indexed deadline
 
 }  // namespace
 
@@ -167,18 +168,25 @@ std::string EncodeTask(const Envelope& env, std::string_view json) {
   PutLe64(v, env.seq);
   PutLe64(v, static_cast<uint64_t>(env.due_ms));
   PutLe64(v, static_cast<uint64_t>(env.retention_sec));
+  PutLe64(v, static_cast<uint64_t>(env.indexed_sec));
   PutStr(v, env.idem_key);
   v.append(json);
   return v;
 }
 
 bool DecodeTask(std::string_view value, Envelope* env, std::string_view* json, std::string* why) {
-  if (value.size() < kEnvelopeFixed + 1) {
+  if (value.empty()) {
     *why = "record too short";
     return false;
   }
-  if (static_cast<uint8_t>(value[0]) != kLayoutVersion) {
-    *why = "unknown record version " + std::to_string(static_cast<uint8_t>(value[0]));
+  const auto version = static_cast<uint8_t>(value[0]);
+  if (version != kLayoutVersion && version != kLegacyEnvelopeVersion) {
+    *why = "unknown record version " + std::to_string(version);
+    return false;
+  }
+  const size_t fixed = version == kLayoutVersion ? kEnvelopeFixed : kLegacyEnvelopeFixed;
+  if (value.size() < fixed + 1) {
+    *why = "record too short";
     return false;
   }
   auto state = static_cast<uint8_t>(value[1]);
@@ -192,7 +200,14 @@ bool DecodeTask(std::string_view value, Envelope* env, std::string_view* json, s
   env->seq = GetLe64(value.substr(3));
   env->due_ms = static_cast<int64_t>(GetLe64(value.substr(11)));
   env->retention_sec = static_cast<int64_t>(GetLe64(value.substr(19)));
-  std::string_view rest = value.substr(kEnvelopeFixed);
+  // Version 1 kept the 'x' key exactly at the retention deadline.
+  env->indexed_sec =
+      version == kLayoutVersion ? static_cast<int64_t>(GetLe64(value.substr(27))) : env->retention_sec;
+  if (env->indexed_sec > env->retention_sec) {
+    *why = "retention index key past the retention deadline";
+    return false;
+  }
+  std::string_view rest = value.substr(fixed);
   if (!GetStr(rest, &env->idem_key)) {
     *why = "bad idempotency key field";
     return false;

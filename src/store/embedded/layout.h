@@ -5,14 +5,15 @@
 //
 //   key                                          value
 //   ------------------------------------------   ------------------------------------------------
-//   'm' "format"                                 "1" — layout version, written when the db is made
+//   'm' "format"                                 "2" — layout version (below)
 //   't' id16                                     task: envelope (below) + the task JSON of SPEC §1.3
 //                                                exactly as the API returns it
 //   'r' id16                                     result record JSON (SPEC §1.4), COMPLETED/FAILED
 //                                                results and the FAILED record of a DLQ move (D11)
-//   'x' be64(retention s ^ 2^63) id16            retention index (SPEC §4.6, §4.10, D12): one key
-//                                                per task; value = state byte + tenant, so cleanup
-//                                                filters without reading the task
+//   'x' be64(indexed s ^ 2^63) id16              retention index (SPEC §4.6, §4.10, D12): one key
+//                                                per task, at a lower bound of its retention
+//                                                deadline (below); value = state byte (the state
+//                                                when the key was written: a hint only) + tenant
 //   'i' str(tenant) key-bytes                    idempotency key (SPEC §2.3.2, D6): id16 + le64
 //                                                expiry (epoch ms); expired = absent
 //   'c' str(tenant) command                      known command of a tenant, case kept (D5); value ""
@@ -27,22 +28,36 @@
 //
 //   id16 = the task's UUID (SPEC §1.1) as 16 raw bytes. Task ids must be canonical lower-case UUIDs.
 //
-// Task envelope (27 fixed bytes + idempotency key, then the JSON text):
-//   [0] layout version (1)   [1] state (State below)   [2] priority tier 0..9
+// Task envelope, version 2 (35 fixed bytes + idempotency key, then the JSON text):
+//   [0] envelope version (2)   [1] state (State below)   [2] priority tier 0..9
 //   [3..11)  le64 seq: a store-wide counter taken at every queue transition. Pending FIFO order
 //            within a tier is seq order (abandon, requeue and promotion take a new seq, so they
 //            queue behind what is already waiting); also orders the DLQ and equal due times.
 //   [11..19) le64 due ms: visible-at (DELAYED) or lease deadline (IN_PROGRESS); 0 otherwise.
 //            The lease owner is the JSON's workerId.
-//   [19..27) le64 retention deadline, epoch seconds (mirrors the task's 'x' key).
-//   [27..]   str(idempotency key) ("" = none), so cleanup can delete the key with its task.
+//   [19..27) le64 retention deadline, epoch seconds (SPEC §4.6: the last transition + 24 h).
+//   [27..35) le64 indexed deadline, epoch seconds: where the task's 'x' key is; <= the retention
+//            deadline.
+//   [35..]   str(idempotency key) ("" = none), so cleanup can delete the key with its task.
+// Version 1 (layout "1") had no indexed deadline ([27..] was the idempotency key) and kept the
+// 'x' key at the retention deadline itself; it is read as indexed = retention.
 //
-// Every state change is one WriteBatch: the task record, its 'x' key, and the 'r'/'i'/'c'/'d'/'w'
-// records it touches. The in-memory queue indexes are derived data, rebuilt from the 't' records
-// on open (recovery); 'x' and 'd' are cross-checked against the task records then. The outbox
-// due index and the subscription indexes are rebuilt from the 'w' and 's' records (each must
-// decode). 'w' and 's' were added to layout "1" without a version change: older data directories
-// simply have none (a build that predates them refuses a directory holding them, as unknown).
+// The retention index is lazy (layout "2"): every transition moves the retention deadline later,
+// and moving the 'x' key each time (a delete and a put) was 4 of the up to 9 entries a task's
+// create–claim–result cycle wrote. So the key is written with the task and moved only when the
+// deadline moves earlier than the key (the clock stepped back) or when cleanup reaches it early:
+// cleanup reads each task whose key is due, deletes it when its true deadline is due too, and
+// otherwise moves the key to the true deadline (docs/design.md).
+//
+// Every state change is one WriteBatch: the task record, its 'x' key when it moves, and the
+// 'r'/'i'/'c'/'d'/'w' records it touches. The in-memory queue indexes are derived data, rebuilt
+// from the 't' records on open (recovery); 'x' and 'd' are cross-checked against the task records
+// then. The outbox due index and the subscription indexes are rebuilt from the 'w' and 's' records
+// (each must decode). 'w' and 's' were added to layout "1" without a version change: older data
+// directories simply have none (a build that predates them refuses a directory holding them, as
+// unknown). A layout "1" directory is upgraded in place when it is opened (the marker becomes "2";
+// its records are read as they are and rewritten as version 2 when they change); builds that
+// predate layout "2" refuse it afterwards.
 #pragma once
 
 #include <array>
@@ -72,9 +87,13 @@ bool ValidState(uint8_t s);
 /// Whether cleanup deletes the state by default (SPEC D12: terminal only).
 inline bool TerminalState(State s) { return s == State::kDead || s == State::kDone; }
 
-inline constexpr uint8_t kLayoutVersion = 1;
+/// Version byte of the task envelopes this build writes; it also reads kLegacyEnvelopeVersion.
+inline constexpr uint8_t kLayoutVersion = 2;
+inline constexpr uint8_t kLegacyEnvelopeVersion = 1;
 inline constexpr std::string_view kFormatKey = "mformat";
-inline constexpr std::string_view kFormatValue = "1";
+inline constexpr std::string_view kFormatValue = "2";
+/// The layout marker of a directory this build upgrades when it opens it.
+inline constexpr std::string_view kLegacyFormatValue = "1";
 
 inline constexpr char kTaskPrefix = 't';
 inline constexpr char kResultPrefix = 'r';
@@ -97,7 +116,8 @@ struct Envelope {
   uint8_t tier = 0;
   uint64_t seq = 0;
   int64_t due_ms = 0;
-  int64_t retention_sec = 0;
+  int64_t retention_sec = 0;  // SPEC §4.6 deadline, epoch seconds
+  int64_t indexed_sec = 0;    // deadline of the task's 'x' key, <= retention_sec (lazy index)
   std::string idem_key;
 };
 
@@ -115,7 +135,7 @@ std::string SubscriptionKey(std::string_view sub_id);
 
 // --- values --------------------------------------------------------------------------------------
 /// Envelope + JSON text, the value of a 't' key. O(size).
-std::string EncodeTask(const Envelope& env, std::string_view json);
+std::string EncodeTask(const Envelope& env, std::string_view json);  // always version 2
 /// Splits a 't' value; false (with a reason) when it is not a well-formed envelope. O(size).
 bool DecodeTask(std::string_view value, Envelope* env, std::string_view* json, std::string* why);
 
