@@ -16,7 +16,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-
 // Seconds since the task's createdAt, for the processing-latency histogram (SPEC §7).
 double SecondsSince(const std::string& created_at, int64_t now_ms) {
   auto created = ParseRfc3339Ms(created_at);

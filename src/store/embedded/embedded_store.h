@@ -97,8 +97,9 @@ class EmbeddedStore final : public Store {
   /// SPEC §1.6, D7, from memory. O(1).
   Async<Result<QueueStats>> Stats(std::string tenant, std::string command) override;
   /// SPEC §4.10, D12: scans the retention index up to before_sec in pages (outside the mutex),
-  /// then deletes each page's matches in one critical section + batch. O(scanned + deleted × (read +
-  /// log n)).
+  /// then, in one critical section + batch per page, reads each candidate and deletes it when its
+  /// true deadline is due and the filters allow, or moves its lagging index key to that deadline
+  /// (lazy index, layout.h). O(scanned × (read + log n)).
   Async<Result<int64_t>> Cleanup(CleanupInput in) override;
   /// Unavailable when RocksDB reports a background error (e.g. disk full). O(1).
   Async<VoidResult> Ping() override;
