@@ -15,6 +15,7 @@
 #include "contract_fixture.h"
 #include "domain/keys.h"
 #include "redis_backend.h"
+#include "store/redis/lua_scripts.h"
 #include "support/free_port.h"
 
 namespace codeq::contract {
@@ -179,6 +180,22 @@ TEST_F(RedisStoreTest, ScriptFlushIsRecoveredTransparently) {
   EXPECT_TRUE(Await(store_->SubmitResult(res)).ok());
   Call({"SCRIPT", "FLUSH"});
   Create("sf");  // create after a flush as well
+}
+
+TEST_F(RedisStoreTest, ScriptRunAfterAFlushIsCachedAgainUnderTheSameSha) {
+  // After NOSCRIPT the store runs the script by its source (EVAL, which cannot answer NOSCRIPT,
+  // however often the cache is flushed); the server then holds it again under the SHA1 the store
+  // keeps using, so the calls after it are EVALSHA hits again.
+  const std::string sha =
+      Call({"SCRIPT", "LOAD", std::string(redis::ScriptSource(redis::ScriptId::kCreate))}).str;
+  ASSERT_EQ(sha.size(), 40u);
+  Create("sf2");  // the store has loaded and cached the script
+  ASSERT_EQ(Call({"SCRIPT", "FLUSH"}).str, "OK");
+  ASSERT_EQ(Call({"SCRIPT", "EXISTS", sha}).elements.at(0).integer, 0);
+  Create("sf2");
+  EXPECT_EQ(Call({"SCRIPT", "EXISTS", sha}).elements.at(0).integer, 1);
+  Create("sf2");
+  EXPECT_EQ(Call({"LLEN", keys::Pending("sf2", "", 0)}).integer, 3);
 }
 
 TEST_F(RedisStoreTest, ConcurrentCallsShareThePipelineAndEachGetsItsOwnReply) {

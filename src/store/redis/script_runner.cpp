@@ -31,28 +31,29 @@ Result<std::string> ScriptRunner::Load(Connection& conn, ScriptId id) {
 
 Result<Reply> ScriptRunner::Run(Connection& conn, ScriptId id, const std::vector<std::string>& args) {
   std::string sha = CachedSha(id);
-  for (int round = 0; round < 2; ++round) {
-    if (sha.empty()) {
-      auto loaded = Load(conn, id);
-      if (!loaded.ok()) return loaded.status();
-      sha = *loaded;
-    }
+  if (sha.empty()) {
+    auto loaded = Load(conn, id);
+    if (!loaded.ok()) return loaded.status();
+    sha = *loaded;
+  }
+  // EVALSHA first (the source is sent only once per script); after NOSCRIPT (SCRIPT FLUSH, a
+  // backend restart or a fail-over), EVAL with the source. EVAL cannot answer NOSCRIPT, so a flush
+  // that lands between a reload and its EVALSHA cannot fail the call; and the server caches the
+  // script again under the same SHA1 (the SHA1 of the source), so the cached one stays right.
+  for (const bool by_source : {false, true}) {
     Argv argv;
     argv.reserve(args.size() + 3);
-    argv.push_back("EVALSHA");
-    argv.push_back(sha);
+    argv.push_back(by_source ? "EVAL" : "EVALSHA");
+    argv.push_back(by_source ? std::string(ScriptSource(id)) : sha);
     argv.push_back("0");
     argv.insert(argv.end(), args.begin(), args.end());
     auto r = conn.Command(argv);
     if (!r.ok()) return r.status();
-    if (r->error_starts_with("NOSCRIPT")) {
-      sha.clear();  // flushed or restarted backend: load again and retry once
-      continue;
-    }
+    if (!by_source && r->error_starts_with("NOSCRIPT")) continue;
     if (r->is_error()) return ErrorReplyStatus(*r);
     return r;
   }
-  return Unavailable(kUnavailableText);
+  return Unavailable(kUnavailableText);  // not reached: EVAL does not answer NOSCRIPT
 }
 
 }  // namespace codeq::redis

@@ -1,4 +1,4 @@
-// Runs the Lua scripts by EVALSHA, loading them on first use and after NOSCRIPT (SPEC D3).
+// Runs the Lua scripts by EVALSHA, loading them on first use, and by EVAL after NOSCRIPT (SPEC D3).
 #pragma once
 
 #include <array>
@@ -13,12 +13,14 @@
 namespace codeq::redis {
 
 /// Caches the SHA1 of every script (as returned by SCRIPT LOAD) and runs scripts with EVALSHA.
-/// A NOSCRIPT reply (after SCRIPT FLUSH, a backend restart or a fail-over) reloads the script and
-/// retries once, transparently. Thread-safe; connections are supplied by the caller.
+/// A NOSCRIPT reply (after SCRIPT FLUSH, a backend restart or a fail-over) is answered by running
+/// the same call once more with EVAL and the script's source, which also puts the script back in
+/// the server's cache: transparent to the caller, even when flushes keep coming. Thread-safe;
+/// connections are supplied by the caller.
 class ScriptRunner {
  public:
-  /// Runs a script with no KEYS and the given ARGV. One round trip normally, three after a
-  /// NOSCRIPT. Errors: Unavailable for I/O failures and "server busy" replies (LOADING, BUSY,
+  /// Runs a script with no KEYS and the given ARGV. One round trip normally (two on the first use
+  /// of a script: SCRIPT LOAD), two after a NOSCRIPT. Errors: Unavailable for I/O failures and "server busy" replies (LOADING, BUSY,
   /// MASTERDOWN, READONLY, NOAUTH, OOM ...); Internal for script runtime errors (a bug).
   Result<Reply> Run(Connection& conn, ScriptId id, const std::vector<std::string>& args);
 
