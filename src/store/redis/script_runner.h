@@ -20,8 +20,9 @@ namespace codeq::redis {
 class ScriptRunner {
  public:
   /// Runs a script with no KEYS and the given ARGV. One round trip normally (two on the first use
-  /// of a script: SCRIPT LOAD), two after a NOSCRIPT. Errors: Unavailable for I/O failures and "server busy" replies (LOADING, BUSY,
-  /// MASTERDOWN, READONLY, NOAUTH, OOM ...); Internal for script runtime errors (a bug).
+  /// of a script: SCRIPT LOAD), two after a NOSCRIPT. Errors: Unavailable for I/O failures and
+  /// "server busy" replies (LOADING, BUSY, MASTERDOWN, READONLY, NOAUTH, OOM ...); Internal for
+  /// script runtime errors (a bug).
   Result<Reply> Run(Connection& conn, ScriptId id, const std::vector<std::string>& args);
 
   /// SCRIPT LOAD of script `id` over `conn`; caches and returns its SHA1. Errors as Run. One
