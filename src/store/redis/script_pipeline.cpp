@@ -98,7 +98,7 @@ std::vector<Result<Reply>> ScriptPipeline::Execute(Connection& conn, std::vector
     }
     Reply& r = *replies[i];
     if (r.error_starts_with("NOSCRIPT")) {
-      out.push_back(scripts_.Run(conn, calls[i].id, calls[i].args));  // alone: EVAL if needed
+      out.push_back(scripts_.RunBySource(conn, calls[i].id, calls[i].args));  // alone, by EVAL
     } else if (r.is_error()) {
       out.push_back(ErrorReplyStatus(r));
     } else {

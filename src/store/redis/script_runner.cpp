@@ -29,6 +29,24 @@ Result<std::string> ScriptRunner::Load(Connection& conn, ScriptId id) {
   return r->str;
 }
 
+Result<Reply> ScriptRunner::Eval(Connection& conn, bool by_source, const std::string& sha, ScriptId id,
+                                 const std::vector<std::string>& args) {
+  Argv argv;
+  argv.reserve(args.size() + 3);
+  argv.push_back(by_source ? "EVAL" : "EVALSHA");
+  argv.push_back(by_source ? std::string(ScriptSource(id)) : sha);
+  argv.push_back("0");
+  argv.insert(argv.end(), args.begin(), args.end());
+  return conn.Command(argv);
+}
+
+Result<Reply> ScriptRunner::RunBySource(Connection& conn, ScriptId id, const std::vector<std::string>& args) {
+  auto r = Eval(conn, true, "", id, args);
+  if (!r.ok()) return r.status();
+  if (r->is_error()) return ErrorReplyStatus(*r);
+  return r;
+}
+
 Result<Reply> ScriptRunner::Run(Connection& conn, ScriptId id, const std::vector<std::string>& args) {
   std::string sha = CachedSha(id);
   if (sha.empty()) {
@@ -40,20 +58,11 @@ Result<Reply> ScriptRunner::Run(Connection& conn, ScriptId id, const std::vector
   // backend restart or a fail-over), EVAL with the source. EVAL cannot answer NOSCRIPT, so a flush
   // that lands between a reload and its EVALSHA cannot fail the call; and the server caches the
   // script again under the same SHA1 (the SHA1 of the source), so the cached one stays right.
-  for (const bool by_source : {false, true}) {
-    Argv argv;
-    argv.reserve(args.size() + 3);
-    argv.push_back(by_source ? "EVAL" : "EVALSHA");
-    argv.push_back(by_source ? std::string(ScriptSource(id)) : sha);
-    argv.push_back("0");
-    argv.insert(argv.end(), args.begin(), args.end());
-    auto r = conn.Command(argv);
-    if (!r.ok()) return r.status();
-    if (!by_source && r->error_starts_with("NOSCRIPT")) continue;
-    if (r->is_error()) return ErrorReplyStatus(*r);
-    return r;
-  }
-  return Unavailable(kUnavailableText);  // not reached: EVAL does not answer NOSCRIPT
+  auto r = Eval(conn, false, sha, id, args);
+  if (!r.ok()) return r.status();
+  if (r->error_starts_with("NOSCRIPT")) return RunBySource(conn, id, args);
+  if (r->is_error()) return ErrorReplyStatus(*r);
+  return r;
 }
 
 }  // namespace codeq::redis

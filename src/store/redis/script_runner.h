@@ -25,6 +25,11 @@ class ScriptRunner {
   /// script runtime errors (a bug).
   Result<Reply> Run(Connection& conn, ScriptId id, const std::vector<std::string>& args);
 
+  /// Runs a script by EVAL with its source: for a call whose EVALSHA has just answered NOSCRIPT
+  /// (EVAL cannot answer it, and it caches the script again under the same SHA1). One round trip.
+  /// Errors as Run.
+  Result<Reply> RunBySource(Connection& conn, ScriptId id, const std::vector<std::string>& args);
+
   /// SCRIPT LOAD of script `id` over `conn`; caches and returns its SHA1. Errors as Run. One
   /// round trip.
   Result<std::string> Load(Connection& conn, ScriptId id);
@@ -32,6 +37,10 @@ class ScriptRunner {
   std::string CachedSha(ScriptId id);
 
  private:
+  /// EVALSHA (by_source false) or EVAL of `id` with no KEYS and `args`; the raw reply, errors
+  /// included. Unavailable for I/O failures.
+  static Result<Reply> Eval(Connection& conn, bool by_source, const std::string& sha, ScriptId id,
+                            const std::vector<std::string>& args);
 
   std::mutex mu_;
   std::array<std::string, static_cast<size_t>(ScriptId::kCount)> sha_;
