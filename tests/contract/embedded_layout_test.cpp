@@ -178,6 +178,45 @@ TEST_F(EmbeddedLayoutTest, RetentionKeyMovesWhenTheDeadlineMovesEarlier) {
 
 // A layout "1" directory as a build before layout "2" left it: version-1 envelopes (no indexed
 // deadline) and 'x' keys exactly at the deadlines.
+// The memtable is a hash table of buckets (engine_open.cpp) and the retention keys share one
+// bucket: cleanup's ordered scan of them must see the keys on disk (flushed when the store
+// closed) and in the memtable together, in deadline order, and stop at its upper bound.
+TEST_F(EmbeddedLayoutTest, CleanupScansRetentionKeysOnDiskAndInTheMemtableInDeadlineOrder) {
+  const int64_t t0 = kT0 / 1000;
+  constexpr int kEach = 300;
+  std::vector<std::string> early, late;
+  {
+    auto s = Open();
+    ASSERT_TRUE(s);
+    for (int i = 0; i < kEach; ++i) {
+      early.push_back(Create(*s, "disk", kT0).id);
+      ASSERT_EQ(Claim(*s, "disk", kT0), early.back());
+      ASSERT_TRUE(Complete(*s, early.back(), kT0).ok());
+    }
+  }  // closed: flushed to an SST file
+  auto s = Open();
+  ASSERT_TRUE(s);
+  for (int i = 0; i < kEach; ++i) {
+    late.push_back(Create(*s, "mem", kT0 + 10'000'000).id);  // deadline t0 + 10 000 + 24 h
+    ASSERT_EQ(Claim(*s, "mem", kT0 + 10'000'000), late.back());
+    ASSERT_TRUE(Complete(*s, late.back(), kT0 + 10'000'000).ok());
+  }
+  auto n = Cleanup(*s, t0 + kDay + 5000);  // between the two groups' deadlines
+  ASSERT_TRUE(n.ok()) << n.status().message();
+  EXPECT_EQ(*n, kEach);
+  for (const auto& id : early) ASSERT_EQ(Await(s->GetTask("", id)).status().code(), StatusCode::kNotFound);
+  for (const auto& id : late) ASSERT_TRUE(Await(s->GetTask("", id)).ok()) << id;
+  n = Cleanup(*s, t0 + kDay + 10'000);
+  ASSERT_TRUE(n.ok()) << n.status().message();
+  EXPECT_EQ(*n, kEach);
+  for (const auto& id : late) ASSERT_EQ(Await(s->GetTask("", id)).status().code(), StatusCode::kNotFound);
+  s.reset();
+  s = Open();  // recovery cross-checks the retention keys against the task records
+  ASSERT_TRUE(s);
+  EXPECT_EQ(Await(s->GetTask("", early.front())).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(Await(s->GetTask("", late.back())).status().code(), StatusCode::kNotFound);
+}
+
 TEST_F(EmbeddedLayoutTest, Layout1DirectoryOpensWithEveryTaskAndIsUpgraded) {
   const int64_t t0 = kT0 / 1000;
   auto v1_task = [](const Task& t, embedded::State state, int64_t retention_sec, uint64_t seq) {

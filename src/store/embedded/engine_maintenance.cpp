@@ -75,6 +75,7 @@ Applied<int64_t> Engine::Cleanup(const CleanupInput& in) {
       rocksdb::ReadOptions ro;
       rocksdb::Slice bound(upper);
       ro.iterate_upper_bound = &bound;
+      ro.prefix_same_as_start = true;  // the 'x' keys: one memtable bucket (engine_open.cpp)
       std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
       int scanned = 0;
       for (it->Seek(start); it->Valid() && page.size() < kCleanupPage && scanned < kCleanupScanMax;

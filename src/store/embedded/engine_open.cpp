@@ -8,6 +8,8 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/memtablerep.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
 #include <algorithm>
@@ -53,8 +55,33 @@ rocksdb::CompressionType PickCompression() {
   return rocksdb::kNoCompression;
 }
 
+// The memtable's bucket key (RocksDB prefix extractor): the whole key, except for the retention
+// index ('x'), whose keys all share one bucket so that cleanup can scan them in order. See
+// DbOptions for why. The name is recorded in SST files; a file written under another name (or
+// none) is still read correctly, only without prefix filters.
+class MemtableBucket : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "codeq.MemtableBucket.1"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return key[0] == kRetentionPrefix ? rocksdb::Slice(key.data(), 1) : key;
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return !key.empty(); }
+};
+
 rocksdb::Options DbOptions(bool fresh) {
   rocksdb::Options o;
+  // A hash memtable: a hash table of small skiplists, one per bucket key (MemtableBucket), so
+  // inserting a new random key (a task or result record: SPEC §1.1 ids are random) finds its
+  // bucket by hash instead of walking a 100k-entry skiplist from the top, a cache miss per level.
+  // That walk was the engine thread's largest cost (docs/performance.md, tenth session: +7 % in
+  // batch mode over HTTP, +17 % for the store alone). The one ordered scan of a key range
+  // (cleanup, 'x') stays inside one bucket (a skiplist high enough for ~10^5 keys); whole-database
+  // scans (recovery, and flushes in the background) sort a copy of the memtable. ~2^18 buckets fit
+  // a full 64 MB memtable (~10^5 distinct keys) at a low load; the array takes 2 MB of it. Writes
+  // come from one thread (the engine), so concurrent memtable writes are not needed.
+  o.prefix_extractor = std::make_shared<MemtableBucket>();
+  o.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(size_t{1} << 18, 12, 4));
+  o.allow_concurrent_memtable_write = false;
   o.create_if_missing = fresh;
   o.paranoid_checks = true;
   // A torn last record (crash while writing it) is tolerated; any other WAL damage refuses to
@@ -287,6 +314,7 @@ Status Engine::Recover(const std::string& dir) {
     ro.verify_checksums = true;
     ro.fill_cache = false;  // one pass over everything: do not evict the useful blocks
     ro.readahead_size = 4 << 20;
+    ro.total_order_seek = true;  // across buckets (see DbOptions)
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       std::string damage = ScanRecord(View(it->key()), View(it->value()), st);
