@@ -54,7 +54,9 @@ struct CreateOutcome {
   Task task;              // the new task, or the existing one on an idempotent replay
   bool replayed = false;  // true when the idempotency key matched an existing task (SPEC D18)
   /// Ready depth (all 10 tiers) of the task's own (tenant, command) queue right after the push;
-  /// 0 for a delayed task and for a replay. 1 = the queue went from empty to ready (SPEC §6.2, D16).
+  /// 0 for a delayed task and for a replay. 1 = the queue went from empty to ready (SPEC §6.2, D16),
+  /// the only value the notifications act on. Above 1 it may be a lower bound: the Redis store
+  /// counts only the task's own tier when that tier already held tasks (10 LLENs saved per create).
   int64_t ready_depth = 0;
 };
 

@@ -32,6 +32,27 @@ TEST_P(StoreContract, CreateReportsReadyDepthOfItsOwnQueue) {
   EXPECT_EQ(CreateWith("depth").ready_depth, 3);  // a claim took one out
 }
 
+// Only the 0 -> 1 transition must be exact; a task pushed onto a tier that already held tasks
+// may report just that tier (the Redis store does), still more than 1.
+TEST_P(StoreContract, CreateReportsOneExactlyWhenTheQueueWasEmptyInAnyTier) {
+  auto create = [&](int priority) {
+    CreateTaskInput in;
+    in.task = MakeTask("tiers", "", priority);
+    in.now = RealNow();
+    in.visible_at_sec = in.now.seconds();
+    auto r = Await(store().CreateTask(in));
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? r->ready_depth : -1;
+  };
+  EXPECT_EQ(create(5), 1);
+  EXPECT_EQ(create(0), 2);  // its own tier was empty: the other tiers are counted
+  EXPECT_GT(create(0), 1);  // 2 (its tier) or 3 (all tiers): never 1
+  ClaimOne("w", "", {"tiers"});  // takes the priority-5 task
+  ClaimOne("w", "", {"tiers"});
+  ClaimOne("w", "", {"tiers"});
+  EXPECT_EQ(create(9), 1);  // empty again
+}
+
 // --- outbox ------------------------------------------------------------------------------------
 
 TEST_P(StoreContract, ResultSubmissionWithWebhookQueuesCallback) {

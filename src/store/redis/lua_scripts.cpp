@@ -164,9 +164,11 @@ if visible > now then
   redis.call('ZADD', delayed_key(command, tenant), visible, id)
   redis.call('ZADD', TTL, visible + RETENTION, id)
 else
-  redis.call('LPUSH', pending_key(command, tenant, ARGV[5]), id)
+  local tier_depth = redis.call('LPUSH', pending_key(command, tenant, ARGV[5]), id)
   redis.call('ZADD', TTL, now + RETENTION, id)
-  depth = ready_depth(command, tenant)
+  -- Only a depth of 1 matters (the queue went from empty to ready: SPEC §6.2, D16). A tier that
+  -- already held tasks answers "more than 1" without reading the other nine (CreateOutcome).
+  depth = tier_depth > 1 and tier_depth or ready_depth(command, tenant)
 end
 redis.call('SADD', 'codeq:commands', tenant .. '|' .. command)
 return {'created', tostring(depth)}
