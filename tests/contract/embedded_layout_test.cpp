@@ -1,6 +1,7 @@
 // Embedded-only: the on-disk layout (store/embedded/layout.h). The retention index is lazy (a
 // task's 'x' key is a lower bound of its deadline, moved by cleanup or when the deadline moves
-// earlier), and a layout "1" directory opens, keeps every task and is upgraded to layout "2".
+// earlier), cleanup scans those keys on disk and in the hash memtable alike, and a layout "1"
+// directory opens, keeps every task and is upgraded to layout "2".
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
@@ -176,8 +177,6 @@ TEST_F(EmbeddedLayoutTest, RetentionKeyMovesWhenTheDeadlineMovesEarlier) {
   EXPECT_EQ(*n, 1);
 }
 
-// A layout "1" directory as a build before layout "2" left it: version-1 envelopes (no indexed
-// deadline) and 'x' keys exactly at the deadlines.
 // The memtable is a hash table of buckets (engine_open.cpp) and the retention keys share one
 // bucket: cleanup's ordered scan of them must see the keys on disk (flushed when the store
 // closed) and in the memtable together, in deadline order, and stop at its upper bound.
@@ -217,6 +216,8 @@ TEST_F(EmbeddedLayoutTest, CleanupScansRetentionKeysOnDiskAndInTheMemtableInDead
   EXPECT_EQ(Await(s->GetTask("", late.back())).status().code(), StatusCode::kNotFound);
 }
 
+// A layout "1" directory as a build before layout "2" left it: version-1 envelopes (no indexed
+// deadline) and 'x' keys exactly at the deadlines.
 TEST_F(EmbeddedLayoutTest, Layout1DirectoryOpensWithEveryTaskAndIsUpgraded) {
   const int64_t t0 = kT0 / 1000;
   auto v1_task = [](const Task& t, embedded::State state, int64_t retention_sec, uint64_t seq) {

@@ -73,8 +73,8 @@ rocksdb::Options DbOptions(bool fresh) {
   // A hash memtable: a hash table of small skiplists, one per bucket key (MemtableBucket), so
   // inserting a new random key (a task or result record: SPEC §1.1 ids are random) finds its
   // bucket by hash instead of walking a 100k-entry skiplist from the top, a cache miss per level.
-  // That walk was the engine thread's largest cost (docs/performance.md, tenth session: +7 % in
-  // batch mode over HTTP, +17 % for the store alone). The one ordered scan of a key range
+  // That walk was the engine thread's largest cost (docs/performance.md, tenth session: +7-13 %
+  // in batch mode over HTTP, ~+28 % for the store alone). The one ordered scan of a key range
   // (cleanup, 'x') stays inside one bucket (a skiplist high enough for ~10^5 keys); whole-database
   // scans (recovery, and flushes in the background) sort a copy of the memtable. ~2^18 buckets fit
   // a full 64 MB memtable (~10^5 distinct keys) at a low load; the array takes 2 MB of it. Writes
