@@ -79,13 +79,7 @@ std::vector<Result<Reply>> ScriptPipeline::Execute(Connection& conn, std::vector
       }
       sha = *loaded;
     }
-    Argv argv;
-    argv.reserve(c.args.size() + 3);
-    argv.push_back("EVALSHA");
-    argv.push_back(std::move(sha));
-    argv.push_back("0");
-    argv.insert(argv.end(), c.args.begin(), c.args.end());
-    commands.push_back(std::move(argv));
+    commands.push_back(ScriptCommand("EVALSHA", std::move(sha), c.args));
   }
   std::vector<Result<Reply>> replies = conn.PipelineEach(commands);
   std::vector<Result<Reply>> out;

@@ -29,19 +29,18 @@ Result<std::string> ScriptRunner::Load(Connection& conn, ScriptId id) {
   return r->str;
 }
 
-Result<Reply> ScriptRunner::Eval(Connection& conn, bool by_source, const std::string& sha, ScriptId id,
-                                 const std::vector<std::string>& args) {
+Argv ScriptCommand(std::string_view verb, std::string sha_or_source, const std::vector<std::string>& args) {
   Argv argv;
   argv.reserve(args.size() + 3);
-  argv.push_back(by_source ? "EVAL" : "EVALSHA");
-  argv.push_back(by_source ? std::string(ScriptSource(id)) : sha);
+  argv.emplace_back(verb);
+  argv.push_back(std::move(sha_or_source));
   argv.push_back("0");
   argv.insert(argv.end(), args.begin(), args.end());
-  return conn.Command(argv);
+  return argv;
 }
 
 Result<Reply> ScriptRunner::RunBySource(Connection& conn, ScriptId id, const std::vector<std::string>& args) {
-  auto r = Eval(conn, true, "", id, args);
+  auto r = conn.Command(ScriptCommand("EVAL", std::string(ScriptSource(id)), args));
   if (!r.ok()) return r.status();
   if (r->is_error()) return ErrorReplyStatus(*r);
   return r;
@@ -58,7 +57,7 @@ Result<Reply> ScriptRunner::Run(Connection& conn, ScriptId id, const std::vector
   // backend restart or a fail-over), EVAL with the source. EVAL cannot answer NOSCRIPT, so a flush
   // that lands between a reload and its EVALSHA cannot fail the call; and the server caches the
   // script again under the same SHA1 (the SHA1 of the source), so the cached one stays right.
-  auto r = Eval(conn, false, sha, id, args);
+  auto r = conn.Command(ScriptCommand("EVALSHA", std::move(sha), args));
   if (!r.ok()) return r.status();
   if (r->error_starts_with("NOSCRIPT")) return RunBySource(conn, id, args);
   if (r->is_error()) return ErrorReplyStatus(*r);

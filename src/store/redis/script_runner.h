@@ -37,14 +37,13 @@ class ScriptRunner {
   std::string CachedSha(ScriptId id);
 
  private:
-  /// EVALSHA (by_source false) or EVAL of `id` with no KEYS and `args`; the raw reply, errors
-  /// included. Unavailable for I/O failures.
-  static Result<Reply> Eval(Connection& conn, bool by_source, const std::string& sha, ScriptId id,
-                            const std::vector<std::string>& args);
-
   std::mutex mu_;
   std::array<std::string, static_cast<size_t>(ScriptId::kCount)> sha_;
 };
+
+/// The command that runs a script with no KEYS: {verb, sha1 or source, "0", args...}, where verb
+/// is "EVALSHA" (with the SHA1) or "EVAL" (with the source). O(size of args).
+Argv ScriptCommand(std::string_view verb, std::string sha_or_source, const std::vector<std::string>& args);
 
 /// Maps an error reply of the server to a Status: Unavailable for transient conditions of the
 /// backend (SPEC D8), Internal otherwise. O(length of the message).
