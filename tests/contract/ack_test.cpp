@@ -105,6 +105,7 @@ TEST_P(StoreContract, AbandonErrors) {
 TEST_P(StoreContract, NackRequeuesWithDelayAndCountsOnlyDeliveries) {
   Create("nk", "", 0, 5);
   Task t = ClaimOne("w1", "", {"nk"});
+  SleepToStartOfNextSecond();
   auto r = Nack("", t.id, "w1", /*delay_seconds=*/1);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_FALSE(r->dead_lettered);

@@ -1,7 +1,9 @@
 #include "contract_fixture.h"
 
+#include <chrono>
 #include <cstdio>
 #include <random>
+#include <thread>
 
 #include "domain/clock.h"
 #include "domain/time_format.h"
@@ -33,6 +35,11 @@ Now NowPlus(int64_t seconds) {
   n.ms += seconds * 1000;
   n.text = FormatTimestamp(n.ms);
   return n;
+}
+
+void SleepToStartOfNextSecond() {
+  const int64_t ms = SystemClock().NowMs();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000 - ms % 1000 + 5));
 }
 
 void StoreContract::SetUp() {

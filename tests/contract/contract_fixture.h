@@ -63,6 +63,11 @@ std::string NewId();
 Now RealNow();
 /// RealNow() shifted by `seconds`.
 Now NowPlus(int64_t seconds);
+/// Sleeps until just after the next whole wall-clock second. Redis keeps due times in whole epoch
+/// seconds (SPEC §2.3), so a 1-second delay started late in a second falls due within milliseconds;
+/// tests that check "not yet due" start their delay here to keep ~990 ms of margin, even under
+/// sanitizers.
+void SleepToStartOfNextSecond();
 
 /// The webhook URL of ClaimedWithWebhook.
 inline constexpr const char* kTestWebhook = "https://hooks.example/done?x=1";

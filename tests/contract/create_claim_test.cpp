@@ -64,6 +64,7 @@ TEST_P(StoreContract, ClaimWithNothingReadyReturnsNothing) {
 }
 
 TEST_P(StoreContract, DelayedTaskIsClaimableOnlyWhenDue) {
+  SleepToStartOfNextSecond();
   Task t = Create("later", "", 0, 5, /*delay_seconds=*/1);
   auto early = Claim("w1", "", {"later"});
   ASSERT_TRUE(early.ok());
