@@ -56,7 +56,8 @@ struct CreateOutcome {
   /// Ready depth (all 10 tiers) of the task's own (tenant, command) queue right after the push;
   /// 0 for a delayed task and for a replay. 1 = the queue went from empty to ready (SPEC §6.2, D16),
   /// the only value the notifications act on. Above 1 it may be a lower bound: the Redis store
-  /// counts only the task's own tier when that tier already held tasks (10 LLENs saved per create).
+  /// counts only the task's own tier when that tier already held tasks, and otherwise the number
+  /// of non-empty tiers (one EXISTS instead of 10 LLENs per create).
   int64_t ready_depth = 0;
 };
 

@@ -60,6 +60,14 @@ local function ready_depth(cmd, tenant)
   return n
 end
 
+-- Number of non-empty ready tiers of one queue, in one call: a lower bound of its ready depth
+-- that is 1 exactly when the depth is 1.
+local function ready_tiers(cmd, tenant)
+  local keys = {}
+  for p = 0, 9 do keys[#keys + 1] = pending_key(cmd, tenant, p) end
+  return redis.call('EXISTS', unpack(keys))
+end
+
 -- Promotes up to `limit` due delayed ids of one queue into the pending tier of the task's
 -- priority and own tenant (SPEC §4.8). Ids whose task is missing, unreadable or no longer PENDING
 -- are only removed from the delayed set. Returns the number of tasks moved. O(limit log N).
@@ -167,8 +175,9 @@ else
   local tier_depth = redis.call('LPUSH', pending_key(command, tenant, ARGV[5]), id)
   redis.call('ZADD', TTL, now + RETENTION, id)
   -- Only a depth of 1 matters (the queue went from empty to ready: SPEC §6.2, D16). A tier that
-  -- already held tasks answers "more than 1" without reading the other nine (CreateOutcome).
-  depth = tier_depth > 1 and tier_depth or ready_depth(command, tenant)
+  -- already held tasks answers "more than 1" without reading the other nine; an empty one counts
+  -- the non-empty tiers with one EXISTS (an empty list is no key): 1 = only this task's tier.
+  depth = tier_depth > 1 and tier_depth or ready_tiers(command, tenant)
 end
 redis.call('SADD', 'codeq:commands', tenant .. '|' .. command)
 return {'created', tostring(depth)}
