@@ -26,10 +26,16 @@ local function clamp_priority(p)
   if p > 9 then return 9 end
   return p
 end
-local function pending_key(cmd, tenant, p) return qprefix(cmd, tenant) .. ':pending:' .. clamp_priority(p) end
--- pending_key for a queue prefix `q` (qprefix) computed once and an integer tier 0..9: scripts
--- that visit many tiers build their keys with this (string.lower and the clamp cost ~0.5 µs a key).
+-- The pending-tier key for a queue prefix `q` (qprefix) and an integer tier 0..9. Scripts that
+-- visit many tiers compute `q` once and call this (string.lower and the clamp cost ~0.5 µs a key).
 local function tier_key(q, p) return q .. ':pending:' .. p end
+local function pending_key(cmd, tenant, p) return tier_key(qprefix(cmd, tenant), clamp_priority(p)) end
+-- The 10 pending-tier keys of one queue, tier 0 first.
+local function tier_keys(cmd, tenant)
+  local q, keys = qprefix(cmd, tenant), {}
+  for p = 0, 9 do keys[p + 1] = tier_key(q, p) end
+  return keys
+end
 local function inprog_key(cmd, tenant) return qprefix(cmd, tenant) .. ':inprog' end
 local function delayed_key(cmd, tenant) return qprefix(cmd, tenant) .. ':delayed' end
 local function dlq_key(cmd, tenant) return qprefix(cmd, tenant) .. ':dlq' end
@@ -58,17 +64,15 @@ end
 
 -- Sum of the 10 ready tiers of one queue (SPEC §6.2, D16). O(1) per tier.
 local function ready_depth(cmd, tenant)
-  local q, n = qprefix(cmd, tenant), 0
-  for p = 0, 9 do n = n + redis.call('LLEN', tier_key(q, p)) end
+  local n = 0
+  for _, key in ipairs(tier_keys(cmd, tenant)) do n = n + redis.call('LLEN', key) end
   return n
 end
 
 -- Number of non-empty ready tiers of one queue, in one call: a lower bound of its ready depth
 -- that is 1 exactly when the depth is 1.
 local function ready_tiers(cmd, tenant)
-  local q, keys = qprefix(cmd, tenant), {}
-  for p = 0, 9 do keys[#keys + 1] = tier_key(q, p) end
-  return redis.call('EXISTS', unpack(keys))
+  return redis.call('EXISTS', unpack(tier_keys(cmd, tenant)))
 end
 
 -- Promotes up to `limit` due delayed ids of one queue into the pending tier of the task's
