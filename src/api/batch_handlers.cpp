@@ -1,14 +1,12 @@
 // Batch endpoints (issue 7): create many tasks, submit many results. Each item goes through the
-// same decoding (request_decoding.h) and the same Scheduler call as the single endpoint, so a
-// batch of one behaves exactly like one single request; one bad item does not sink the rest.
+// same decoding (request_decoding.h) as the single endpoint and the valid ones go to the
+// Scheduler's batch call (CreateTasks, SubmitResults), which answers each item as the single call
+// would, so a batch of one behaves exactly like one single request; one bad item does not sink
+// the rest.
 #include "api/api.h"
 #include "api/handler_util.h"
 #include "api/json_body.h"
 #include "api/request_decoding.h"
-#include "service/concurrently.h"
-
-#include <map>
-#include <string_view>
 
 namespace codeq::api {
 namespace json = boost::json;
@@ -23,42 +21,6 @@ json::object ItemError(const Status& s) {
   return json::object{{"status", code}, {"error", code == 503 ? "store unavailable" : s.message()}};
 }
 
-/// Items of one batch request in flight at once.
-constexpr size_t kBatchParallelism = 64;
-
-/// Runs `run(i)` (awaitable<void>) for the items `valid` concurrently, except that items sharing a
-/// non-empty `keys[i]` keep their request order: the first occurrence of every key runs in wave 0,
-/// the second in wave 1, and so on, each wave after the previous one. So a batch answers as if its
-/// items ran one by one (an earlier item with the same idempotency key or task id wins), while
-/// independent items share fsyncs and store round trips. O(n log n).
-template <typename F>
-boost::asio::awaitable<void> RunInWaves(const std::vector<size_t>& valid, const std::vector<std::string>& keys,
-                                        F run) {
-  std::map<std::string_view, size_t> seen;
-  std::vector<std::vector<size_t>> waves;
-  for (size_t i : valid) {
-    size_t wave = keys[i].empty() ? 0 : seen[keys[i]]++;
-    if (waves.size() <= wave) waves.resize(wave + 1);
-    waves[wave].push_back(i);
-  }
-  for (const auto& wave : waves) {
-    co_await ForEachConcurrently(wave.size(), [&](size_t k) { return run(wave[k]); }, kBatchParallelism);
-  }
-}
-
-/// One create of a batch into `*slot`.
-boost::asio::awaitable<void> CreateInto(Scheduler& scheduler, std::string tenant, CreateRequest req,
-                                        std::optional<Result<CreateOutcome>>* slot) {
-  *slot = co_await scheduler.CreateTask(tenant, std::move(req));
-}
-
-/// One result submission of a batch into `*slot`.
-boost::asio::awaitable<void> SubmitInto(Scheduler& scheduler, std::string tenant, std::string id,
-                                        std::string worker_id, ResultRequest req,
-                                        std::optional<Result<TaskResult>>* slot) {
-  *slot = co_await scheduler.SubmitResult(tenant, id, worker_id, std::move(req));
-}
-
 }  // namespace
 
 Awaitable Api::CreateTasksBatch(const http::Request& req) {
@@ -69,8 +31,8 @@ Awaitable Api::CreateTasksBatch(const http::Request& req) {
   auto tasks = DecodeBatchArray(*body, "tasks", "invalid body");
   if (!tasks.ok()) co_return StatusResponse(tasks.status());
 
-  // Decode and check every item first; then the valid ones run concurrently (RunInWaves: items
-  // sharing an idempotency key keep their order, so the first creates and the others replay).
+  // Decode and check every item first; then the valid ones go to the scheduler as one batch (in
+  // order: of items sharing an idempotency key the first creates and the others replay).
   const json::array& entries = **tasks;
   std::vector<std::optional<Status>> errors(entries.size());
   std::vector<CreateRequest> requests(entries.size());
@@ -89,12 +51,12 @@ Awaitable Api::CreateTasksBatch(const http::Request& req) {
     requests[i] = std::move(*decoded);
     valid.push_back(i);
   }
-  std::vector<std::string> keys(entries.size());
-  for (size_t i : valid) keys[i] = requests[i].idempotency_key;
+  std::vector<CreateRequest> batch;
+  batch.reserve(valid.size());
+  for (size_t i : valid) batch.push_back(std::move(requests[i]));
+  auto outcomes = co_await scheduler_.CreateTasks(who->tenant, std::move(batch));
   std::vector<std::optional<Result<CreateOutcome>>> created(entries.size());
-  co_await RunInWaves(valid, keys, [&](size_t i) {
-    return CreateInto(scheduler_, who->tenant, std::move(requests[i]), &created[i]);
-  });
+  for (size_t k = 0; k < valid.size(); ++k) created[valid[k]] = std::move(outcomes[k]);
 
   json::array items;
   items.reserve(entries.size());
@@ -119,7 +81,7 @@ Awaitable Api::SubmitResultsBatch(const http::Request& req) {
   auto results = DecodeBatchArray(*body, "results", "invalid request body");
   if (!results.ok()) co_return StatusResponse(results.status());
 
-  // As for creates: decode all, submit the valid ones concurrently (the same task id keeps its
+  // As for creates: decode all, submit the valid ones as one batch (the same task id keeps its
   // order), answer in request order.
   const json::array& entries = **results;
   std::vector<json::value> ids(entries.size());
@@ -143,12 +105,12 @@ Awaitable Api::SubmitResultsBatch(const http::Request& req) {
     requests[i] = std::move(*decoded);
     valid.push_back(i);
   }
-  std::vector<std::string> keys(entries.size());
-  for (size_t i : valid) keys[i] = std::string(ids[i].get_string());
+  std::vector<Scheduler::ResultItem> batch;
+  batch.reserve(valid.size());
+  for (size_t i : valid) batch.push_back(Scheduler::ResultItem{std::string(ids[i].get_string()), std::move(requests[i])});
+  auto outcomes = co_await scheduler_.SubmitResults(who->tenant, who->subject, std::move(batch));
   std::vector<std::optional<Result<TaskResult>>> submitted(entries.size());
-  co_await RunInWaves(valid, keys, [&](size_t i) {
-    return SubmitInto(scheduler_, who->tenant, keys[i], who->subject, std::move(requests[i]), &submitted[i]);
-  });
+  for (size_t k = 0; k < valid.size(); ++k) submitted[valid[k]] = std::move(outcomes[k]);
 
   json::array items;
   items.reserve(entries.size());

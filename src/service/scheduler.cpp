@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "domain/concurrently.h"
 #include "domain/ids.h"
 #include "domain/time_format.h"
 #include "service/artifacts.h"
@@ -27,6 +28,23 @@ double SecondsSince(const std::string& created_at, int64_t now_ms) {
 int64_t SubscriptionTtl(int64_t requested) {
   constexpr int64_t kDefaultTtlSeconds = 300, kMaxTtlSeconds = 365 * 86400;
   return requested <= 0 ? kDefaultTtlSeconds : std::min(requested, kMaxTtlSeconds);
+}
+
+// The request's own faults of a result submission (SPEC §2.8), checked after the task's state.
+Status ResultRequestError(const ResultRequest& req) {
+  if (req.status != kCompleted && req.status != kFailed) return InvalidArgument("invalid status");
+  if (req.status == kCompleted && !req.result) return InvalidArgument("result required when status=COMPLETED");
+  if (req.status == kFailed &&
+      std::all_of(req.error.begin(), req.error.end(), [](unsigned char c) { return std::isspace(c); })) {
+    return InvalidArgument("error required when status=FAILED");
+  }
+  return Status::Ok();
+}
+
+// Whether a submission uploads artifact content (written as files before the store call).
+bool WritesFiles(const ResultRequest& req) {
+  return std::any_of(req.artifacts.begin(), req.artifacts.end(),
+                     [](const ArtifactInput& a) { return a.url.empty() && !a.content_base64.empty(); });
 }
 
 }  // namespace
@@ -83,8 +101,8 @@ void Scheduler::CallbackEnqueued(const Task& t) {
   if (!t.webhook.empty() && hooks_.on_callback_enqueued) hooks_.on_callback_enqueued();
 }
 
-Async<Result<CreateOutcome>> Scheduler::CreateTask(const std::string& tenant, CreateRequest req) {
-  Now now = CurrentTime();
+CreateTaskInput Scheduler::BuildCreateInput(const std::string& tenant, CreateRequest req, const Now& now,
+                                            bool* immediate) const {
   CreateTaskInput in;
   in.now = now;
   in.idempotency_key = std::move(req.idempotency_key);
@@ -107,19 +125,48 @@ Async<Result<CreateOutcome>> Scheduler::CreateTask(const std::string& tenant, Cr
   } else {
     in.visible_at_sec = now.seconds();
   }
-  bool immediate = in.visible_at_sec <= now.seconds();
+  *immediate = in.visible_at_sec <= now.seconds();
+  return in;
+}
+
+void Scheduler::CreatedTask(const std::string& tenant, const CreateOutcome& out, bool immediate) {
+  if (out.replayed) return;
+  metrics_.TaskCreated(out.task.command);
+  if (immediate) {
+    ready_.Notify(tenant, out.task.command);
+    if (hooks_.on_ready) hooks_.on_ready(tenant, out.task.command, 1, out.ready_depth);
+  }
+}
+
+Async<Result<CreateOutcome>> Scheduler::CreateTask(const std::string& tenant, CreateRequest req) {
+  bool immediate = false;
+  CreateTaskInput in = BuildCreateInput(tenant, std::move(req), CurrentTime(), &immediate);
   auto start = std::chrono::steady_clock::now();
   auto out = co_await store_->CreateTask(std::move(in));
   ObserveStore("create", start);
-  if (!out.ok()) co_return out;
-  if (!out->replayed) {
-    metrics_.TaskCreated(out->task.command);
-    if (immediate) {
-      ready_.Notify(tenant, out->task.command);
-      if (hooks_.on_ready) hooks_.on_ready(tenant, out->task.command, 1, out->ready_depth);
-    }
-  }
+  if (out.ok()) CreatedTask(tenant, *out, immediate);
   co_return out;
+}
+
+Async<std::vector<Result<CreateOutcome>>> Scheduler::CreateTasks(const std::string& tenant,
+                                                                 std::vector<CreateRequest> reqs) {
+  if (reqs.empty()) co_return std::vector<Result<CreateOutcome>>();
+  const Now now = CurrentTime();
+  std::vector<CreateTaskInput> inputs;
+  inputs.reserve(reqs.size());
+  std::vector<bool> immediate(reqs.size());
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    bool now_visible = false;
+    inputs.push_back(BuildCreateInput(tenant, std::move(reqs[i]), now, &now_visible));
+    immediate[i] = now_visible;
+  }
+  auto start = std::chrono::steady_clock::now();
+  auto outs = co_await store_->CreateTasks(std::move(inputs));
+  ObserveStore("create_batch", start);
+  for (size_t i = 0; i < outs.size(); ++i) {
+    if (outs[i].ok()) CreatedTask(tenant, *outs[i], immediate[i]);
+  }
+  co_return outs;
 }
 
 Async<Result<std::optional<Task>>> Scheduler::Claim(const std::string& worker_id,
@@ -314,18 +361,8 @@ Async<Result<TaskResult>> Scheduler::SubmitResult(const std::string& tenant, con
   // a well-formed submission that writes no artifact files goes straight to it (one store call).
   // Otherwise the task is looked up first: to keep that order for a bad request, and to fail
   // fast before touching the file system.
-  Status request_error;
-  if (req.status != kCompleted && req.status != kFailed) {
-    request_error = InvalidArgument("invalid status");
-  } else if (req.status == kCompleted && !req.result) {
-    request_error = InvalidArgument("result required when status=COMPLETED");
-  } else if (req.status == kFailed &&
-             std::all_of(req.error.begin(), req.error.end(), [](unsigned char c) { return std::isspace(c); })) {
-    request_error = InvalidArgument("error required when status=FAILED");
-  }
-  const bool writes_files = std::any_of(req.artifacts.begin(), req.artifacts.end(), [](const ArtifactInput& a) {
-    return a.url.empty() && !a.content_base64.empty();
-  });
+  const Status request_error = ResultRequestError(req);
+  const bool writes_files = WritesFiles(req);
   // Two submissions for one task at once (a retried acknowledgement beside a slow first one) are
   // serialised from the status check to the store's transition when they write files: the later
   // one then sees the task finished (409) before it touches the winner's files.
@@ -353,21 +390,96 @@ Async<Result<TaskResult>> Scheduler::SubmitResult(const std::string& tenant, con
   if (!artifacts.ok()) co_return artifacts.status();
 
   Now now = CurrentTime();
-  TaskResult record;
-  record.task_id = id;
-  record.status = req.status;
-  record.result = std::move(req.result);
-  record.error = std::move(req.error);
-  record.artifacts = std::move(*artifacts);
-  record.completed_at = now.text;
+  TaskResult record = BuildResultRecord(id, std::move(req), std::move(*artifacts), now);
   SubmitResultInput in{tenant, id, worker_id, record, now};
   start = std::chrono::steady_clock::now();
   auto done = co_await store_->SubmitResult(std::move(in));
   ObserveStore("submit_result", start);
   if (!done.ok()) co_return done.status();
-  metrics_.TaskCompleted(done->command, record.status, SecondsSince(done->created_at, now.ms));
-  CallbackEnqueued(*done);
+  FinishedTask(*done, record, now);
   co_return record;
+}
+
+TaskResult Scheduler::BuildResultRecord(const std::string& id, ResultRequest req, std::vector<Artifact> artifacts,
+                                        const Now& now) {
+  TaskResult record;
+  record.task_id = id;
+  record.status = std::move(req.status);
+  record.result = std::move(req.result);
+  record.error = std::move(req.error);
+  record.artifacts = std::move(artifacts);
+  record.completed_at = now.text;
+  return record;
+}
+
+void Scheduler::FinishedTask(const Task& done, const TaskResult& record, const Now& now) {
+  metrics_.TaskCompleted(done.command, record.status, SecondsSince(done.created_at, now.ms));
+  CallbackEnqueued(done);
+}
+
+namespace {
+
+/// One SubmitResult of a batch into `*slot`.
+Async<void> SubmitInto(Scheduler& scheduler, const std::string& tenant, const std::string& worker_id,
+                       Scheduler::ResultItem item, std::optional<Result<TaskResult>>* slot) {
+  *slot = co_await scheduler.SubmitResult(tenant, item.id, worker_id, std::move(item.req));
+}
+
+}  // namespace
+
+Async<std::vector<Result<TaskResult>>> Scheduler::SubmitResults(const std::string& tenant,
+                                                                const std::string& worker_id,
+                                                                std::vector<ResultItem> items) {
+  std::vector<std::optional<Result<TaskResult>>> slots(items.size());
+  // The direct items: well-formed, no files to write, a task no other item names. Their outcome
+  // does not depend on any other item's, so one store call may run them in any order.
+  std::unordered_map<std::string_view, int> uses;
+  for (const auto& item : items) ++uses[item.id];
+  std::vector<size_t> direct, other;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const bool simple = uses[items[i].id] == 1 && ResultRequestError(items[i].req).ok() && !WritesFiles(items[i].req);
+    (simple ? direct : other).push_back(i);
+  }
+  if (!direct.empty()) {
+    const Now now = CurrentTime();
+    std::vector<SubmitResultInput> inputs;
+    std::vector<size_t> stored;  // items of `inputs`, in order
+    inputs.reserve(direct.size());
+    for (size_t i : direct) {
+      auto artifacts = WriteArtifacts(items[i].id, items[i].req.artifacts);  // links only: no files
+      if (!artifacts.ok()) {
+        slots[i] = artifacts.status();
+        continue;
+      }
+      TaskResult record = BuildResultRecord(items[i].id, std::move(items[i].req), std::move(*artifacts), now);
+      inputs.push_back(SubmitResultInput{tenant, items[i].id, worker_id, std::move(record), now});
+      stored.push_back(i);
+    }
+    std::vector<TaskResult> records;
+    records.reserve(inputs.size());
+    for (const auto& in : inputs) records.push_back(in.result);
+    auto start = std::chrono::steady_clock::now();
+    auto done = co_await store_->SubmitResults(std::move(inputs));
+    ObserveStore("submit_result_batch", start);
+    for (size_t k = 0; k < stored.size(); ++k) {
+      if (!done[k].ok()) {
+        slots[stored[k]] = done[k].status();
+        continue;
+      }
+      FinishedTask(*done[k], records[k], now);
+      slots[stored[k]] = std::move(records[k]);
+    }
+  }
+  // The rest as single submissions; the same task id in request order.
+  std::vector<std::string> keys(items.size());
+  for (size_t i : other) keys[i] = items[i].id;
+  co_await RunInWaves(other, keys, [&](size_t i) {
+    return SubmitInto(*this, tenant, worker_id, std::move(items[i]), &slots[i]);
+  });
+  std::vector<Result<TaskResult>> out;
+  out.reserve(slots.size());
+  for (auto& slot : slots) out.push_back(std::move(*slot));
+  co_return out;
 }
 
 Result<std::vector<Artifact>> Scheduler::WriteArtifacts(const std::string& task_id,

@@ -103,6 +103,12 @@ class Scheduler {
   /// SPEC §2.3 (+ D18): 202/200 decided by the caller from `replayed`.
   Async<Result<CreateOutcome>> CreateTask(const std::string& tenant, CreateRequest req);
 
+  /// CreateTask for every request of a batch (issue 7, POST /v1/codeq/tasks/batch): one outcome
+  /// per request, in order, as if they ran one after another (a later request with an idempotency
+  /// key an earlier one used replays it). One Store::CreateTasks call, so the embedded store
+  /// writes the whole batch in one engine call. All tasks share one createdAt.
+  Async<std::vector<Result<CreateOutcome>>> CreateTasks(const std::string& tenant, std::vector<CreateRequest> reqs);
+
   /// SPEC §2.4: repairs, then claims; with wait_seconds > 0 waits (woken in-process by creates and
   /// requeues, else re-polling every poll_interval) until a task arrives or the window ends.
   /// lease_seconds ≤ 0 → default; clamped to max_lease_seconds; wait clamped to 30 s.
@@ -132,6 +138,18 @@ class Scheduler {
                                   const std::string& worker_id, int64_t delay_seconds,
                                   std::string reason);
   /// SPEC §2.8 steps 2–9 (status validated before any artifact is written, D15).
+  /// One result submission of a batch: the task id and the decoded request.
+  struct ResultItem {
+    std::string id;
+    ResultRequest req;
+  };
+  /// SubmitResult for every item of a batch (issue 7, POST /v1/codeq/tasks/results/batch): one
+  /// outcome per item, in order, the same outcomes as if they ran one after another (a second item
+  /// for the same task gets 409). Well-formed items that write no artifact files and name a task
+  /// no other item names go to the store in one Store::SubmitResults call; the others (bad
+  /// requests, uploads, repeated ids) then run as SubmitResult does, repeated ids in order.
+  Async<std::vector<Result<TaskResult>>> SubmitResults(const std::string& tenant, const std::string& worker_id,
+                                                       std::vector<ResultItem> items);
   Async<Result<TaskResult>> SubmitResult(const std::string& tenant, const std::string& id,
                                          const std::string& worker_id, ResultRequest req);
 
@@ -181,6 +199,16 @@ class Scheduler {
   void CallbackEnqueued(const Task& t);
   /// True when claim-time repair for (tenant, commands) is due (and marks it done now).
   bool RepairDue(const std::string& tenant, const std::vector<std::string>& commands);
+  /// The store input of a create request at `now`; `*immediate` = visible at once (SPEC §2.3).
+  CreateTaskInput BuildCreateInput(const std::string& tenant, CreateRequest req, const Now& now,
+                                   bool* immediate) const;
+  /// Metrics and ready notifications after a create (new tasks only).
+  void CreatedTask(const std::string& tenant, const CreateOutcome& out, bool immediate);
+  /// The result record of a submission at `now` (artifacts already written), and what follows a
+  /// stored result: metrics and the result callback's wake-up.
+  static TaskResult BuildResultRecord(const std::string& id, ResultRequest req, std::vector<Artifact> artifacts,
+                                      const Now& now);
+  void FinishedTask(const Task& done, const TaskResult& record, const Now& now);
   Result<std::vector<Artifact>> WriteArtifacts(const std::string& task_id,
                                                const std::vector<ArtifactInput>& in);
 

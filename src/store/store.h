@@ -158,6 +158,15 @@ class Store {
   /// command in the known-commands set (D5) and sets retention (scheduled: max(now, visible) + 24h).
   virtual Async<Result<CreateOutcome>> CreateTask(CreateTaskInput in) = 0;
 
+  /// CreateTask for every input, with one outcome per input in the same order: the outcomes of
+  /// running the inputs one after another in that order (an input whose idempotency key an
+  /// earlier one used replays it). Each input is still its own atomic change, so one failing
+  /// input (a store error) does not undo the others. For the batch endpoint (issue 7). The
+  /// default runs the inputs as concurrent CreateTask calls, inputs with the same idempotency key
+  /// in order (RunInWaves), so independent inputs may reach their queue in another order; the
+  /// embedded store applies them all in order in one engine call and one write group.
+  virtual Async<std::vector<Result<CreateOutcome>>> CreateTasks(std::vector<CreateTaskInput> inputs);
+
   /// One claim attempt (SPEC §4.8 with D3, D4): promotes due delayed tasks of the commands, then
   /// for p = 9..0, for each command in order, pops the oldest id, marks it IN_PROGRESS with a lease
   /// for worker_id, attempts += 1. nullopt when nothing is ready. O(commands × 10) pops.
@@ -196,6 +205,13 @@ class Store {
   /// Stores a result and finishes the task (SPEC §2.8 step 7, D3, D11). Errors:
   /// NotFound("task not found"), Forbidden("not-owner"), Conflict("not-in-progress").
   virtual Async<Result<Task>> SubmitResult(SubmitResultInput in) = 0;
+
+  /// SubmitResult for every input, with one outcome per input in the same order: the outcomes of
+  /// running the inputs one after another in that order (a second input for the same task gets
+  /// Conflict("not-in-progress")). Each input is its own atomic change. For the batch endpoint
+  /// (issue 7). The default runs them as concurrent SubmitResult calls, inputs for the same task
+  /// in order (RunInWaves); the embedded store applies them all in order in one engine call.
+  virtual Async<std::vector<Result<Task>>> SubmitResults(std::vector<SubmitResultInput> inputs);
 
   /// The task, NotFound("not found") when unknown or of another tenant.
   virtual Async<Result<Task>> GetTask(std::string tenant, std::string task_id) = 0;

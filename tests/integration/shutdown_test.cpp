@@ -113,7 +113,7 @@ TEST_F(Shutdown, SigtermStopsAcceptingAndAnswersRequestsInFlight) {
   auto r = in_flight.get();
   EXPECT_EQ(r.status, 503) << "the request in flight must get its answer -> " << r.Describe();
   ASSERT_TRUE(redis().Resume());
-  auto status = codeq().Stop(std::chrono::seconds(15));
+  auto status = codeq().WaitExit(std::chrono::seconds(15));
   ASSERT_TRUE(status.has_value()) << "the server did not exit by itself";
   EXPECT_EQ(*status, 0) << codeq().LogTail(2000);
   std::string error;
@@ -138,7 +138,7 @@ TEST_F(Shutdown, SigtermWaitsForABodyStillArriving) {
   ASSERT_TRUE(conn->Send(request.substr(split)));
   ASSERT_TRUE(conn->ReadResponse(std::chrono::seconds(5))) << conn->Received();
   EXPECT_EQ(conn->ResponseStatus(), 202) << conn->Received();
-  auto status = codeq().Stop(std::chrono::seconds(15));
+  auto status = codeq().WaitExit(std::chrono::seconds(15));
   ASSERT_TRUE(status.has_value()) << "the server did not exit by itself";
   EXPECT_EQ(*status, 0) << codeq().LogTail(2000);
   std::string error;

@@ -70,6 +70,11 @@ std::optional<int> CodeqServer::Stop(std::chrono::milliseconds grace) {
   return child_->Kill(grace);
 }
 
+std::optional<int> CodeqServer::WaitExit(std::chrono::milliseconds timeout) {
+  if (!child_) return std::nullopt;
+  return child_->Wait(timeout);
+}
+
 std::string CodeqServer::Log() const {
   std::ifstream in(dir_ + "/codeq.log", std::ios::binary);
   std::stringstream ss;

@@ -53,6 +53,10 @@ class CodeqServer {
   bool Start(std::string* error = nullptr);
   /// SIGTERM (SIGKILL after `grace`) and wait. Exit status, nullopt if it was not running.
   std::optional<int> Stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
+  /// Waits up to `timeout` for the server to exit by itself (after a SIGTERM the test sent),
+  /// sending nothing: a second SIGTERM while it shuts down may end it with the default action.
+  /// Exit status as Stop, nullopt when it is still running (or was not).
+  std::optional<int> WaitExit(std::chrono::milliseconds timeout);
   bool Running();
   /// The server's process id; 0 before the first Start().
   pid_t pid() const;

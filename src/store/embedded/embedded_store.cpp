@@ -233,6 +233,46 @@ Async<Result<CreateOutcome>> EmbeddedStore::CreateTask(CreateTaskInput in) {
   return RunOp<CreateOutcome>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Create(in); });
 }
 
+namespace {
+
+/// Runs `one(input)` for every input, in order, inside the engine thread's current write group,
+/// and collects the outcomes; the sequence number covers every input's writes. For the batch
+/// calls: one queued engine call, one completion and one durability wait for the whole batch.
+template <typename T, typename Input, typename F>
+Applied<std::vector<Result<T>>> ApplyEach(const std::vector<Input>& inputs, F one) {
+  std::vector<Result<T>> out;
+  out.reserve(inputs.size());
+  uint64_t seq = 0;
+  for (const Input& in : inputs) {
+    Applied<T> a = one(in);
+    seq = std::max(seq, a.seq);
+    out.push_back(std::move(a.value));
+  }
+  return Applied<std::vector<Result<T>>>{std::move(out), seq};
+}
+
+}  // namespace
+
+Async<std::vector<Result<CreateOutcome>>> EmbeddedStore::CreateTasks(std::vector<CreateTaskInput> inputs) {
+  const size_t n = inputs.size();
+  auto run = RunOp<std::vector<Result<CreateOutcome>>>(*pool_, commit_.get(), [this, inputs = std::move(inputs)] {
+    return ApplyEach<CreateOutcome>(inputs, [this](const CreateTaskInput& in) { return engine_->Create(in); });
+  });
+  Result<std::vector<Result<CreateOutcome>>> all = co_await std::move(run);
+  if (!all.ok()) co_return std::vector<Result<CreateOutcome>>(n, all.status());
+  co_return std::move(*all);
+}
+
+Async<std::vector<Result<Task>>> EmbeddedStore::SubmitResults(std::vector<SubmitResultInput> inputs) {
+  const size_t n = inputs.size();
+  auto run = RunOp<std::vector<Result<Task>>>(*pool_, commit_.get(), [this, inputs = std::move(inputs)] {
+    return ApplyEach<Task>(inputs, [this](const SubmitResultInput& in) { return engine_->SubmitResult(in); });
+  });
+  Result<std::vector<Result<Task>>> all = co_await std::move(run);
+  if (!all.ok()) co_return std::vector<Result<Task>>(n, all.status());
+  co_return std::move(*all);
+}
+
 Async<Result<std::vector<Task>>> EmbeddedStore::ClaimTasks(ClaimInput in, int max_tasks) {
   return RunOp<std::vector<Task>>(*pool_, commit_.get(), [this, in = std::move(in), max_tasks] {
     return engine_->ClaimMany(in, max_tasks);

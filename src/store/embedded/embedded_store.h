@@ -71,6 +71,8 @@ class EmbeddedStore final : public Store {
   /// SPEC §2.3, §2.3.2, D5, D6, D12, D18. O(log D) (D = delayed tasks of the queue) plus three
   /// point reads (idempotency key, its task, the id) and one batch write.
   Async<Result<CreateOutcome>> CreateTask(CreateTaskInput in) override;
+  /// One engine call and one write group for the whole batch (Store::CreateTasks).
+  Async<std::vector<Result<CreateOutcome>>> CreateTasks(std::vector<CreateTaskInput> inputs) override;
   /// SPEC §4.8 with D3, D4, max_tasks times in one engine call (Engine::ClaimMany: one critical
   /// section, one write, one durability wait). Each claim promotes up to inspect_limit due delayed
   /// tasks per command (O(k log D) + k reads/writes), then pops the oldest entry of tiers 9..0 ×
@@ -88,6 +90,8 @@ class EmbeddedStore final : public Store {
   Async<Result<NackOutcome>> Nack(NackInput in) override;
   /// SPEC §2.8 step 7, D3, D11. One read, O(log P), one write.
   Async<Result<Task>> SubmitResult(SubmitResultInput in) override;
+  /// One engine call and one write group for the whole batch (Store::SubmitResults).
+  Async<std::vector<Result<Task>>> SubmitResults(std::vector<SubmitResultInput> inputs) override;
   /// SPEC §2.9, D6. One point read.
   Async<Result<Task>> GetTask(std::string tenant, std::string task_id) override;
   /// SPEC §2.10, D6. Two point reads from one snapshot.

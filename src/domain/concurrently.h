@@ -11,6 +11,9 @@
 #include <algorithm>
 #include <cstddef>
 #include <exception>
+#include <map>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace codeq {
@@ -46,6 +49,30 @@ boost::asio::awaitable<void> ForEachConcurrently(size_t n, F fn, size_t max_para
     for (const auto& e : errors) {
       if (e) std::rethrow_exception(e);
     }
+  }
+}
+
+/// Items of one batch request in flight at once (RunInWaves' default).
+inline constexpr size_t kBatchParallelism = 64;
+
+/// Runs `run(i)` (awaitable<void>) for the items `valid` concurrently, except that items sharing a
+/// non-empty `keys[i]` keep their order in `valid`: the first occurrence of every key runs in wave
+/// 0, the second in wave 1, and so on, each wave after the previous one. So a batch answers as if
+/// its items ran one by one (an earlier item with the same idempotency key or task id wins), while
+/// independent items share fsyncs and store round trips. `keys` is indexed like the items (the
+/// values of `valid`). O(n log n).
+template <typename F>
+boost::asio::awaitable<void> RunInWaves(const std::vector<size_t>& valid, const std::vector<std::string>& keys,
+                                        F run, size_t max_parallel = kBatchParallelism) {
+  std::map<std::string_view, size_t> seen;
+  std::vector<std::vector<size_t>> waves;
+  for (size_t i : valid) {
+    size_t wave = keys[i].empty() ? 0 : seen[keys[i]]++;
+    if (waves.size() <= wave) waves.resize(wave + 1);
+    waves[wave].push_back(i);
+  }
+  for (const auto& wave : waves) {
+    co_await ForEachConcurrently(wave.size(), [&](size_t k) { return run(wave[k]); }, max_parallel);
   }
 }
 

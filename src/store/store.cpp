@@ -1,0 +1,50 @@
+// Default implementations of the Store's batch calls: concurrent single calls.
+#include "store/store.h"
+
+#include "domain/concurrently.h"
+
+namespace codeq {
+
+namespace {
+
+/// Awaits `one(in)` into `*slot`. A named coroutine, not a coroutine lambda, so nothing it uses
+/// lives in a closure.
+template <typename T, typename Input, typename F>
+Async<void> RunInto(const F& one, Input in, std::optional<Result<T>>* slot) {
+  auto call = one(std::move(in));
+  *slot = co_await std::move(call);
+}
+
+/// Runs `one(inputs[i])` for every input concurrently, inputs sharing a non-empty `keys[i]` in
+/// order (RunInWaves), and returns the outcomes in input order.
+template <typename T, typename Input, typename F>
+Async<std::vector<Result<T>>> RunEach(std::vector<Input> inputs, std::vector<std::string> keys, F one) {
+  std::vector<size_t> all(inputs.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  std::vector<std::optional<Result<T>>> slots(inputs.size());
+  co_await RunInWaves(all, keys, [&](size_t i) { return RunInto<T>(one, std::move(inputs[i]), &slots[i]); });
+  std::vector<Result<T>> out;
+  out.reserve(slots.size());
+  for (auto& s : slots) out.push_back(std::move(*s));
+  co_return out;
+}
+
+}  // namespace
+
+Async<std::vector<Result<CreateOutcome>>> Store::CreateTasks(std::vector<CreateTaskInput> inputs) {
+  std::vector<std::string> keys(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].idempotency_key.empty()) keys[i] = inputs[i].task.tenant_id + '\0' + inputs[i].idempotency_key;
+  }
+  return RunEach<CreateOutcome>(std::move(inputs), std::move(keys),
+                                [this](CreateTaskInput in) { return CreateTask(std::move(in)); });
+}
+
+Async<std::vector<Result<Task>>> Store::SubmitResults(std::vector<SubmitResultInput> inputs) {
+  std::vector<std::string> keys(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) keys[i] = inputs[i].tenant + '\0' + inputs[i].task_id;
+  return RunEach<Task>(std::move(inputs), std::move(keys),
+                       [this](SubmitResultInput in) { return SubmitResult(std::move(in)); });
+}
+
+}  // namespace codeq
