@@ -458,9 +458,12 @@ Async<std::vector<Result<TaskResult>>> Scheduler::SubmitResults(const std::strin
     std::vector<TaskResult> records;
     records.reserve(inputs.size());
     for (const auto& in : inputs) records.push_back(in.result);
-    auto start = std::chrono::steady_clock::now();
-    auto done = co_await store_->SubmitResults(std::move(inputs));
-    ObserveStore("submit_result_batch", start);
+    std::vector<Result<Task>> done;
+    if (!inputs.empty()) {
+      auto start = std::chrono::steady_clock::now();
+      done = co_await store_->SubmitResults(std::move(inputs));
+      ObserveStore("submit_result_batch", start);
+    }
     for (size_t k = 0; k < stored.size(); ++k) {
       if (!done[k].ok()) {
         slots[stored[k]] = done[k].status();
