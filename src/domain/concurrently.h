@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <exception>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,22 @@ boost::asio::awaitable<void> ForEachConcurrently(size_t n, F fn, size_t max_para
       if (e) std::rethrow_exception(e);
     }
   }
+}
+
+/// Awaits `op` and stores its value in `*slot`: one item of ForEachConcurrently or RunInWaves
+/// writing its own outcome. A named coroutine, so nothing it uses lives in a closure.
+template <typename T>
+boost::asio::awaitable<void> AwaitInto(boost::asio::awaitable<T> op, std::optional<T>* slot) {
+  *slot = co_await std::move(op);
+}
+
+/// The values of slots that every item filled, in order. O(n).
+template <typename T>
+std::vector<T> TakeSlots(std::vector<std::optional<T>>& slots) {
+  std::vector<T> out;
+  out.reserve(slots.size());
+  for (auto& slot : slots) out.push_back(std::move(*slot));
+  return out;
 }
 
 /// Items of one batch request in flight at once (RunInWaves' default).

@@ -137,7 +137,6 @@ class Scheduler {
   Async<Result<NackOutcome>> Nack(const std::string& tenant, const std::string& id,
                                   const std::string& worker_id, int64_t delay_seconds,
                                   std::string reason);
-  /// SPEC §2.8 steps 2–9 (status validated before any artifact is written, D15).
   /// One result submission of a batch: the task id and the decoded request.
   struct ResultItem {
     std::string id;
@@ -150,6 +149,7 @@ class Scheduler {
   /// requests, uploads, repeated ids) then run as SubmitResult does, repeated ids in order.
   Async<std::vector<Result<TaskResult>>> SubmitResults(const std::string& tenant, const std::string& worker_id,
                                                        std::vector<ResultItem> items);
+  /// SPEC §2.8 steps 2–9 (status validated before any artifact is written, D15).
   Async<Result<TaskResult>> SubmitResult(const std::string& tenant, const std::string& id,
                                          const std::string& worker_id, ResultRequest req);
 

@@ -7,14 +7,6 @@ namespace codeq {
 
 namespace {
 
-/// Awaits `one(in)` into `*slot`. A named coroutine, not a coroutine lambda, so nothing it uses
-/// lives in a closure.
-template <typename T, typename Input, typename F>
-Async<void> RunInto(const F& one, Input in, std::optional<Result<T>>* slot) {
-  auto call = one(std::move(in));
-  *slot = co_await std::move(call);
-}
-
 /// Runs `one(inputs[i])` for every input concurrently, inputs sharing a non-empty `keys[i]` in
 /// order (RunInWaves), and returns the outcomes in input order.
 template <typename T, typename Input, typename F>
@@ -22,11 +14,8 @@ Async<std::vector<Result<T>>> RunEach(std::vector<Input> inputs, std::vector<std
   std::vector<size_t> all(inputs.size());
   for (size_t i = 0; i < all.size(); ++i) all[i] = i;
   std::vector<std::optional<Result<T>>> slots(inputs.size());
-  co_await RunInWaves(all, keys, [&](size_t i) { return RunInto<T>(one, std::move(inputs[i]), &slots[i]); });
-  std::vector<Result<T>> out;
-  out.reserve(slots.size());
-  for (auto& s : slots) out.push_back(std::move(*s));
-  co_return out;
+  co_await RunInWaves(all, keys, [&](size_t i) { return AwaitInto(one(std::move(inputs[i])), &slots[i]); });
+  co_return TakeSlots(slots);
 }
 
 }  // namespace

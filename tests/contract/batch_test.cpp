@@ -29,7 +29,7 @@ SubmitResultInput ResultInput(const std::string& tenant, const std::string& id, 
   return in;
 }
 
-TEST_P(StoreContract, CreateTasksCreatesEachInputInOrderAndReplaysAnEarlierKey) {
+TEST_P(StoreContract, CreateTasksAnswersEachInputAndReplaysAnEarlierKey) {
   std::vector<CreateTaskInput> inputs;
   inputs.push_back(NewInput(MakeTask("batch")));
   inputs.push_back(NewInput(MakeTask("batch"), "k1"));

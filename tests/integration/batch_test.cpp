@@ -180,6 +180,49 @@ TEST_F(BatchTest, ResultsBatchReportsEachItem) {
   EXPECT_EQ(JsonString(GetTask(c).Json(), "status"), "IN_PROGRESS");
 }
 
+// One results batch mixing entries the store takes together (well-formed, links only, a task
+// named once) with entries that run as single submissions (an upload, an id named twice, a
+// faulty body): each gets its single request's outcome, the repeated id in array order.
+TEST_F(BatchTest, ResultsBatchMixesStoredTogetherAndSingleEntries) {
+  const std::string cmd = Cmd();
+  json::array tasks;
+  for (int i = 0; i < 4; ++i) tasks.push_back(json::object{{"command", cmd}, {"payload", i}});
+  ASSERT_EQ(Post("/v1/codeq/tasks/batch", Producer(), json::object{{"tasks", tasks}}).status, 200);
+  auto claimed = ClaimMany(cmd, 4);
+  ASSERT_EQ(claimed.status, 200) << claimed.Describe();
+  json::array got = claimed.Json().at("tasks").as_array();
+  ASSERT_EQ(got.size(), 4u);
+  const std::string a = JsonString(got[0], "id"), b = JsonString(got[1], "id"), c = JsonString(got[2], "id"),
+                    d = JsonString(got[3], "id");
+
+  json::array results{
+      json::object{{"id", a}, {"status", "COMPLETED"}, {"result", json::object{{"n", "a"}}},
+                   {"artifacts", json::array{json::object{{"name", "ext"}, {"url", "https://example.com/a"}}}}},
+      json::object{{"id", b}, {"status", "COMPLETED"}, {"result", json::object{}},
+                   {"artifacts", json::array{json::object{{"name", "up.txt"}, {"contentBase64", "aGk="}}}}},
+      json::object{{"id", c}, {"status", "COMPLETED"}, {"result", json::object{{"n", "c"}}}},
+      json::object{{"id", c}, {"status", "FAILED"}},  // faulty, and its task is finished by then
+      json::object{{"id", d}, {"status", "FAILED"}},  // faulty, task in progress
+  };
+  auto r = Post("/v1/codeq/tasks/results/batch", Worker(), json::object{{"results", results}});
+  ASSERT_EQ(r.status, 200) << r.Describe();
+  json::array items = Items(r);
+  ASSERT_EQ(items.size(), 5u) << r.body;
+  EXPECT_EQ(JsonInt(items[0], "status"), 200);
+  EXPECT_EQ(JsonString(items[0].at("result").at("artifacts").at(0), "url"), "https://example.com/a");
+  EXPECT_EQ(JsonInt(items[1], "status"), 200);
+  const std::string uploaded = JsonString(items[1].at("result").at("artifacts").at(0), "url");
+  EXPECT_EQ(uploaded.rfind("file://", 0), 0u) << uploaded;
+  EXPECT_EQ(JsonInt(items[2], "status"), 200);
+  EXPECT_EQ(JsonInt(items[3], "status"), 409);
+  EXPECT_EQ(JsonString(items[3], "error"), "not-in-progress");
+  EXPECT_EQ(JsonInt(items[4], "status"), 400);
+  EXPECT_EQ(JsonString(items[4], "error"), "error required when status=FAILED");
+
+  for (const auto& id : {a, b, c}) EXPECT_EQ(JsonString(GetTask(id).Json(), "status"), "COMPLETED") << id;
+  EXPECT_EQ(JsonString(GetTask(d).Json(), "status"), "IN_PROGRESS");
+}
+
 TEST_F(BatchTest, ResultsBatchChecksOwnershipAndScope) {
   const std::string cmd = Cmd();
   CreateTask(cmd);

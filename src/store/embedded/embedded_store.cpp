@@ -36,6 +36,9 @@ struct EngineOp {
   /// Resumes the caller; `group_seq` is the sequence number of the write group the call ran in
   /// (used when the call's own Applied::seq is 0, i.e. it wrote into the group's batch).
   virtual void Complete(uint64_t group_seq) = 0;
+  /// Store operations the call makes (a batch call makes one per input): what counts towards a
+  /// write group's bound.
+  size_t weight = 1;
 };
 
 template <typename T, typename F, typename Handler, typename Executor>
@@ -76,7 +79,8 @@ struct TypedOp final : EngineOp {
 
 /// The engine thread. Every state-changing engine call is queued here and run by one thread,
 /// which takes all calls queued meanwhile and runs them as write groups (Engine::BeginGroup): one
-/// critical section, one batch and one db Write (one WAL append) for up to kMaxGroup calls.
+/// critical section, one batch and one db Write (one WAL append) for up to kMaxGroup store
+/// operations (a batch call is one queued call of up to 1000 operations, never split).
 /// Concurrent requests thus share the per-write costs, and request threads never contend for the
 /// engine mutex among themselves. The engine holds one mutex for every change anyway, so one
 /// thread loses no parallelism there; it saves the hand-offs that several pool threads fought
@@ -85,6 +89,8 @@ struct TypedOp final : EngineOp {
 namespace embedded {
 
 struct EngineThread {
+  /// A group closes once its calls made this many store operations (a batch call counts one per
+  /// input, and is never split: a group then ends after it).
   static constexpr size_t kMaxGroup = 128;
 
   explicit EngineThread(Engine& e) : engine(e), thread(1), side(2) {}
@@ -98,12 +104,14 @@ struct EngineThread {
   void Drain() {
     std::vector<std::unique_ptr<EngineOp>> taken;
     std::vector<EngineOp*> grouped;
+    size_t weight = 0;  // store operations in the open group
     auto close_group = [&] {
       if (grouped.empty()) return;
       const uint64_t seq = engine.EndGroup();
       groups.fetch_add(1, std::memory_order_relaxed);
       for (EngineOp* op : grouped) op->Complete(seq);
       grouped.clear();
+      weight = 0;
     };
     while (queue.Take(taken)) {
       grouped.reserve(std::min(taken.size(), kMaxGroup));
@@ -111,7 +119,8 @@ struct EngineThread {
         if (grouped.empty()) engine.BeginGroup();
         op->Run();  // never throws
         grouped.push_back(op.get());
-        if (grouped.size() >= kMaxGroup) close_group();
+        weight += op->weight;
+        if (weight >= kMaxGroup) close_group();
       }
       close_group();
     }
@@ -135,12 +144,13 @@ const SystemClock kSystemClock;
 /// it wrote or read is durable. Exceptions become Internal. Written with named awaitables only:
 /// GCC 12 may destroy non-trivial temporaries of a co_await expression twice.
 template <typename T, typename F>
-Async<Result<T>> RunOp(embedded::EngineThread& pool, embedded::GroupCommit* commit, F fn) {
-  auto initiation = [&pool, commit](auto handler, F f) {
+Async<Result<T>> RunOp(embedded::EngineThread& pool, embedded::GroupCommit* commit, F fn, size_t weight = 1) {
+  auto initiation = [&pool, commit, weight](auto handler, F f) {
     auto caller = boost::asio::prefer(boost::asio::get_associated_executor(handler),
                                       boost::asio::execution::outstanding_work.tracked);
     auto op = std::make_unique<TypedOp<T, F, decltype(handler), decltype(caller)>>(
         std::move(f), std::move(handler), std::move(caller), commit);
+    op->weight = weight;
     pool.Submit(std::move(op));
   };
   auto run = boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(Applied<T>)>(
@@ -235,42 +245,46 @@ Async<Result<CreateOutcome>> EmbeddedStore::CreateTask(CreateTaskInput in) {
 
 namespace {
 
-/// Runs `one(input)` for every input, in order, inside the engine thread's current write group,
-/// and collects the outcomes; the sequence number covers every input's writes. For the batch
-/// calls: one queued engine call, one completion and one durability wait for the whole batch.
+/// Runs `one(input)` (an engine call returning Applied<T>) for every input, in order, as one
+/// queued engine call (so inside one write group), then waits once until all of it is durable.
+/// One outcome per input. An exception out of one input's call answers that input with Internal:
+/// an engine call either changes nothing before it throws or aborts (Engine::Mutate), so the
+/// inputs before and after it stand.
 template <typename T, typename Input, typename F>
-Applied<std::vector<Result<T>>> ApplyEach(const std::vector<Input>& inputs, F one) {
-  std::vector<Result<T>> out;
-  out.reserve(inputs.size());
-  uint64_t seq = 0;
-  for (const Input& in : inputs) {
-    Applied<T> a = one(in);
-    seq = std::max(seq, a.seq);
-    out.push_back(std::move(a.value));
-  }
-  return Applied<std::vector<Result<T>>>{std::move(out), seq};
+Async<std::vector<Result<T>>> RunBatch(embedded::EngineThread& pool, embedded::GroupCommit* commit,
+                                       std::vector<Input> inputs, F one) {
+  const size_t n = inputs.size();
+  auto apply = [inputs = std::move(inputs), one]() {
+    std::vector<Result<T>> out;
+    out.reserve(inputs.size());
+    uint64_t seq = 0;
+    for (const Input& in : inputs) {
+      try {
+        Applied<T> a = one(in);
+        seq = std::max(seq, a.seq);
+        out.push_back(std::move(a.value));
+      } catch (const std::exception& e) {
+        out.push_back(Internal(std::string("store error: ") + e.what()));
+      }
+    }
+    return Applied<std::vector<Result<T>>>{std::move(out), seq};
+  };
+  auto run = RunOp<std::vector<Result<T>>>(pool, commit, std::move(apply), std::max<size_t>(n, 1));
+  Result<std::vector<Result<T>>> all = co_await std::move(run);
+  if (!all.ok()) co_return std::vector<Result<T>>(n, all.status());
+  co_return std::move(*all);
 }
 
 }  // namespace
 
 Async<std::vector<Result<CreateOutcome>>> EmbeddedStore::CreateTasks(std::vector<CreateTaskInput> inputs) {
-  const size_t n = inputs.size();
-  auto run = RunOp<std::vector<Result<CreateOutcome>>>(*pool_, commit_.get(), [this, inputs = std::move(inputs)] {
-    return ApplyEach<CreateOutcome>(inputs, [this](const CreateTaskInput& in) { return engine_->Create(in); });
-  });
-  Result<std::vector<Result<CreateOutcome>>> all = co_await std::move(run);
-  if (!all.ok()) co_return std::vector<Result<CreateOutcome>>(n, all.status());
-  co_return std::move(*all);
+  return RunBatch<CreateOutcome>(*pool_, commit_.get(), std::move(inputs),
+                                 [this](const CreateTaskInput& in) { return engine_->Create(in); });
 }
 
 Async<std::vector<Result<Task>>> EmbeddedStore::SubmitResults(std::vector<SubmitResultInput> inputs) {
-  const size_t n = inputs.size();
-  auto run = RunOp<std::vector<Result<Task>>>(*pool_, commit_.get(), [this, inputs = std::move(inputs)] {
-    return ApplyEach<Task>(inputs, [this](const SubmitResultInput& in) { return engine_->SubmitResult(in); });
-  });
-  Result<std::vector<Result<Task>>> all = co_await std::move(run);
-  if (!all.ok()) co_return std::vector<Result<Task>>(n, all.status());
-  co_return std::move(*all);
+  return RunBatch<Task>(*pool_, commit_.get(), std::move(inputs),
+                        [this](const SubmitResultInput& in) { return engine_->SubmitResult(in); });
 }
 
 Async<Result<std::vector<Task>>> EmbeddedStore::ClaimTasks(ClaimInput in, int max_tasks) {
