@@ -16,19 +16,6 @@ CreateTaskInput NewInput(Task task, const std::string& idempotency_key = "") {
   return in;
 }
 
-SubmitResultInput ResultInput(const std::string& tenant, const std::string& id, const std::string& worker) {
-  SubmitResultInput in;
-  in.tenant = tenant;
-  in.task_id = id;
-  in.worker_id = worker;
-  in.now = RealNow();
-  in.result.task_id = id;
-  in.result.status = "COMPLETED";
-  in.result.result = boost::json::object{{"id", id}};
-  in.result.completed_at = in.now.text;
-  return in;
-}
-
 TEST_P(StoreContract, CreateTasksAnswersEachInputAndReplaysAnEarlierKey) {
   std::vector<CreateTaskInput> inputs;
   inputs.push_back(NewInput(MakeTask("batch")));
@@ -72,13 +59,19 @@ TEST_P(StoreContract, SubmitResultsAnswersEachInputLikeSubmitResult) {
   for (int i = 0; i < 3; ++i) leased.insert(ClaimOne("w", "", {"results"}).id);
   ASSERT_EQ(leased, (std::set<std::string>{a, b, c}));
 
+  // Each input's result names its task, so the stored results can be told apart.
+  auto input = [](const std::string& tenant, const std::string& id, const std::string& worker) {
+    SubmitResultInput in = ResultFor(tenant, id, worker);
+    in.result.result = boost::json::object{{"id", id}};
+    return in;
+  };
   std::vector<SubmitResultInput> inputs;
-  inputs.push_back(ResultInput("", a, "w"));
-  inputs.push_back(ResultInput("", b, "other"));    // not the lease owner
-  inputs.push_back(ResultInput("", "00000000-0000-4000-8000-000000000000", "w"));  // unknown
-  inputs.push_back(ResultInput("t2", c, "w"));      // another tenant's task: unknown to t2
-  inputs.push_back(ResultInput("", c, "w"));
-  inputs.push_back(ResultInput("", a, "w"));        // a second result for a finished task
+  inputs.push_back(input("", a, "w"));
+  inputs.push_back(input("", b, "other"));    // not the lease owner
+  inputs.push_back(input("", "00000000-0000-4000-8000-000000000000", "w"));  // unknown
+  inputs.push_back(input("t2", c, "w"));      // another tenant's task: unknown to t2
+  inputs.push_back(input("", c, "w"));
+  inputs.push_back(input("", a, "w"));        // a second result for a finished task
   inputs[4].result.status = "FAILED";
   inputs[4].result.result.reset();
   inputs[4].result.error = "boom";

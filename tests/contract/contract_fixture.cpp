@@ -126,9 +126,9 @@ Result<NackOutcome> StoreContract::Nack(const std::string& tenant, const std::st
   return Await(store().Nack(in));
 }
 
-Result<Task> StoreContract::Complete(const std::string& tenant, const std::string& id,
-                                     const std::string& worker, const std::string& status,
-                                     const std::string& error) {
+SubmitResultInput StoreContract::ResultFor(const std::string& tenant, const std::string& id,
+                                           const std::string& worker, const std::string& status,
+                                           const std::string& error) {
   SubmitResultInput in;
   in.tenant = tenant;
   in.task_id = id;
@@ -139,7 +139,13 @@ Result<Task> StoreContract::Complete(const std::string& tenant, const std::strin
   if (status == "COMPLETED") in.result.result = boost::json::object{{"ok", true}};
   in.result.error = error;
   in.result.completed_at = in.now.text;
-  return Await(store().SubmitResult(in));
+  return in;
+}
+
+Result<Task> StoreContract::Complete(const std::string& tenant, const std::string& id,
+                                     const std::string& worker, const std::string& status,
+                                     const std::string& error) {
+  return Await(store().SubmitResult(ResultFor(tenant, id, worker, status, error)));
 }
 
 CreateOutcome StoreContract::CreateWith(const std::string& command, const std::string& tenant,

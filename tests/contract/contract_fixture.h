@@ -98,6 +98,10 @@ class StoreContract : public ::testing::TestWithParam<BackendFactory> {
   Result<NackOutcome> Nack(const std::string& tenant, const std::string& id,
                            const std::string& worker, int64_t delay_seconds = 0,
                            std::string reason = "");
+  /// A result submission at the real time: COMPLETED with result {"ok":true}, or `status` with
+  /// `error` and no result.
+  static SubmitResultInput ResultFor(const std::string& tenant, const std::string& id, const std::string& worker,
+                                     const std::string& status = "COMPLETED", const std::string& error = "");
   Result<Task> Complete(const std::string& tenant, const std::string& id, const std::string& worker,
                         const std::string& status = "COMPLETED", const std::string& error = "");
 

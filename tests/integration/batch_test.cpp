@@ -21,6 +21,21 @@ class BatchTest : public IntegrationTest {
                              {"maxTasks", max_tasks},
                              {"waitSeconds", wait_seconds}});
   }
+  /// Creates `n` tasks of `cmd` with one batch and claims them all with one claim; their ids in
+  /// claim order (empty after a failed assertion).
+  static std::vector<std::string> CreateAndClaim(const std::string& cmd, int n) {
+    json::array tasks;
+    for (int i = 0; i < n; ++i) tasks.push_back(json::object{{"command", cmd}, {"payload", i}});
+    auto created = Post("/v1/codeq/tasks/batch", Producer(), json::object{{"tasks", tasks}});
+    EXPECT_EQ(created.status, 200) << created.Describe();
+    auto claimed = ClaimMany(cmd, n);
+    EXPECT_EQ(claimed.status, 200) << claimed.Describe();
+    if (claimed.status != 200) return {};
+    std::vector<std::string> ids;
+    const json::value body = claimed.Json();
+    for (const auto& t : body.at("tasks").as_array()) ids.push_back(JsonString(t, "id"));
+    return ids;
+  }
 };
 
 TEST_F(BatchTest, CreateBatchReportsEachItem) {
@@ -136,15 +151,9 @@ TEST_F(BatchTest, ClaimWithMaxTasksLongPolls) {
 }
 
 TEST_F(BatchTest, ResultsBatchReportsEachItem) {
-  const std::string cmd = Cmd();
-  json::array tasks;
-  for (int i = 0; i < 3; ++i) tasks.push_back(json::object{{"command", cmd}, {"payload", i}});
-  ASSERT_EQ(Post("/v1/codeq/tasks/batch", Producer(), json::object{{"tasks", tasks}}).status, 200);
-  auto claimed = ClaimMany(cmd, 3);
-  ASSERT_EQ(claimed.status, 200) << claimed.Describe();
-  json::array got = claimed.Json().at("tasks").as_array();
+  const std::vector<std::string> got = CreateAndClaim(Cmd(), 3);
   ASSERT_EQ(got.size(), 3u);
-  const std::string a = JsonString(got[0], "id"), b = JsonString(got[1], "id"), c = JsonString(got[2], "id");
+  const std::string a = got[0], b = got[1], c = got[2];
 
   json::array results{
       json::object{{"id", a}, {"status", "COMPLETED"}, {"result", json::object{{"ok", true}}}},
@@ -184,16 +193,9 @@ TEST_F(BatchTest, ResultsBatchReportsEachItem) {
 // named once) with entries that run as single submissions (an upload, an id named twice, a
 // faulty body): each gets its single request's outcome, the repeated id in array order.
 TEST_F(BatchTest, ResultsBatchMixesStoredTogetherAndSingleEntries) {
-  const std::string cmd = Cmd();
-  json::array tasks;
-  for (int i = 0; i < 4; ++i) tasks.push_back(json::object{{"command", cmd}, {"payload", i}});
-  ASSERT_EQ(Post("/v1/codeq/tasks/batch", Producer(), json::object{{"tasks", tasks}}).status, 200);
-  auto claimed = ClaimMany(cmd, 4);
-  ASSERT_EQ(claimed.status, 200) << claimed.Describe();
-  json::array got = claimed.Json().at("tasks").as_array();
+  const std::vector<std::string> got = CreateAndClaim(Cmd(), 4);
   ASSERT_EQ(got.size(), 4u);
-  const std::string a = JsonString(got[0], "id"), b = JsonString(got[1], "id"), c = JsonString(got[2], "id"),
-                    d = JsonString(got[3], "id");
+  const std::string a = got[0], b = got[1], c = got[2], d = got[3];
 
   json::array results{
       json::object{{"id", a}, {"status", "COMPLETED"}, {"result", json::object{{"n", "a"}}},
