@@ -163,8 +163,9 @@ class Store {
   /// earlier one used replays it). Each input is still its own atomic change, so one failing
   /// input (a store error) does not undo the others. For the batch endpoint (issue 7). The
   /// default runs the inputs as concurrent CreateTask calls, inputs with the same idempotency key
-  /// in order (RunInWaves), so independent inputs may reach their queue in another order; the
-  /// embedded store applies them all in order in one engine call and one write group.
+  /// in order (RunInWaves), so independent inputs may reach their queue in another order; both
+  /// stores override it and apply the inputs in order (embedded: one engine call and one write
+  /// group; Redis: one script call per 100 inputs).
   virtual Async<std::vector<Result<CreateOutcome>>> CreateTasks(std::vector<CreateTaskInput> inputs);
 
   /// One claim attempt (SPEC §4.8 with D3, D4): promotes due delayed tasks of the commands, then
@@ -210,7 +211,8 @@ class Store {
   /// running the inputs one after another in that order (a second input for the same task gets
   /// Conflict("not-in-progress")). Each input is its own atomic change. For the batch endpoint
   /// (issue 7). The default runs them as concurrent SubmitResult calls, inputs for the same task
-  /// in order (RunInWaves); the embedded store applies them all in order in one engine call.
+  /// in order (RunInWaves); both stores override it and apply them in order (embedded: one engine
+  /// call; Redis: one script call per 100 inputs).
   virtual Async<std::vector<Result<Task>>> SubmitResults(std::vector<SubmitResultInput> inputs);
 
   /// The task, NotFound("not found") when unknown or of another tenant.

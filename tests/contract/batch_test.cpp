@@ -48,6 +48,32 @@ TEST_P(StoreContract, CreateTasksAnswersEachInputAndReplaysAnEarlierKey) {
   EXPECT_EQ(replayed.status().code(), StatusCode::kNotFound);
 }
 
+TEST_P(StoreContract, CreateTasksOfManyKeepArrayOrderAcrossStoreCalls) {
+  // 250 inputs are more than one store call on Redis (100 per script call): tasks of one tier are
+  // still claimed in array order, and an input replays a key set by an input of an earlier call.
+  std::vector<CreateTaskInput> inputs;
+  for (int i = 0; i < 250; ++i) inputs.push_back(NewInput(MakeTask("many"), i == 5 || i == 230 ? "k" : ""));
+  auto outs = Await(store().CreateTasks(inputs));
+  ASSERT_EQ(outs.size(), inputs.size());
+  for (size_t i = 0; i < outs.size(); ++i) ASSERT_TRUE(outs[i].ok()) << i << ": " << outs[i].status().message();
+  EXPECT_TRUE(outs[230]->replayed);
+  EXPECT_EQ(outs[230]->task.id, inputs[5].task.id);
+
+  ClaimInput claim;
+  claim.worker_id = "w";
+  claim.commands = {"many"};
+  claim.lease_seconds = 30;
+  claim.now = RealNow();
+  auto claimed = Await(store().ClaimTasks(claim, 300));
+  ASSERT_TRUE(claimed.ok()) << claimed.status().message();
+  std::vector<std::string> want, got;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (i != 230) want.push_back(inputs[i].task.id);
+  }
+  for (const Task& t : *claimed) got.push_back(t.id);
+  EXPECT_EQ(got, want);
+}
+
 TEST_P(StoreContract, CreateTasksOfNothingAnswersNothing) {
   auto outs = Await(store().CreateTasks({}));
   EXPECT_TRUE(outs.empty());

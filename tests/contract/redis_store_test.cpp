@@ -198,6 +198,62 @@ TEST_F(RedisStoreTest, ScriptRunAfterAFlushIsCachedAgainUnderTheSameSha) {
   EXPECT_EQ(Call({"LLEN", keys::Pending("sf2", "", 0)}).integer, 3);
 }
 
+TEST_F(RedisStoreTest, BatchScriptInputThatRaisesAnErrorAnswersOnlyThatInput) {
+  // The idempotency key of the middle input names a hash, so its GET raises WRONGTYPE inside the
+  // batch script: that input gets the error and nothing of it is written; its neighbours are
+  // created as usual.
+  std::vector<CreateTaskInput> inputs(3);
+  for (auto& in : inputs) {
+    in.task = NewTask("bad-item");
+    in.now = RealNow();
+    in.visible_at_sec = in.now.seconds();
+  }
+  inputs[1].idempotency_key = "clash";
+  ASSERT_EQ(Call({"HSET", keys::Idempotency("", "clash"), "f", "v"}).integer, 1);
+  auto outs = Await(store_->CreateTasks(inputs));
+  ASSERT_EQ(outs.size(), 3u);
+  ASSERT_TRUE(outs[0].ok()) << outs[0].status().message();
+  ASSERT_TRUE(outs[2].ok()) << outs[2].status().message();
+  EXPECT_EQ(outs[1].status().code(), StatusCode::kInternal);
+  EXPECT_NE(outs[1].status().message().find("WRONGTYPE"), std::string::npos) << outs[1].status().message();
+  EXPECT_EQ(Call({"HEXISTS", "codeq:tasks", inputs[1].task.id}).integer, 0);
+  EXPECT_EQ(Call({"LLEN", keys::Pending("bad-item", "", 0)}).integer, 2);
+  EXPECT_EQ(Claim("w", "", {"bad-item"})->id, inputs[0].task.id);
+  EXPECT_EQ(Claim("w", "", {"bad-item"})->id, inputs[2].task.id);
+}
+
+TEST_F(RedisStoreTest, BatchScriptsRecoverFromAScriptFlush) {
+  std::vector<CreateTaskInput> inputs(2);
+  for (auto& in : inputs) {
+    in.task = NewTask("batch-flush");
+    in.now = RealNow();
+    in.visible_at_sec = in.now.seconds();
+  }
+  ASSERT_EQ(Call({"SCRIPT", "FLUSH"}).str, "OK");
+  auto created = Await(store_->CreateTasks(inputs));
+  ASSERT_EQ(created.size(), 2u);
+  for (const auto& c : created) ASSERT_TRUE(c.ok()) << c.status().message();
+  std::vector<SubmitResultInput> results;
+  for (int i = 0; i < 2; ++i) {
+    auto t = Claim("w", "", {"batch-flush"});
+    ASSERT_TRUE(t.has_value());
+    SubmitResultInput res;
+    res.task_id = t->id;
+    res.worker_id = "w";
+    res.result.status = "COMPLETED";
+    res.now = RealNow();
+    results.push_back(res);
+  }
+  ASSERT_EQ(Call({"SCRIPT", "FLUSH"}).str, "OK");
+  auto done = Await(store_->SubmitResults(results));
+  ASSERT_EQ(done.size(), 2u);
+  for (const auto& d : done) {
+    ASSERT_TRUE(d.ok()) << d.status().message();
+    EXPECT_EQ(d->status, "COMPLETED");
+  }
+  EXPECT_EQ(Call({"HLEN", "codeq:results"}).integer, 2);
+}
+
 TEST_F(RedisStoreTest, ConcurrentCallsShareThePipelineAndEachGetsItsOwnReply) {
   // Creates, claims and results of 8 threads go through one pipeline thread: every caller must
   // get the reply of its own script, also when a SCRIPT FLUSH lands between pipelines.

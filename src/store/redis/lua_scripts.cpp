@@ -152,42 +152,77 @@ local function nack_apply(id, t, delay, reason, max_default, now, now_text, fail
 end
 )lua";
 
-// ARGV: 1 id, 2 task JSON (C++ codec), 3 tenant, 4 command, 5 priority, 6 visible-at (epoch s),
-//       7 now (epoch s), 8 idempotency key name ('' = none), 9 idempotency TTL (s).
-// Returns {'created', ready depth after the push ('0' when delayed)} | {'replay', task JSON} |
+// One create (SPEC §2.3 + §2.3.2, D5, D6, D12), prepended to kCreate and kCreateBatch. Its ARGV
+// are ARGV[o + 1] .. ARGV[o + 9]: 1 id, 2 task JSON (C++ codec), 3 tenant, 4 command, 5 priority,
+// 6 visible-at (epoch s), 7 now (epoch s), 8 idempotency key name ('' = none), 9 idempotency TTL
+// (s). Returns {'created', ready depth after the push ('0' when delayed)} | {'replay', task JSON} |
 // {'conflict'} (key owned by another tenant's task).
-constexpr std::string_view kCreate = R"lua(
-local id, text, tenant, command = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local visible, now = tonumber(ARGV[6]), tonumber(ARGV[7])
-local idem = ARGV[8]
-if idem ~= '' then
-  local existing = redis.call('GET', idem)
-  if existing then
-    local raw = redis.call('HGET', TASKS, existing)
-    if raw then
-      local ok, t = pcall(cjson.decode, raw)
-      if ok and type(t) == 'table' and str(t.tenantId) == tenant then return {'replay', raw} end
-      return {'conflict'}
+constexpr std::string_view kCreateFn = R"lua(
+local CREATE_ARGS = 9
+local function create_task(o)
+  local id, text, tenant, command = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
+  local visible, now = tonumber(ARGV[o + 6]), tonumber(ARGV[o + 7])
+  local idem = ARGV[o + 8]
+  if idem ~= '' then
+    local existing = redis.call('GET', idem)
+    if existing then
+      local raw = redis.call('HGET', TASKS, existing)
+      if raw then
+        local ok, t = pcall(cjson.decode, raw)
+        if ok and type(t) == 'table' and str(t.tenantId) == tenant then return {'replay', raw} end
+        return {'conflict'}
+      end
+      -- the key outlived its task: take it over
     end
-    -- the key outlived its task: take it over
+    redis.call('SET', idem, id, 'EX', ARGV[o + 9])
   end
-  redis.call('SET', idem, id, 'EX', ARGV[9])
+  redis.call('HSET', TASKS, id, text)
+  local depth = 0
+  if visible > now then
+    redis.call('ZADD', delayed_key(command, tenant), visible, id)
+    redis.call('ZADD', TTL, visible + RETENTION, id)
+  else
+    local tier_depth = redis.call('LPUSH', pending_key(command, tenant, ARGV[o + 5]), id)
+    redis.call('ZADD', TTL, now + RETENTION, id)
+    -- Only a depth of 1 matters (the queue went from empty to ready: SPEC §6.2, D16). A tier that
+    -- already held tasks answers "more than 1" without reading the other nine; an empty one counts
+    -- the non-empty tiers with one EXISTS (an empty list is no key): 1 = only this task's tier.
+    depth = tier_depth > 1 and tier_depth or ready_tiers(command, tenant)
+  end
+  redis.call('SADD', 'codeq:commands', tenant .. '|' .. command)
+  return {'created', tostring(depth)}
 end
-redis.call('HSET', TASKS, id, text)
-local depth = 0
-if visible > now then
-  redis.call('ZADD', delayed_key(command, tenant), visible, id)
-  redis.call('ZADD', TTL, visible + RETENTION, id)
-else
-  local tier_depth = redis.call('LPUSH', pending_key(command, tenant, ARGV[5]), id)
-  redis.call('ZADD', TTL, now + RETENTION, id)
-  -- Only a depth of 1 matters (the queue went from empty to ready: SPEC §6.2, D16). A tier that
-  -- already held tasks answers "more than 1" without reading the other nine; an empty one counts
-  -- the non-empty tiers with one EXISTS (an empty list is no key): 1 = only this task's tier.
-  depth = tier_depth > 1 and tier_depth or ready_tiers(command, tenant)
+)lua";
+
+// Runs `fn(o)` for every group of `stride` ARGV in order and returns their replies in one array.
+// A group that raises an error (a bug, or a backend condition such as OOM) answers
+// {'error', message} where its own script would have failed with that error, and the groups
+// after it still run. Prepended to the batch scripts.
+constexpr std::string_view kBatchFn = R"lua(
+local function run_batch(fn, stride)
+  local out = {}
+  for o = 0, #ARGV - stride, stride do
+    local ok, reply = pcall(fn, o)
+    if not ok then
+      if type(reply) == 'table' then reply = reply.err end
+      reply = {'error', tostring(reply)}
+    end
+    out[#out + 1] = reply
+  end
+  return out
 end
-redis.call('SADD', 'codeq:commands', tenant .. '|' .. command)
-return {'created', tostring(depth)}
+)lua";
+
+// ARGV: one create, as kCreateFn. Returns create_task's reply.
+constexpr std::string_view kCreate = R"lua(
+return create_task(0)
+)lua";
+
+// ARGV: creates of 9 ARGV each (kCreateFn), run in ARGV order: a later create sees the earlier
+// ones (an idempotency key set by one is replayed by the next). Returns one reply per create
+// (run_batch).
+constexpr std::string_view kCreateBatch = R"lua(
+return run_batch(create_task, CREATE_ARGS)
 )lua";
 
 // ARGV: 1 worker, 2 tenant, 3 lease seconds, 4 now (epoch s), 5 now text, 6 leaseUntil text,
@@ -338,28 +373,43 @@ return nack_apply(id, t, tonumber(ARGV[4]), ARGV[7], tonumber(ARGV[8]), tonumber
                   tonumber(ARGV[10]))
 )lua";
 
-// ARGV: 1 id, 2 tenant, 3 worker, 4 status (COMPLETED|FAILED), 5 result record JSON,
-//       6 result error text, 7 now (epoch s), 8 now text, 9 now (epoch ms, outbox due).
-// Returns {'ok', task JSON} | {error word}.
+// One result (SPEC §2.8 step 7, D3, D11), prepended to kSubmitResult and kSubmitResultBatch. Its
+// ARGV are ARGV[o + 1] .. ARGV[o + 9]: 1 id, 2 tenant, 3 worker, 4 status (COMPLETED|FAILED),
+// 5 result record JSON, 6 result error text, 7 now (epoch s), 8 now text, 9 now (epoch ms,
+// outbox due). Returns {'ok', task JSON} | {error word}.
+constexpr std::string_view kSubmitResultFn = R"lua(
+local RESULT_ARGS = 9
+local function submit_result(o)
+  local id, tenant, worker, status = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
+  local now, now_text = tonumber(ARGV[o + 7]), ARGV[o + 8]
+  local t = load_task(id)
+  if not t or str(t.tenantId) ~= tenant then return {'not_found'} end
+  local owner = str(t.workerId)
+  if owner ~= '' and worker ~= '' and owner ~= worker then return {'not_owner'} end
+  if t.status ~= 'IN_PROGRESS' then return {'not_in_progress'} end
+  redis.call('HSET', RESULTS, id, ARGV[o + 5])
+  redis.call('SREM', inprog_key(t.command, tenant), id)
+  redis.call('DEL', lease_key(id))
+  t.status = status
+  t.resultKey = RESULTS
+  t.workerId = nil
+  t.leaseUntil = nil
+  t.updatedAt = now_text
+  if status == 'FAILED' and ARGV[o + 6] ~= '' then t.error = ARGV[o + 6] end
+  outbox_add(id, t, tonumber(ARGV[o + 9]))
+  return {'ok', save_task(id, t, now + RETENTION)}
+end
+)lua";
+
+// ARGV: one result, as kSubmitResultFn. Returns submit_result's reply.
 constexpr std::string_view kSubmitResult = R"lua(
-local id, tenant, worker, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local now, now_text = tonumber(ARGV[7]), ARGV[8]
-local t = load_task(id)
-if not t or str(t.tenantId) ~= tenant then return {'not_found'} end
-local owner = str(t.workerId)
-if owner ~= '' and worker ~= '' and owner ~= worker then return {'not_owner'} end
-if t.status ~= 'IN_PROGRESS' then return {'not_in_progress'} end
-redis.call('HSET', RESULTS, id, ARGV[5])
-redis.call('SREM', inprog_key(t.command, tenant), id)
-redis.call('DEL', lease_key(id))
-t.status = status
-t.resultKey = RESULTS
-t.workerId = nil
-t.leaseUntil = nil
-t.updatedAt = now_text
-if status == 'FAILED' and ARGV[6] ~= '' then t.error = ARGV[6] end
-outbox_add(id, t, tonumber(ARGV[9]))
-return {'ok', save_task(id, t, now + RETENTION)}
+return submit_result(0)
+)lua";
+
+// ARGV: results of 9 ARGV each (kSubmitResultFn), run in ARGV order. Returns one reply per result
+// (run_batch).
+constexpr std::string_view kSubmitResultBatch = R"lua(
+return run_batch(submit_result, RESULT_ARGS)
 )lua";
 
 // ARGV: 1 before (epoch s), 2 include active ('1'|'0'), 3 tenant filter ('*' any, '=' only ARGV[4]),
@@ -500,26 +550,30 @@ return 1
 
 struct Entry {
   std::string_view name;
+  std::string_view helpers;  // between the prelude and the body ("" = none)
+  std::string_view more_helpers;
   std::string_view body;
 };
 
 constexpr std::array<Entry, static_cast<size_t>(ScriptId::kCount)> kScripts = {{
-    {"create", kCreate},
-    {"claim", kClaim},
-    {"heartbeat", kHeartbeat},
-    {"abandon", kAbandon},
-    {"nack", kNack},
-    {"repair_one", kRepairOne},
-    {"submit_result", kSubmitResult},
-    {"cleanup", kCleanup},
-    {"promote", kPromote},
-    {"outbox_claim", kOutboxClaim},
-    {"outbox_finish", kOutboxFinish},
-    {"outbox_retry", kOutboxRetry},
-    {"sub_create", kSubCreate},
-    {"sub_renew", kSubRenew},
-    {"sub_remove", kSubRemove},
-    {"sub_rescore", kSubRescore},
+    {"create", kCreateFn, "", kCreate},
+    {"create_batch", kCreateFn, kBatchFn, kCreateBatch},
+    {"claim", "", "", kClaim},
+    {"heartbeat", "", "", kHeartbeat},
+    {"abandon", "", "", kAbandon},
+    {"nack", "", "", kNack},
+    {"repair_one", "", "", kRepairOne},
+    {"submit_result", kSubmitResultFn, "", kSubmitResult},
+    {"submit_result_batch", kSubmitResultFn, kBatchFn, kSubmitResultBatch},
+    {"cleanup", "", "", kCleanup},
+    {"promote", "", "", kPromote},
+    {"outbox_claim", "", "", kOutboxClaim},
+    {"outbox_finish", "", "", kOutboxFinish},
+    {"outbox_retry", "", "", kOutboxRetry},
+    {"sub_create", "", "", kSubCreate},
+    {"sub_renew", "", "", kSubRenew},
+    {"sub_remove", "", "", kSubRemove},
+    {"sub_rescore", "", "", kSubRescore},
 }};
 
 }  // namespace
@@ -528,8 +582,9 @@ std::string_view ScriptSource(ScriptId id) {
   static const std::array<std::string, static_cast<size_t>(ScriptId::kCount)> sources = [] {
     std::array<std::string, static_cast<size_t>(ScriptId::kCount)> out;
     for (size_t i = 0; i < out.size(); ++i) {
-      out[i] = "-- codeq:" + std::string(kScripts[i].name) + "\n" + std::string(kPrelude) +
-               std::string(kScripts[i].body);
+      const Entry& e = kScripts[i];
+      out[i] = "-- codeq:" + std::string(e.name) + "\n" + std::string(kPrelude) + std::string(e.helpers) +
+               std::string(e.more_helpers) + std::string(e.body);
     }
     return out;
   }();

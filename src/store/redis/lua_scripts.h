@@ -1,7 +1,8 @@
 // The server-side Lua scripts of the Redis backend: one script per atomic state change (SPEC D3).
 //
 // Every script is the shared prelude (key-name helpers mirroring domain/keys.h, task load/save
-// with cjson, the nack transition) followed by its body. Scripts compute queue key names from the
+// with cjson, the nack transition), the helpers it needs (create and result are functions that
+// the single and the batch script share) and its body. Scripts compute queue key names from the
 // stored task's command and tenant inside the script, so they touch keys that are not declared in
 // KEYS: this is fine for standalone Redis and KVRocks but NOT Redis-Cluster-safe (a cluster
 // deployment would need hash-tagged keys, i.e. a keyspace change).
@@ -21,12 +22,14 @@ namespace codeq::redis {
 /// The scripts, by purpose. The ARGV layout of each is documented at its source in lua_scripts.cpp.
 enum class ScriptId : size_t {
   kCreate,        // SPEC §2.3 + §2.3.2, D5, D6, D12
+  kCreateBatch,   // kCreate for many tasks, in order, in one call (issue 7)
   kClaim,         // SPEC §4.8 with D3, D4 (promotion + pop + lease + task update)
   kHeartbeat,     // SPEC §2.5, D10
   kAbandon,       // SPEC §2.6, D10
   kNack,          // SPEC §2.7, §4.9 with D2, D11
   kRepairOne,     // SPEC §4.8 requeue_expired for one id, with D2, D3, D11
   kSubmitResult,  // SPEC §2.8 step 7, D3, D11
+  kSubmitResultBatch,  // kSubmitResult for many tasks, in order, in one call (issue 7)
   kCleanup,       // SPEC §4.10 with D12, for a batch of ids
   kPromote,       // SPEC §4.8 promotion of one queue (PromoteDue), D16
   kOutboxClaim,   // SPEC §6.1, D16: lease the due result callbacks

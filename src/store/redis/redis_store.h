@@ -41,6 +41,10 @@ class RedisStore final : public Store {
 
   /// SPEC §2.3, §2.3.2, D5, D6, D12, D18. One script: O(1) + O(log N) zset adds.
   Async<Result<CreateOutcome>> CreateTask(CreateTaskInput in) override;
+  /// The creates in input order, as consecutive CreateTask calls would make them, in one script
+  /// call per 100 inputs (kCreateBatch): a later input replays an earlier one's idempotency key.
+  /// One outcome per input. O(inputs) scripts' work.
+  Async<std::vector<Result<CreateOutcome>>> CreateTasks(std::vector<CreateTaskInput> inputs) override;
   /// SPEC §4.8 with D3, D4. One claim script call that makes up to max_tasks claims (one atomic
   /// unit), each one: promotion O(C × inspect_limit × log N), then the pops O(C × 10 + discarded
   /// duplicates).
@@ -56,6 +60,9 @@ class RedisStore final : public Store {
   Async<Result<NackOutcome>> Nack(NackInput in) override;
   /// SPEC §2.8 step 7, D3, D11. One script, O(log N).
   Async<Result<Task>> SubmitResult(SubmitResultInput in) override;
+  /// The results in input order, as consecutive SubmitResult calls would store them, in one script
+  /// call per 100 inputs (kSubmitResultBatch). One outcome per input.
+  Async<std::vector<Result<Task>>> SubmitResults(std::vector<SubmitResultInput> inputs) override;
   /// SPEC §2.9, D6. One HGET, O(1).
   Async<Result<Task>> GetTask(std::string tenant, std::string task_id) override;
   /// SPEC §2.10, D6. Two pipelined HGETs, O(1).

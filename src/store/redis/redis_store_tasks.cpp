@@ -2,7 +2,9 @@
 // Lua script (SPEC D3).
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 
+#include "domain/concurrently.h"
 #include "domain/keys.h"
 #include "store/redis/redis_store.h"
 #include "store/redis/redis_store_internal.h"
@@ -13,30 +15,145 @@ using redis::Connection;
 using redis::ScriptId;
 using std::to_string;
 
+namespace {
+
+/// Inputs per batch script call at most: bounds the time one call holds the backend (~20-30 µs of
+/// Redis time an input, so ~2-3 ms a call); a larger batch is several calls, one after another.
+constexpr size_t kBatchScriptInputs = 100;
+
+/// Appends the ARGV of one create (layout: kCreateFn in lua_scripts.cpp). O(size of the task).
+void AppendCreateArgs(const CreateTaskInput& in, std::vector<std::string>* args) {
+  const Task& t = in.task;
+  std::string idem_key =
+      in.idempotency_key.empty() ? std::string() : keys::Idempotency(t.tenant_id, in.idempotency_key);
+  args->push_back(t.id);
+  args->push_back(TaskToJsonText(t));
+  args->push_back(t.tenant_id);
+  args->push_back(t.command);
+  args->push_back(to_string(keys::ClampPriority(t.priority)));
+  args->push_back(to_string(in.visible_at_sec));
+  args->push_back(to_string(in.now.seconds()));
+  args->push_back(std::move(idem_key));
+  args->push_back(to_string(kIdempotencyTtlSeconds));
+}
+
+/// The outcome of creating `t` from its script reply (kCreateFn's replies). O(size of a replayed task).
+Result<CreateOutcome> CreateOutcomeFromReply(const Task& t, const redis::Reply& reply) {
+  auto out = redis::ParseScriptReply(reply);
+  if (!out.ok()) return out.status();
+  if (out->word == "created") return CreateOutcome{t, false, std::strtoll(out->text.c_str(), nullptr, 10)};
+  if (out->word == "replay") {
+    auto existing = redis::ParseStoredTask(out->text);
+    if (!existing.ok()) return Conflict("idempotency conflict");
+    return CreateOutcome{std::move(existing).value(), true};
+  }
+  if (out->word == "conflict") return Conflict("idempotency conflict");
+  return redis::StatusForWord(out->word, "not found");
+}
+
+/// Appends the ARGV of one result (layout: kSubmitResultFn in lua_scripts.cpp): the record with
+/// its task id and completion time filled in. InvalidArgument (nothing appended) when the status
+/// is neither COMPLETED nor FAILED. O(size of the result).
+Status AppendResultArgs(const SubmitResultInput& in, std::vector<std::string>* args) {
+  TaskResult record = in.result;
+  if (record.status != kCompleted && record.status != kFailed) return InvalidArgument("invalid status");
+  if (record.task_id.empty()) record.task_id = in.task_id;
+  if (record.completed_at.empty()) record.completed_at = in.now.text;
+  args->push_back(in.task_id);
+  args->push_back(in.tenant);
+  args->push_back(in.worker_id);
+  args->push_back(record.status);
+  args->push_back(TaskResultToJsonText(record));
+  args->push_back(record.error);
+  args->push_back(to_string(in.now.seconds()));
+  args->push_back(in.now.text);
+  args->push_back(to_string(in.now.ms));
+  return Status();
+}
+
+/// The task after a result from its script reply (kSubmitResultFn's replies). O(size of the task).
+Result<Task> ResultTaskFromReply(const redis::Reply& reply) {
+  auto out = redis::ParseScriptReply(reply);
+  if (!out.ok()) return out.status();
+  if (out->word != "ok") return redis::StatusForWord(out->word, "task not found");
+  return redis::ParseStoredTask(out->text);
+}
+
+/// One input's part of a batch script's reply: its own reply, or the Status of the error it
+/// raised ({'error', message}, see kBatchFn), classified like an error reply of a whole call.
+Result<redis::Reply> BatchItemReply(const redis::Reply& batch, size_t k, size_t inputs) {
+  if (!batch.is_array() || batch.elements.size() != inputs) return Internal("store error: unexpected script reply");
+  const redis::Reply& item = batch.elements[k];
+  if (item.is_array() && item.elements.size() == 2 && item.elements[0].str == "error") {
+    redis::Reply error;
+    error.type = redis::Reply::Type::kError;
+    error.str = item.elements[1].str;
+    return redis::ErrorReplyStatus(error);
+  }
+  return item;
+}
+
+/// Runs the inputs through batch script `id`, at most kBatchScriptInputs a call, the calls one
+/// after another, so the inputs apply in order. `append(input, &args)` adds an input's ARGV or
+/// returns the error that answers it without a call; `parse(input, reply)` turns its reply into
+/// its outcome. A call that fails (backend down) answers each of its inputs with that error.
+/// Returns one outcome per input, in order.
+template <typename T, typename Input, typename Append, typename Parse>
+Async<std::vector<Result<T>>> RunBatchScript(redis::ScriptPipeline& pipeline, ScriptId id,
+                                             const std::vector<Input>& inputs, Append append, Parse parse) {
+  std::vector<std::optional<Result<T>>> slots(inputs.size());
+  size_t next = 0;
+  while (next < inputs.size()) {
+    std::vector<std::string> args;
+    std::vector<size_t> members;
+    for (; next < inputs.size() && members.size() < kBatchScriptInputs; ++next) {
+      Status refused = append(inputs[next], &args);
+      if (refused.ok()) {
+        members.push_back(next);
+      } else {
+        slots[next] = refused;
+      }
+    }
+    if (members.empty()) continue;
+    auto call = pipeline.Run(id, std::move(args));
+    Result<redis::Reply> r = co_await std::move(call);
+    for (size_t k = 0; k < members.size(); ++k) {
+      const size_t i = members[k];
+      if (!r.ok()) {
+        slots[i] = r.status();
+        continue;
+      }
+      Result<redis::Reply> item = BatchItemReply(*r, k, members.size());
+      slots[i] = item.ok() ? parse(inputs[i], *item) : Result<T>(item.status());
+    }
+  }
+  co_return TakeSlots(slots);
+}
+
+}  // namespace
+
 // --- CreateTask --------------------------------------------------------------------------------
 
 // Create, claim and result go through the script pipeline (one script each, args built here, the
 // reply parsed on the caller's thread). Named locals around co_await (GCC 12).
 Async<Result<CreateOutcome>> RedisStore::CreateTask(CreateTaskInput in) {
-  const Task& t = in.task;
-  std::string idem_key =
-      in.idempotency_key.empty() ? std::string() : keys::Idempotency(t.tenant_id, in.idempotency_key);
-  std::vector<std::string> args = {t.id, TaskToJsonText(t), t.tenant_id, t.command,
-                                   to_string(keys::ClampPriority(t.priority)), to_string(in.visible_at_sec),
-                                   to_string(in.now.seconds()), idem_key, to_string(kIdempotencyTtlSeconds)};
+  std::vector<std::string> args;
+  args.reserve(9);
+  AppendCreateArgs(in, &args);
   auto call = pipeline_->Run(ScriptId::kCreate, std::move(args));
   Result<redis::Reply> r = co_await std::move(call);
   if (!r.ok()) co_return r.status();
-  auto out = redis::ParseScriptReply(*r);
-  if (!out.ok()) co_return out.status();
-  if (out->word == "created") co_return CreateOutcome{t, false, std::strtoll(out->text.c_str(), nullptr, 10)};
-  if (out->word == "replay") {
-    auto existing = redis::ParseStoredTask(out->text);
-    if (!existing.ok()) co_return Conflict("idempotency conflict");
-    co_return CreateOutcome{std::move(existing).value(), true};
-  }
-  if (out->word == "conflict") co_return Conflict("idempotency conflict");
-  co_return redis::StatusForWord(out->word, "not found");
+  co_return CreateOutcomeFromReply(in.task, *r);
+}
+
+Async<std::vector<Result<CreateOutcome>>> RedisStore::CreateTasks(std::vector<CreateTaskInput> inputs) {
+  auto append = [](const CreateTaskInput& in, std::vector<std::string>* args) {
+    AppendCreateArgs(in, args);
+    return Status();
+  };
+  auto parse = [](const CreateTaskInput& in, const redis::Reply& reply) { return CreateOutcomeFromReply(in.task, reply); };
+  auto outs = RunBatchScript<CreateOutcome>(*pipeline_, ScriptId::kCreateBatch, inputs, append, parse);
+  co_return co_await std::move(outs);
 }
 
 // --- ClaimTasks --------------------------------------------------------------------------------
@@ -166,20 +283,20 @@ Result<NackOutcome> RedisStore::DoNack(Connection& c, const NackInput& in) {
 // --- SubmitResult ------------------------------------------------------------------------------
 
 Async<Result<Task>> RedisStore::SubmitResult(SubmitResultInput in) {
-  TaskResult record = in.result;
-  if (record.status != kCompleted && record.status != kFailed) co_return InvalidArgument("invalid status");
-  if (record.task_id.empty()) record.task_id = in.task_id;
-  if (record.completed_at.empty()) record.completed_at = in.now.text;
-  std::vector<std::string> args = {in.task_id, in.tenant, in.worker_id, record.status,
-                                   TaskResultToJsonText(record), record.error, to_string(in.now.seconds()),
-                                   in.now.text, to_string(in.now.ms)};
+  std::vector<std::string> args;
+  args.reserve(9);
+  Status refused = AppendResultArgs(in, &args);
+  if (!refused.ok()) co_return refused;
   auto call = pipeline_->Run(ScriptId::kSubmitResult, std::move(args));
   Result<redis::Reply> r = co_await std::move(call);
   if (!r.ok()) co_return r.status();
-  auto out = redis::ParseScriptReply(*r);
-  if (!out.ok()) co_return out.status();
-  if (out->word != "ok") co_return redis::StatusForWord(out->word, "task not found");
-  co_return redis::ParseStoredTask(out->text);
+  co_return ResultTaskFromReply(*r);
+}
+
+Async<std::vector<Result<Task>>> RedisStore::SubmitResults(std::vector<SubmitResultInput> inputs) {
+  auto parse = [](const SubmitResultInput&, const redis::Reply& reply) { return ResultTaskFromReply(reply); };
+  auto outs = RunBatchScript<Task>(*pipeline_, ScriptId::kSubmitResultBatch, inputs, AppendResultArgs, parse);
+  co_return co_await std::move(outs);
 }
 
 }  // namespace codeq
