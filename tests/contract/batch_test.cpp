@@ -49,7 +49,7 @@ TEST_P(StoreContract, CreateTasksAnswersEachInputAndReplaysAnEarlierKey) {
 }
 
 TEST_P(StoreContract, CreateTasksOfManyKeepArrayOrderAcrossStoreCalls) {
-  // 250 inputs are more than one store call on Redis (100 per script call): tasks of one tier are
+  // 250 inputs are three script calls on Redis (100 per call): tasks of one tier are
   // still claimed in array order, and an input replays a key set by an input of an earlier call.
   std::vector<CreateTaskInput> inputs;
   for (int i = 0; i < 250; ++i) inputs.push_back(NewInput(MakeTask("many"), i == 5 || i == 230 ? "k" : ""));
@@ -125,6 +125,46 @@ TEST_P(StoreContract, SubmitResultsAnswersEachInputLikeSubmitResult) {
   auto tb = Await(store().GetTask("", b));
   ASSERT_TRUE(tb.ok());
   EXPECT_EQ(tb->status, "IN_PROGRESS");  // the refused input changed nothing
+}
+
+TEST_P(StoreContract, SubmitResultsRefuseBadStatusesAndStoreTheRestAcrossStoreCalls) {
+  // 200 results with invalid ones among them (first, middle, at the end): on Redis three calls,
+  // the last holding only refused inputs. Every valid one is stored, every invalid one refused.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 200; ++i) ids.push_back(Create("many-results").id);
+  ClaimInput claim;
+  claim.worker_id = "w";
+  claim.commands = {"many-results"};
+  claim.lease_seconds = 30;
+  claim.now = RealNow();
+  auto claimed = Await(store().ClaimTasks(claim, 200));
+  ASSERT_TRUE(claimed.ok()) << claimed.status().message();
+  ASSERT_EQ(claimed->size(), 200u);
+
+  std::vector<SubmitResultInput> inputs;
+  std::vector<bool> valid;
+  auto add_invalid = [&] {
+    inputs.push_back(ResultFor("", ids[0], "w", "DONE"));
+    valid.push_back(false);
+  };
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i == 0 || i == 50 || i == 100) add_invalid();
+    inputs.push_back(ResultFor("", ids[i], "w"));
+    valid.push_back(true);
+  }
+  for (int i = 0; i < 3; ++i) add_invalid();
+
+  auto outs = Await(store().SubmitResults(inputs));
+  ASSERT_EQ(outs.size(), inputs.size());
+  for (size_t i = 0; i < outs.size(); ++i) {
+    if (valid[i]) {
+      ASSERT_TRUE(outs[i].ok()) << i << ": " << outs[i].status().message();
+      EXPECT_EQ(outs[i]->id, inputs[i].task_id) << i;
+      EXPECT_EQ(outs[i]->status, "COMPLETED") << i;
+    } else {
+      EXPECT_EQ(outs[i].status().code(), StatusCode::kInvalidArgument) << i;
+    }
+  }
 }
 
 }  // namespace

@@ -198,16 +198,56 @@ TEST_F(RedisStoreTest, ScriptRunAfterAFlushIsCachedAgainUnderTheSameSha) {
   EXPECT_EQ(Call({"LLEN", keys::Pending("sf2", "", 0)}).integer, 3);
 }
 
-TEST_F(RedisStoreTest, BatchScriptInputThatRaisesAnErrorAnswersOnlyThatInput) {
-  // The idempotency key of the middle input names a hash, so its GET raises WRONGTYPE inside the
+// --- batch scripts (kCreateBatch, kSubmitResultBatch) ---
+
+class RedisBatchTest : public RedisStoreTest {
+ protected:
+  /// Create inputs for `n` immediately visible tasks of `command`, each with `payload` when given.
+  std::vector<CreateTaskInput> CreateInputs(const std::string& command, int n, const std::string& payload = "") {
+    std::vector<CreateTaskInput> inputs(n);
+    for (auto& in : inputs) {
+      in.task = NewTask(command);
+      if (!payload.empty()) in.task.payload = payload;
+      in.now = RealNow();
+      in.visible_at_sec = in.now.seconds();
+    }
+    return inputs;
+  }
+  /// Creates the inputs with CreateTasks; fails the test unless every one is created.
+  void CreateAll(const std::vector<CreateTaskInput>& inputs) {
+    auto outs = Await(store_->CreateTasks(inputs));
+    ASSERT_EQ(outs.size(), inputs.size());
+    for (const auto& o : outs) ASSERT_TRUE(o.ok()) << o.status().message();
+  }
+  /// COMPLETED results by worker "w" for `n` tasks of `command`, claimed here.
+  std::vector<SubmitResultInput> ClaimForResults(const std::string& command, int n) {
+    std::vector<SubmitResultInput> results;
+    for (int i = 0; i < n; ++i) {
+      auto t = Claim("w", "", {command});
+      EXPECT_TRUE(t.has_value());
+      if (!t) break;
+      SubmitResultInput res;
+      res.task_id = t->id;
+      res.worker_id = "w";
+      res.result.status = "COMPLETED";
+      res.now = RealNow();
+      results.push_back(res);
+    }
+    return results;
+  }
+  /// Calls of EVALSHA since the last CONFIG RESETSTAT.
+  int64_t EvalshaCalls() {
+    const std::string info = Call({"INFO", "commandstats"}).str;
+    const auto at = info.find("cmdstat_evalsha:calls=");
+    return at == std::string::npos ? 0 : std::stoll(info.substr(at + 22));
+  }
+};
+
+TEST_F(RedisBatchTest, InputThatRaisesAnErrorAnswersOnlyThatInput) {
+  // The idempotency key of the middle create names a hash, so its GET raises WRONGTYPE inside the
   // batch script: that input gets the error and nothing of it is written; its neighbours are
   // created as usual.
-  std::vector<CreateTaskInput> inputs(3);
-  for (auto& in : inputs) {
-    in.task = NewTask("bad-item");
-    in.now = RealNow();
-    in.visible_at_sec = in.now.seconds();
-  }
+  auto inputs = CreateInputs("bad-item", 3);
   inputs[1].idempotency_key = "clash";
   ASSERT_EQ(Call({"HSET", keys::Idempotency("", "clash"), "f", "v"}).integer, 1);
   auto outs = Await(store_->CreateTasks(inputs));
@@ -220,38 +260,78 @@ TEST_F(RedisStoreTest, BatchScriptInputThatRaisesAnErrorAnswersOnlyThatInput) {
   EXPECT_EQ(Call({"LLEN", keys::Pending("bad-item", "", 0)}).integer, 2);
   EXPECT_EQ(Claim("w", "", {"bad-item"})->id, inputs[0].task.id);
   EXPECT_EQ(Claim("w", "", {"bad-item"})->id, inputs[2].task.id);
+
+  // The same for a result: the in-progress set of the middle task's command is made a string,
+  // so its SREM raises WRONGTYPE; the results before and after it are stored.
+  CreateAll(CreateInputs("ok-cmd", 1));
+  CreateAll(CreateInputs("broken-cmd", 1));
+  CreateAll(CreateInputs("ok-cmd", 1));
+  std::vector<SubmitResultInput> results = ClaimForResults("ok-cmd", 1);
+  auto broken = ClaimForResults("broken-cmd", 1);
+  auto last = ClaimForResults("ok-cmd", 1);
+  ASSERT_EQ(results.size() + broken.size() + last.size(), 3u);
+  results.push_back(broken[0]);
+  results.push_back(last[0]);
+  Call({"DEL", keys::InProgress("broken-cmd", "")});
+  Call({"SET", keys::InProgress("broken-cmd", ""), "x"});
+  auto done = Await(store_->SubmitResults(results));
+  ASSERT_EQ(done.size(), 3u);
+  ASSERT_TRUE(done[0].ok()) << done[0].status().message();
+  ASSERT_TRUE(done[2].ok()) << done[2].status().message();
+  EXPECT_EQ(done[1].status().code(), StatusCode::kInternal);
+  EXPECT_NE(done[1].status().message().find("WRONGTYPE"), std::string::npos) << done[1].status().message();
 }
 
-TEST_F(RedisStoreTest, BatchScriptsRecoverFromAScriptFlush) {
-  std::vector<CreateTaskInput> inputs(2);
-  for (auto& in : inputs) {
-    in.task = NewTask("batch-flush");
-    in.now = RealNow();
-    in.visible_at_sec = in.now.seconds();
+TEST_F(RedisBatchTest, ScriptsAreRunBySourceAfterAFlushAndCachedAgain) {
+  // Both batch scripts are cached (a first batch), then flushed: the next batch gets NOSCRIPT,
+  // runs by EVAL, and the script is cached again under the SHA1 the store keeps using.
+  for (auto id : {redis::ScriptId::kCreateBatch, redis::ScriptId::kSubmitResultBatch}) {
+    const std::string sha = Call({"SCRIPT", "LOAD", std::string(redis::ScriptSource(id))}).str;
+    ASSERT_EQ(sha.size(), 40u);
+    CreateAll(CreateInputs("batch-flush", 2));
+    auto first = Await(store_->SubmitResults(ClaimForResults("batch-flush", 2)));
+    for (const auto& d : first) ASSERT_TRUE(d.ok()) << d.status().message();
+    ASSERT_EQ(Call({"SCRIPT", "FLUSH"}).str, "OK");
+    ASSERT_EQ(Call({"SCRIPT", "EXISTS", sha}).elements.at(0).integer, 0);
+    if (id == redis::ScriptId::kCreateBatch) {
+      CreateAll(CreateInputs("batch-flush", 2));
+    } else {
+      CreateAll(CreateInputs("batch-flush", 2));  // (create caches its script again first)
+      auto done = Await(store_->SubmitResults(ClaimForResults("batch-flush", 2)));
+      ASSERT_EQ(done.size(), 2u);
+      for (const auto& d : done) {
+        ASSERT_TRUE(d.ok()) << d.status().message();
+        EXPECT_EQ(d->status, "COMPLETED");
+      }
+    }
+    EXPECT_EQ(Call({"SCRIPT", "EXISTS", sha}).elements.at(0).integer, 1);
+    // Leave no pending task behind for the next round.
+    auto rest = Await(store_->SubmitResults(ClaimForResults("batch-flush", id == redis::ScriptId::kCreateBatch ? 2 : 0)));
+    for (const auto& d : rest) ASSERT_TRUE(d.ok()) << d.status().message();
   }
-  ASSERT_EQ(Call({"SCRIPT", "FLUSH"}).str, "OK");
-  auto created = Await(store_->CreateTasks(inputs));
-  ASSERT_EQ(created.size(), 2u);
-  for (const auto& c : created) ASSERT_TRUE(c.ok()) << c.status().message();
-  std::vector<SubmitResultInput> results;
-  for (int i = 0; i < 2; ++i) {
-    auto t = Claim("w", "", {"batch-flush"});
-    ASSERT_TRUE(t.has_value());
-    SubmitResultInput res;
-    res.task_id = t->id;
-    res.worker_id = "w";
-    res.result.status = "COMPLETED";
-    res.now = RealNow();
-    results.push_back(res);
-  }
-  ASSERT_EQ(Call({"SCRIPT", "FLUSH"}).str, "OK");
+  EXPECT_EQ(Call({"HLEN", "codeq:results"}).integer, 8);
+}
+
+TEST_F(RedisBatchTest, LargeTasksSplitIntoCallsOfBoundedSize) {
+  // Five tasks of ~700 kB each: creates are cut at 2 MiB of arguments, results at 2 MiB of
+  // replies (each reply carries the task), so each batch takes two calls, and all five apply.
+  const std::string payload = "\"" + std::string(700000, 'p') + "\"";
+  auto inputs = CreateInputs("large", 5, payload);
+  ASSERT_EQ(Call({"CONFIG", "RESETSTAT"}).str, "OK");
+  CreateAll(inputs);
+  EXPECT_EQ(EvalshaCalls(), 2);
+  auto results = ClaimForResults("large", 5);
+  ASSERT_EQ(results.size(), 5u);
+  ASSERT_EQ(Call({"CONFIG", "RESETSTAT"}).str, "OK");
   auto done = Await(store_->SubmitResults(results));
-  ASSERT_EQ(done.size(), 2u);
-  for (const auto& d : done) {
-    ASSERT_TRUE(d.ok()) << d.status().message();
-    EXPECT_EQ(d->status, "COMPLETED");
+  EXPECT_EQ(EvalshaCalls(), 2);
+  ASSERT_EQ(done.size(), 5u);
+  for (size_t i = 0; i < done.size(); ++i) {
+    ASSERT_TRUE(done[i].ok()) << i << ": " << done[i].status().message();
+    EXPECT_EQ(done[i]->id, results[i].task_id);
+    EXPECT_EQ(done[i]->status, "COMPLETED");
+    EXPECT_EQ(done[i]->payload.size(), payload.size());
   }
-  EXPECT_EQ(Call({"HLEN", "codeq:results"}).integer, 2);
 }
 
 TEST_F(RedisStoreTest, ConcurrentCallsShareThePipelineAndEachGetsItsOwnReply) {

@@ -195,19 +195,26 @@ end
 )lua";
 
 // Runs `fn(o)` for every group of `stride` ARGV in order and returns their replies in one array.
-// A group that raises an error (a bug, or a backend condition such as OOM) answers
+// A group that raises an error (a bug, or a command refused such as WRONGTYPE) answers
 // {'error', message} where its own script would have failed with that error, and the groups
-// after it still run. Prepended to the batch scripts.
+// after it still run. (Redis's `pcall` hands the message over as a string, on Redis 6 and 7; the
+// table form is a fallback.) The loop stops early, after the group that brings the text of the
+// replies (task JSON, payload included) to BATCH_REPLY_BYTES: the caller sends the remaining
+// groups in another call, so one call's decoding and encoding stays bounded. At least one group
+// runs. Prepended to the batch scripts.
 constexpr std::string_view kBatchFn = R"lua(
+local BATCH_REPLY_BYTES = 2097152
 local function run_batch(fn, stride)
-  local out = {}
+  local out, bytes = {}, 0
   for o = 0, #ARGV - stride, stride do
     local ok, reply = pcall(fn, o)
     if not ok then
-      if type(reply) == 'table' then reply = reply.err end
+      if type(reply) == 'table' then reply = reply.err or 'script error' end
       reply = {'error', tostring(reply)}
     end
     out[#out + 1] = reply
+    if type(reply[2]) == 'string' then bytes = bytes + #reply[2] end
+    if bytes >= BATCH_REPLY_BYTES then break end
   end
   return out
 end
@@ -220,7 +227,7 @@ return create_task(0)
 
 // ARGV: creates of 9 ARGV each (kCreateFn), run in ARGV order: a later create sees the earlier
 // ones (an idempotency key set by one is replayed by the next). Returns one reply per create
-// (run_batch).
+// made, in order: all of them, or fewer when the replies reached run_batch's byte bound.
 constexpr std::string_view kCreateBatch = R"lua(
 return run_batch(create_task, CREATE_ARGS)
 )lua";
@@ -407,7 +414,7 @@ return submit_result(0)
 )lua";
 
 // ARGV: results of 9 ARGV each (kSubmitResultFn), run in ARGV order. Returns one reply per result
-// (run_batch).
+// stored, in order: all of them, or fewer when the replies reached run_batch's byte bound.
 constexpr std::string_view kSubmitResultBatch = R"lua(
 return run_batch(submit_result, RESULT_ARGS)
 )lua";
@@ -548,10 +555,12 @@ redis.call('ZADD', ARGV[3], ARGV[4], ARGV[1])
 return 1
 )lua";
 
+/// One script: "-- codeq:<name>", the prelude, the step function it runs (kCreateFn,
+/// kSubmitResultFn or ""), the batch loop (kBatchFn or "") and its body.
 struct Entry {
   std::string_view name;
-  std::string_view helpers;  // between the prelude and the body ("" = none)
-  std::string_view more_helpers;
+  std::string_view step_fn;
+  std::string_view batch_fn;
   std::string_view body;
 };
 
@@ -583,8 +592,8 @@ std::string_view ScriptSource(ScriptId id) {
     std::array<std::string, static_cast<size_t>(ScriptId::kCount)> out;
     for (size_t i = 0; i < out.size(); ++i) {
       const Entry& e = kScripts[i];
-      out[i] = "-- codeq:" + std::string(e.name) + "\n" + std::string(kPrelude) + std::string(e.helpers) +
-               std::string(e.more_helpers) + std::string(e.body);
+      out[i] = "-- codeq:" + std::string(e.name) + "\n" + std::string(kPrelude) + std::string(e.step_fn) +
+               std::string(e.batch_fn) + std::string(e.body);
     }
     return out;
   }();

@@ -1,4 +1,5 @@
-// The server-side Lua scripts of the Redis backend: one script per atomic state change (SPEC D3).
+// The server-side Lua scripts of the Redis backend: one script per atomic state change (SPEC D3),
+// and batch scripts that make many creates or results, each its own change, in one call.
 //
 // Every script is the shared prelude (key-name helpers mirroring domain/keys.h, task load/save
 // with cjson, the nack transition), the helpers it needs (create and result are functions that
@@ -42,7 +43,7 @@ enum class ScriptId : size_t {
   kCount,
 };
 
-/// The full source (prelude + body) of a script. O(1); the text is built once.
+/// The full source (prelude, helpers, body) of a script. O(1); the text is built once.
 std::string_view ScriptSource(ScriptId id);
 
 /// A short name for diagnostics ("create", "claim", ...). O(1).

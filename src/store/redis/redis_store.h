@@ -5,7 +5,8 @@
 // there and resumes on the awaiting coroutine's executor; the hot calls (create, claim, result)
 // instead go to one pipeline thread that sends the calls queued meanwhile together
 // (script_pipeline.h). Every state change is ONE Lua script
-// (lua_scripts.h) run by EVALSHA, so it is atomic on the server (D3); reads are plain commands,
+// (lua_scripts.h) run by EVALSHA, so it is atomic on the server (D3); a batch of creates or
+// results is one call of a batch script that makes each change in turn; reads are plain commands,
 // pipelined where there are several. Scripts compute key names from task data on the server,
 // which is not Redis-Cluster-safe (standalone Redis and KVRocks only).
 //
@@ -42,8 +43,10 @@ class RedisStore final : public Store {
   /// SPEC §2.3, §2.3.2, D5, D6, D12, D18. One script: O(1) + O(log N) zset adds.
   Async<Result<CreateOutcome>> CreateTask(CreateTaskInput in) override;
   /// The creates in input order, as consecutive CreateTask calls would make them, in one script
-  /// call per 100 inputs (kCreateBatch): a later input replays an earlier one's idempotency key.
-  /// One outcome per input. O(inputs) scripts' work.
+  /// call per 100 inputs (kCreateBatch; fewer for large tasks): a later input replays an earlier
+  /// one's idempotency key. One outcome per input: CreateTask's, Internal/Unavailable for an
+  /// input whose part of the script raised an error, and the call's error (Unavailable when
+  /// the backend is down) for the inputs of a failed call and all after it. O(inputs) script work.
   Async<std::vector<Result<CreateOutcome>>> CreateTasks(std::vector<CreateTaskInput> inputs) override;
   /// SPEC §4.8 with D3, D4. One claim script call that makes up to max_tasks claims (one atomic
   /// unit), each one: promotion O(C × inspect_limit × log N), then the pops O(C × 10 + discarded
@@ -61,7 +64,10 @@ class RedisStore final : public Store {
   /// SPEC §2.8 step 7, D3, D11. One script, O(log N).
   Async<Result<Task>> SubmitResult(SubmitResultInput in) override;
   /// The results in input order, as consecutive SubmitResult calls would store them, in one script
-  /// call per 100 inputs (kSubmitResultBatch). One outcome per input.
+  /// call per 100 inputs (kSubmitResultBatch; fewer for large tasks). One outcome per input:
+  /// SubmitResult's (InvalidArgument for a bad status, without a call), Internal/Unavailable for
+  /// an input whose part of the script raised an error, and the call's error for the inputs of a
+  /// failed call and all after it. O(inputs × log N).
   Async<std::vector<Result<Task>>> SubmitResults(std::vector<SubmitResultInput> inputs) override;
   /// SPEC §2.9, D6. One HGET, O(1).
   Async<Result<Task>> GetTask(std::string tenant, std::string task_id) override;

@@ -18,8 +18,16 @@ using std::to_string;
 namespace {
 
 /// Inputs per batch script call at most: bounds the time one call holds the backend (~20-30 µs of
-/// Redis time an input, so ~2-3 ms a call); a larger batch is several calls, one after another.
+/// Redis time an input with small tasks, so a few ms a call); a larger batch is several calls,
+/// one after another. kBatchScriptArgBytes bounds a call's ARGV, and the script itself stops
+/// after ~2 MiB of reply text (kBatchFn in lua_scripts.cpp), for batches of large tasks.
 constexpr size_t kBatchScriptInputs = 100;
+constexpr size_t kBatchScriptArgBytes = size_t{2} << 20;
+
+/// ARGV per input of the create and the result scripts (CREATE_ARGS, RESULT_ARGS in
+/// lua_scripts.cpp).
+constexpr size_t kCreateArgs = 9;
+constexpr size_t kResultArgs = 9;
 
 /// Appends the ARGV of one create (layout: kCreateFn in lua_scripts.cpp). O(size of the task).
 void AppendCreateArgs(const CreateTaskInput& in, std::vector<std::string>* args) {
@@ -79,53 +87,69 @@ Result<Task> ResultTaskFromReply(const redis::Reply& reply) {
   return redis::ParseStoredTask(out->text);
 }
 
-/// One input's part of a batch script's reply: its own reply, or the Status of the error it
-/// raised ({'error', message}, see kBatchFn), classified like an error reply of a whole call.
-Result<redis::Reply> BatchItemReply(const redis::Reply& batch, size_t k, size_t inputs) {
-  if (!batch.is_array() || batch.elements.size() != inputs) return Internal("store error: unexpected script reply");
-  const redis::Reply& item = batch.elements[k];
+/// Input k's part of a batch script's reply `batch` (an array of 1 to n replies, one per input
+/// the script got to): its own reply, moved out, or the Status of the error it raised
+/// ({'error', message}, see kBatchFn), classified like an error reply of a whole call.
+Result<redis::Reply> BatchItemReply(redis::Reply& batch, size_t k) {
+  redis::Reply& item = batch.elements[k];
   if (item.is_array() && item.elements.size() == 2 && item.elements[0].str == "error") {
     redis::Reply error;
     error.type = redis::Reply::Type::kError;
-    error.str = item.elements[1].str;
+    error.str = std::move(item.elements[1].str);
     return redis::ErrorReplyStatus(error);
   }
-  return item;
+  return std::move(item);
 }
 
-/// Runs the inputs through batch script `id`, at most kBatchScriptInputs a call, the calls one
-/// after another, so the inputs apply in order. `append(input, &args)` adds an input's ARGV or
-/// returns the error that answers it without a call; `parse(input, reply)` turns its reply into
-/// its outcome. A call that fails (backend down) answers each of its inputs with that error.
-/// Returns one outcome per input, in order.
+/// Runs the inputs through batch script `id`, the calls one after another, so the inputs apply in
+/// order. A call takes up to kBatchScriptInputs inputs and kBatchScriptArgBytes of ARGV (at least
+/// one input); inputs the script did not get to (its reply byte bound) go into the next call.
+/// `append(input, &args)` adds an input's `stride` ARGV or returns the error that answers it
+/// without a call; `parse(input, reply)` turns its reply into its outcome. A call that fails (backend down,
+/// a reply of the wrong shape) answers its inputs, and every input after them that would need a
+/// call, with that error, without more calls. Returns one outcome per input, in order.
 template <typename T, typename Input, typename Append, typename Parse>
-Async<std::vector<Result<T>>> RunBatchScript(redis::ScriptPipeline& pipeline, ScriptId id,
+Async<std::vector<Result<T>>> RunBatchScript(redis::ScriptPipeline& pipeline, ScriptId id, size_t stride,
                                              const std::vector<Input>& inputs, Append append, Parse parse) {
   std::vector<std::optional<Result<T>>> slots(inputs.size());
+  Status failed;  // the error of a failed call: answers every later input that needs a call
   size_t next = 0;
   while (next < inputs.size()) {
     std::vector<std::string> args;
     std::vector<size_t> members;
-    for (; next < inputs.size() && members.size() < kBatchScriptInputs; ++next) {
+    size_t arg_bytes = 0;
+    for (; next < inputs.size() && members.size() < kBatchScriptInputs && arg_bytes < kBatchScriptArgBytes; ++next) {
+      const size_t before = args.size();
       Status refused = append(inputs[next], &args);
-      if (refused.ok()) {
-        members.push_back(next);
-      } else {
+      if (refused.ok() && args.size() - before != stride) refused = Internal("store error: bad script arguments");
+      if (!refused.ok()) {
         slots[next] = refused;
+        args.resize(before);
+      } else if (!failed.ok()) {
+        slots[next] = failed;
+        args.resize(before);
+      } else {
+        members.push_back(next);
+        for (size_t a = before; a < args.size(); ++a) arg_bytes += args[a].size();
       }
     }
     if (members.empty()) continue;
     auto call = pipeline.Run(id, std::move(args));
     Result<redis::Reply> r = co_await std::move(call);
-    for (size_t k = 0; k < members.size(); ++k) {
-      const size_t i = members[k];
-      if (!r.ok()) {
-        slots[i] = r.status();
-        continue;
-      }
-      Result<redis::Reply> item = BatchItemReply(*r, k, members.size());
-      slots[i] = item.ok() ? parse(inputs[i], *item) : Result<T>(item.status());
+    if (r.ok() && (!r->is_array() || r->elements.empty() || r->elements.size() > members.size())) {
+      r = Internal("store error: unexpected script reply");
     }
+    if (!r.ok()) {
+      failed = r.status();
+      for (size_t i : members) slots[i] = failed;
+      continue;
+    }
+    const size_t done = r->elements.size();
+    for (size_t k = 0; k < done; ++k) {
+      Result<redis::Reply> item = BatchItemReply(*r, k);
+      slots[members[k]] = item.ok() ? parse(inputs[members[k]], *item) : Result<T>(item.status());
+    }
+    if (done < members.size()) next = members[done];  // the rest go into the next call
   }
   co_return TakeSlots(slots);
 }
@@ -138,7 +162,7 @@ Async<std::vector<Result<T>>> RunBatchScript(redis::ScriptPipeline& pipeline, Sc
 // reply parsed on the caller's thread). Named locals around co_await (GCC 12).
 Async<Result<CreateOutcome>> RedisStore::CreateTask(CreateTaskInput in) {
   std::vector<std::string> args;
-  args.reserve(9);
+  args.reserve(kCreateArgs);
   AppendCreateArgs(in, &args);
   auto call = pipeline_->Run(ScriptId::kCreate, std::move(args));
   Result<redis::Reply> r = co_await std::move(call);
@@ -152,7 +176,7 @@ Async<std::vector<Result<CreateOutcome>>> RedisStore::CreateTasks(std::vector<Cr
     return Status();
   };
   auto parse = [](const CreateTaskInput& in, const redis::Reply& reply) { return CreateOutcomeFromReply(in.task, reply); };
-  auto outs = RunBatchScript<CreateOutcome>(*pipeline_, ScriptId::kCreateBatch, inputs, append, parse);
+  auto outs = RunBatchScript<CreateOutcome>(*pipeline_, ScriptId::kCreateBatch, kCreateArgs, inputs, append, parse);
   co_return co_await std::move(outs);
 }
 
@@ -284,7 +308,7 @@ Result<NackOutcome> RedisStore::DoNack(Connection& c, const NackInput& in) {
 
 Async<Result<Task>> RedisStore::SubmitResult(SubmitResultInput in) {
   std::vector<std::string> args;
-  args.reserve(9);
+  args.reserve(kResultArgs);
   Status refused = AppendResultArgs(in, &args);
   if (!refused.ok()) co_return refused;
   auto call = pipeline_->Run(ScriptId::kSubmitResult, std::move(args));
@@ -295,7 +319,7 @@ Async<Result<Task>> RedisStore::SubmitResult(SubmitResultInput in) {
 
 Async<std::vector<Result<Task>>> RedisStore::SubmitResults(std::vector<SubmitResultInput> inputs) {
   auto parse = [](const SubmitResultInput&, const redis::Reply& reply) { return ResultTaskFromReply(reply); };
-  auto outs = RunBatchScript<Task>(*pipeline_, ScriptId::kSubmitResultBatch, inputs, AppendResultArgs, parse);
+  auto outs = RunBatchScript<Task>(*pipeline_, ScriptId::kSubmitResultBatch, kResultArgs, inputs, AppendResultArgs, parse);
   co_return co_await std::move(outs);
 }
 
