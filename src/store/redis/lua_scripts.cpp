@@ -77,7 +77,8 @@ end
 
 -- Promotes up to `limit` due delayed ids of one queue into the pending tier of the task's
 -- priority and own tenant (SPEC §4.8). Ids whose task is missing, unreadable or no longer PENDING
--- are only removed from the delayed set. Returns the number of tasks moved. O(limit log N).
+-- are only removed from the delayed set. Returns the number of tasks moved and the number of due
+-- ids it found (fewer than `limit`: no due id is left at `now`). O(limit log N).
 local function promote_due(cmd, tenant, now, now_text, limit)
   local dkey = delayed_key(cmd, tenant)
   local due = redis.call('ZRANGEBYSCORE', dkey, '-inf', now, 'LIMIT', 0, limit)
@@ -94,7 +95,7 @@ local function promote_due(cmd, tenant, now, now_text, limit)
       moved = moved + 1
     end
   end
-  return moved
+  return moved, #due
 end
 
 -- Durable result-callback outbox (SPEC §6.1, D11, D16; our addition to §4.1): written with the
@@ -269,9 +270,18 @@ local function upper_tiers_empty(top)
   return #keys == 0 or redis.call('EXISTS', unpack(keys)) == 0
 end
 
+-- drained[i]: command i has no due delayed id left. `now` is fixed for the script and a claim
+-- adds nothing to a delayed set, so its later claims would find none: they skip the promotion.
+local drained = {}
 local function claim_one(top)
   local moved = 0
-  for _, cmd in ipairs(commands) do moved = moved + promote_due(cmd, tenant, now, now_text, limit) end
+  for i, cmd in ipairs(commands) do
+    if not drained[i] then
+      local m, found = promote_due(cmd, tenant, now, now_text, limit)
+      moved = moved + m
+      drained[i] = found < limit
+    end
+  end
   if moved > 0 then top = 9 end
   if top > 0 and upper_tiers_empty(top) then top = 0 end
   for p = top, 0, -1 do
