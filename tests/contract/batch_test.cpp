@@ -16,6 +16,16 @@ CreateTaskInput NewInput(Task task, const std::string& idempotency_key = "") {
   return in;
 }
 
+/// Claims up to `max_tasks` tasks of `command` for worker "w" in one store call.
+Result<std::vector<Task>> ClaimMany(Store& store, const std::string& command, int max_tasks) {
+  ClaimInput claim;
+  claim.worker_id = "w";
+  claim.commands = {command};
+  claim.lease_seconds = 30;
+  claim.now = RealNow();
+  return Await(store.ClaimTasks(claim, max_tasks));
+}
+
 TEST_P(StoreContract, CreateTasksAnswersEachInputAndReplaysAnEarlierKey) {
   std::vector<CreateTaskInput> inputs;
   inputs.push_back(NewInput(MakeTask("batch")));
@@ -59,12 +69,7 @@ TEST_P(StoreContract, CreateTasksOfManyKeepArrayOrderAcrossStoreCalls) {
   EXPECT_TRUE(outs[230]->replayed);
   EXPECT_EQ(outs[230]->task.id, inputs[5].task.id);
 
-  ClaimInput claim;
-  claim.worker_id = "w";
-  claim.commands = {"many"};
-  claim.lease_seconds = 30;
-  claim.now = RealNow();
-  auto claimed = Await(store().ClaimTasks(claim, 300));
+  auto claimed = ClaimMany(store(), "many", 300);
   ASSERT_TRUE(claimed.ok()) << claimed.status().message();
   std::vector<std::string> want, got;
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -132,12 +137,7 @@ TEST_P(StoreContract, SubmitResultsRefuseBadStatusesAndStoreTheRestAcrossStoreCa
   // the last holding only refused inputs. Every valid one is stored, every invalid one refused.
   std::vector<std::string> ids;
   for (int i = 0; i < 200; ++i) ids.push_back(Create("many-results").id);
-  ClaimInput claim;
-  claim.worker_id = "w";
-  claim.commands = {"many-results"};
-  claim.lease_seconds = 30;
-  claim.now = RealNow();
-  auto claimed = Await(store().ClaimTasks(claim, 200));
+  auto claimed = ClaimMany(store(), "many-results", 200);
   ASSERT_TRUE(claimed.ok()) << claimed.status().message();
   ASSERT_EQ(claimed->size(), 200u);
 

@@ -235,6 +235,16 @@ class RedisBatchTest : public RedisStoreTest {
     }
     return results;
   }
+  /// Expects the outcomes of three inputs: the first and last ok, the middle one Internal with a
+  /// message naming `error`.
+  template <typename T>
+  static void ExpectOnlyMiddleFailed(const std::vector<Result<T>>& outs, const std::string& error) {
+    ASSERT_EQ(outs.size(), 3u);
+    ASSERT_TRUE(outs[0].ok()) << outs[0].status().message();
+    ASSERT_TRUE(outs[2].ok()) << outs[2].status().message();
+    EXPECT_EQ(outs[1].status().code(), StatusCode::kInternal);
+    EXPECT_NE(outs[1].status().message().find(error), std::string::npos) << outs[1].status().message();
+  }
   /// Calls of EVALSHA since the last CONFIG RESETSTAT.
   int64_t EvalshaCalls() {
     const std::string info = Call({"INFO", "commandstats"}).str;
@@ -250,12 +260,7 @@ TEST_F(RedisBatchTest, InputThatRaisesAnErrorAnswersOnlyThatInput) {
   auto inputs = CreateInputs("bad-item", 3);
   inputs[1].idempotency_key = "clash";
   ASSERT_EQ(Call({"HSET", keys::Idempotency("", "clash"), "f", "v"}).integer, 1);
-  auto outs = Await(store_->CreateTasks(inputs));
-  ASSERT_EQ(outs.size(), 3u);
-  ASSERT_TRUE(outs[0].ok()) << outs[0].status().message();
-  ASSERT_TRUE(outs[2].ok()) << outs[2].status().message();
-  EXPECT_EQ(outs[1].status().code(), StatusCode::kInternal);
-  EXPECT_NE(outs[1].status().message().find("WRONGTYPE"), std::string::npos) << outs[1].status().message();
+  ExpectOnlyMiddleFailed(Await(store_->CreateTasks(inputs)), "WRONGTYPE");
   EXPECT_EQ(Call({"HEXISTS", "codeq:tasks", inputs[1].task.id}).integer, 0);
   EXPECT_EQ(Call({"LLEN", keys::Pending("bad-item", "", 0)}).integer, 2);
   EXPECT_EQ(Claim("w", "", {"bad-item"})->id, inputs[0].task.id);
@@ -274,42 +279,32 @@ TEST_F(RedisBatchTest, InputThatRaisesAnErrorAnswersOnlyThatInput) {
   results.push_back(last[0]);
   Call({"DEL", keys::InProgress("broken-cmd", "")});
   Call({"SET", keys::InProgress("broken-cmd", ""), "x"});
-  auto done = Await(store_->SubmitResults(results));
-  ASSERT_EQ(done.size(), 3u);
-  ASSERT_TRUE(done[0].ok()) << done[0].status().message();
-  ASSERT_TRUE(done[2].ok()) << done[2].status().message();
-  EXPECT_EQ(done[1].status().code(), StatusCode::kInternal);
-  EXPECT_NE(done[1].status().message().find("WRONGTYPE"), std::string::npos) << done[1].status().message();
+  ExpectOnlyMiddleFailed(Await(store_->SubmitResults(results)), "WRONGTYPE");
 }
 
 TEST_F(RedisBatchTest, ScriptsAreRunBySourceAfterAFlushAndCachedAgain) {
-  // Both batch scripts are cached (a first batch), then flushed: the next batch gets NOSCRIPT,
-  // runs by EVAL, and the script is cached again under the SHA1 the store keeps using.
+  // Both batch scripts are cached (a first round), then flushed: the next round gets NOSCRIPT for
+  // each, runs it by EVAL, and each script is cached again under the SHA1 the store keeps using.
+  std::vector<std::string> shas;
   for (auto id : {redis::ScriptId::kCreateBatch, redis::ScriptId::kSubmitResultBatch}) {
-    const std::string sha = Call({"SCRIPT", "LOAD", std::string(redis::ScriptSource(id))}).str;
-    ASSERT_EQ(sha.size(), 40u);
-    CreateAll(CreateInputs("batch-flush", 2));
-    auto first = Await(store_->SubmitResults(ClaimForResults("batch-flush", 2)));
-    for (const auto& d : first) ASSERT_TRUE(d.ok()) << d.status().message();
-    ASSERT_EQ(Call({"SCRIPT", "FLUSH"}).str, "OK");
-    ASSERT_EQ(Call({"SCRIPT", "EXISTS", sha}).elements.at(0).integer, 0);
-    if (id == redis::ScriptId::kCreateBatch) {
-      CreateAll(CreateInputs("batch-flush", 2));
-    } else {
-      CreateAll(CreateInputs("batch-flush", 2));  // (create caches its script again first)
-      auto done = Await(store_->SubmitResults(ClaimForResults("batch-flush", 2)));
-      ASSERT_EQ(done.size(), 2u);
-      for (const auto& d : done) {
-        ASSERT_TRUE(d.ok()) << d.status().message();
-        EXPECT_EQ(d->status, "COMPLETED");
-      }
-    }
-    EXPECT_EQ(Call({"SCRIPT", "EXISTS", sha}).elements.at(0).integer, 1);
-    // Leave no pending task behind for the next round.
-    auto rest = Await(store_->SubmitResults(ClaimForResults("batch-flush", id == redis::ScriptId::kCreateBatch ? 2 : 0)));
-    for (const auto& d : rest) ASSERT_TRUE(d.ok()) << d.status().message();
+    shas.push_back(Call({"SCRIPT", "LOAD", std::string(redis::ScriptSource(id))}).str);
+    ASSERT_EQ(shas.back().size(), 40u);
   }
-  EXPECT_EQ(Call({"HLEN", "codeq:results"}).integer, 8);
+  auto round = [&] {
+    CreateAll(CreateInputs("batch-flush", 2));
+    auto done = Await(store_->SubmitResults(ClaimForResults("batch-flush", 2)));
+    ASSERT_EQ(done.size(), 2u);
+    for (const auto& d : done) {
+      ASSERT_TRUE(d.ok()) << d.status().message();
+      EXPECT_EQ(d->status, "COMPLETED");
+    }
+  };
+  round();
+  ASSERT_EQ(Call({"SCRIPT", "FLUSH"}).str, "OK");
+  for (const auto& sha : shas) ASSERT_EQ(Call({"SCRIPT", "EXISTS", sha}).elements.at(0).integer, 0);
+  round();
+  for (const auto& sha : shas) EXPECT_EQ(Call({"SCRIPT", "EXISTS", sha}).elements.at(0).integer, 1);
+  EXPECT_EQ(Call({"HLEN", "codeq:results"}).integer, 4);
 }
 
 TEST_F(RedisBatchTest, LargeTasksSplitIntoCallsOfBoundedSize) {

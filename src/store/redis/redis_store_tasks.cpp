@@ -29,8 +29,9 @@ constexpr size_t kBatchScriptArgBytes = size_t{2} << 20;
 constexpr size_t kCreateArgs = 9;
 constexpr size_t kResultArgs = 9;
 
-/// Appends the ARGV of one create (layout: kCreateFn in lua_scripts.cpp). O(size of the task).
-void AppendCreateArgs(const CreateTaskInput& in, std::vector<std::string>* args) {
+/// Appends the ARGV of one create (layout: kCreateFn in lua_scripts.cpp); never refuses (ok).
+/// O(size of the task).
+Status AppendCreateArgs(const CreateTaskInput& in, std::vector<std::string>* args) {
   const Task& t = in.task;
   std::string idem_key =
       in.idempotency_key.empty() ? std::string() : keys::Idempotency(t.tenant_id, in.idempotency_key);
@@ -43,6 +44,7 @@ void AppendCreateArgs(const CreateTaskInput& in, std::vector<std::string>* args)
   args->push_back(to_string(in.now.seconds()));
   args->push_back(std::move(idem_key));
   args->push_back(to_string(kIdempotencyTtlSeconds));
+  return Status();
 }
 
 /// The outcome of creating `t` from its script reply (kCreateFn's replies). O(size of a replayed task).
@@ -171,12 +173,8 @@ Async<Result<CreateOutcome>> RedisStore::CreateTask(CreateTaskInput in) {
 }
 
 Async<std::vector<Result<CreateOutcome>>> RedisStore::CreateTasks(std::vector<CreateTaskInput> inputs) {
-  auto append = [](const CreateTaskInput& in, std::vector<std::string>* args) {
-    AppendCreateArgs(in, args);
-    return Status();
-  };
   auto parse = [](const CreateTaskInput& in, const redis::Reply& reply) { return CreateOutcomeFromReply(in.task, reply); };
-  auto outs = RunBatchScript<CreateOutcome>(*pipeline_, ScriptId::kCreateBatch, kCreateArgs, inputs, append, parse);
+  auto outs = RunBatchScript<CreateOutcome>(*pipeline_, ScriptId::kCreateBatch, kCreateArgs, inputs, AppendCreateArgs, parse);
   co_return co_await std::move(outs);
 }
 
