@@ -1,6 +1,8 @@
 // Authentication middleware (SPEC §2.2, §3.4–3.5, D1, D14).
 #include "auth/authenticator.h"
 
+#include <algorithm>
+
 #include "auth/ascii_text.h"
 
 namespace codeq {
@@ -47,8 +49,12 @@ Result<std::string_view> ParseBearerToken(std::string_view authorization) {
   }
   std::string_view token = header.substr(space + 1);
   if (token.empty()) return Unauthenticated("invalid Authorization format");
-  for (char c : token) {
-    if (auth_text::IsSpace(c)) return Unauthenticated("invalid Authorization format");
+  // Every ASCII space character is <= ' ': one comparison per byte for the usual token, which
+  // has none (a JWT is often 1 KB, and this runs on every request).
+  bool low_byte = false;
+  for (char c : token) low_byte |= static_cast<unsigned char>(c) <= ' ';
+  if (low_byte && std::any_of(token.begin(), token.end(), auth_text::IsSpace)) {
+    return Unauthenticated("invalid Authorization format");
   }
   return token;
 }
@@ -118,11 +124,11 @@ bool Authenticator::AnswersWithoutWaiting(std::string_view authorization, AuthGr
   return quick(worker_) && quick(producer_);
 }
 
-Result<Claims> Authenticator::ValidateWorkerToken(std::string_view token) const {
-  Result<Claims> claims = worker_->Validate(token);
+Result<std::shared_ptr<const Claims>> Authenticator::ValidateWorkerToken(std::string_view token) const {
+  Result<std::shared_ptr<const Claims>> claims = worker_->ValidateShared(token);
   if (!claims.ok()) return AsUnauthenticated(claims.status());
-  if (claims->event_types.empty()) return Unauthenticated("missing eventTypes");
-  if (claims->scopes.empty()) return Unauthenticated("missing scope");
+  if ((*claims)->event_types.empty()) return Unauthenticated("missing eventTypes");
+  if ((*claims)->scopes.empty()) return Unauthenticated("missing scope");
   return claims;
 }
 
@@ -131,9 +137,9 @@ Result<Principal> Authenticator::AuthenticateProducer(std::string_view authoriza
   if (!producer_) return Internal("producer validator not configured");
   Result<std::string_view> token = ParseBearerToken(authorization);
   if (!token.ok()) return token.status();
-  Result<Claims> claims = producer_->Validate(*token);
+  Result<std::shared_ptr<const Claims>> claims = producer_->ValidateShared(*token);
   if (!claims.ok()) return AsUnauthenticated(claims.status());
-  return ProducerPrincipal(*claims, x_role);
+  return ProducerPrincipal(**claims, x_role);
 }
 
 Result<Principal> Authenticator::AuthenticateWorker(std::string_view authorization,
@@ -142,26 +148,27 @@ Result<Principal> Authenticator::AuthenticateWorker(std::string_view authorizati
   Result<std::string_view> token = ParseBearerToken(authorization);
   if (!token.ok()) return token.status();
 
-  Result<Claims> claims = ValidateWorkerToken(*token);
+  Result<std::shared_ptr<const Claims>> claims = ValidateWorkerToken(*token);
   if (!claims.ok() && options_.allow_producer_as_worker && producer_) {
-    Result<Claims> producer_claims = producer_->Validate(*token);
+    Result<std::shared_ptr<const Claims>> producer_claims = producer_->ValidateShared(*token);
     if (producer_claims.ok()) {
-      Claims synthetic;
-      synthetic.subject = producer_claims->subject;
-      synthetic.email = producer_claims->email;
-      synthetic.issuer = producer_claims->issuer;
-      synthetic.expires_at = producer_claims->expires_at;
-      synthetic.issued_at = producer_claims->issued_at;
-      synthetic.raw = producer_claims->raw;
-      synthetic.audience = {options_.worker_audience};
-      synthetic.scopes.assign(std::begin(kWorkerScopes), std::end(kWorkerScopes));
-      synthetic.event_types = {"*"};
-      claims = std::move(synthetic);
+      const Claims& from = **producer_claims;
+      auto synthetic = std::make_shared<Claims>();
+      synthetic->subject = from.subject;
+      synthetic->email = from.email;
+      synthetic->issuer = from.issuer;
+      synthetic->expires_at = from.expires_at;
+      synthetic->issued_at = from.issued_at;
+      synthetic->raw = from.raw;
+      synthetic->audience = {options_.worker_audience};
+      synthetic->scopes.assign(std::begin(kWorkerScopes), std::end(kWorkerScopes));
+      synthetic->event_types = {"*"};
+      claims = std::shared_ptr<const Claims>(std::move(synthetic));
     }
   }
   if (!claims.ok()) return claims.status();  // the worker failure text (§3.4 step 3)
 
-  Result<Principal> p = WorkerPrincipal(*claims);
+  Result<Principal> p = WorkerPrincipal(**claims);
   if (!p.ok()) return p;
   if (!required_scope.empty() && !p->HasScope(required_scope)) return Forbidden("missing scope");
   return p;
@@ -172,12 +179,12 @@ Result<Principal> Authenticator::AuthenticateAny(std::string_view authorization,
   Result<std::string_view> token = ParseBearerToken(authorization);
   if (!token.ok()) return token.status();
   if (worker_) {
-    Result<Claims> claims = worker_->Validate(*token);
-    if (claims.ok() && !claims->event_types.empty()) return WorkerPrincipal(*claims);
+    Result<std::shared_ptr<const Claims>> claims = worker_->ValidateShared(*token);
+    if (claims.ok() && !(*claims)->event_types.empty()) return WorkerPrincipal(**claims);
   }
   if (producer_) {
-    Result<Claims> claims = producer_->Validate(*token);
-    if (claims.ok()) return ProducerPrincipal(*claims, x_role);
+    Result<std::shared_ptr<const Claims>> claims = producer_->ValidateShared(*token);
+    if (claims.ok()) return ProducerPrincipal(**claims, x_role);
   }
   return Unauthenticated("invalid token");
 }

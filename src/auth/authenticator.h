@@ -90,7 +90,7 @@ class Authenticator {
   /// Principal of (possibly synthetic) worker claims: role without X-Role, never admin, tenant.
   Result<Principal> WorkerPrincipal(const Claims& claims) const;
   /// Runs the worker validator plus the eventTypes/scope requirements of §3.4 step 1.
-  Result<Claims> ValidateWorkerToken(std::string_view token) const;
+  Result<std::shared_ptr<const Claims>> ValidateWorkerToken(std::string_view token) const;
 
   AuthOptions options_;
   std::shared_ptr<TokenValidator> producer_;

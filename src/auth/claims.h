@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,14 @@ class TokenValidator {
  public:
   virtual ~TokenValidator() = default;
   virtual Result<Claims> Validate(std::string_view token) = 0;
+  /// Validate, with the Claims shared instead of copied: a validator that caches verified tokens
+  /// returns its cached object, so a request with a known token copies no claims. The object
+  /// never changes. Default: Validate's result, moved into a new shared object.
+  virtual Result<std::shared_ptr<const Claims>> ValidateShared(std::string_view token) {
+    Result<Claims> claims = Validate(token);
+    if (!claims.ok()) return claims.status();
+    return std::make_shared<const Claims>(std::move(*claims));
+  }
   /// True when Validate(token) answers without waiting for the network (no JWKS fetch; a
   /// signature check of tens of µs is fine), so an I/O thread may call it inline. Default: always.
   virtual bool AnswersWithoutWaiting(std::string_view token) {

@@ -93,20 +93,26 @@ bool JwtValidator::AnswersWithoutWaiting(std::string_view token) {
 }
 
 Result<Claims> JwtValidator::Validate(std::string_view token) {
+  Result<std::shared_ptr<const Claims>> shared = ValidateShared(token);
+  if (!shared.ok()) return shared.status();
+  return **shared;
+}
+
+Result<std::shared_ptr<const Claims>> JwtValidator::ValidateShared(std::string_view token) {
   try {
     if (token.empty() || token.size() > kMaxTokenBytes) return Reject("invalid token");
     const int64_t now = clock_.NowSeconds();
-    if (auto hit = tokens_.Get(token, now)) return std::move(*hit);
+    if (std::shared_ptr<const Claims> hit = tokens_.Get(token, now)) return hit;
     Result<Claims> claims = ValidateImpl(token);
+    if (!claims.ok()) return claims.status();
+    auto shared = std::make_shared<const Claims>(std::move(*claims));
     // Valid while now - skew <= exp (the expiry rule of ValidateImpl); nbf and iat already passed
     // and only become easier to pass as time moves on.
     // Saturating: `exp` may be as large as INT64_MAX (a huge or clamped NumericDate).
-    if (claims.ok()) {
-      const int64_t skew = options_.clock_skew_seconds;
-      const int64_t exp = claims->expires_at;
-      tokens_.Put(token, *claims, exp > std::numeric_limits<int64_t>::max() - skew ? exp : exp + skew);
-    }
-    return claims;
+    const int64_t skew = options_.clock_skew_seconds;
+    const int64_t exp = shared->expires_at;
+    tokens_.Put(token, shared, exp > std::numeric_limits<int64_t>::max() - skew ? exp : exp + skew);
+    return shared;
   } catch (...) {  // e.g. allocation failure inside the JSON parser; never let it escape
     return Reject("invalid token");
   }

@@ -53,6 +53,8 @@ class JwtValidator : public TokenValidator {
   JwtValidator(JwtValidatorOptions options, const Clock& clock);
 
   Result<Claims> Validate(std::string_view token) override;
+  /// Validate without copying: a cached token's Claims are the cache's own object.
+  Result<std::shared_ptr<const Claims>> ValidateShared(std::string_view token) override;
   /// False only when validating `token` may wait for a JWKS fetch: it is not in the verified-token
   /// cache, its header names a `kid`, and the key set is not loaded or lacks that kid. A token
   /// rejected before any key is needed (malformed, no kid) answers at once too.

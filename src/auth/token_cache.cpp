@@ -1,6 +1,7 @@
 // Verified-token cache (see token_cache.h).
 #include "auth/token_cache.h"
 
+#include <algorithm>
 #include <functional>
 
 namespace codeq {
@@ -13,27 +14,29 @@ TokenCache::TokenCache(size_t max_entries, size_t shards) {
   for (size_t i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>());
 }
 
-TokenCache::Shard& TokenCache::ShardFor(std::string_view token) const {
-  return *shards_[std::hash<std::string_view>{}(token) % shards_.size()];
+size_t TokenHash::operator()(std::string_view token) const noexcept {
+  const std::string_view tail = token.substr(token.size() - std::min(token.size(), kHashedBytes));
+  return std::hash<std::string_view>{}(tail) ^ (token.size() * 0x9E3779B97F4A7C15ull);
 }
 
-std::optional<Claims> TokenCache::Get(std::string_view token, int64_t now_seconds) {
-  if (per_shard_ == 0) return std::nullopt;
+TokenCache::Shard& TokenCache::ShardFor(std::string_view token) const {
+  // The high bits: the index's buckets use the low ones.
+  return *shards_[(TokenHash{}(token) >> 32) % shards_.size()];
+}
+
+std::shared_ptr<const Claims> TokenCache::Get(std::string_view token, int64_t now_seconds) {
+  if (per_shard_ == 0) return nullptr;
   Shard& s = ShardFor(token);
-  std::shared_ptr<const Claims> claims;
-  {
-    std::lock_guard lock(s.mu);
-    auto it = s.index.find(token);
-    if (it == s.index.end()) return std::nullopt;
-    if (now_seconds > it->second->valid_until) {
-      s.lru.erase(it->second);
-      s.index.erase(it);
-      return std::nullopt;
-    }
-    s.lru.splice(s.lru.begin(), s.lru, it->second);
-    claims = it->second->claims;
+  std::lock_guard lock(s.mu);
+  auto it = s.index.find(token);
+  if (it == s.index.end()) return nullptr;
+  if (now_seconds > it->second->valid_until) {
+    s.lru.erase(it->second);
+    s.index.erase(it);
+    return nullptr;
   }
-  return *claims;  // copied outside the lock
+  s.lru.splice(s.lru.begin(), s.lru, it->second);
+  return it->second->claims;
 }
 
 bool TokenCache::Contains(std::string_view token, int64_t now_seconds) const {
@@ -44,9 +47,8 @@ bool TokenCache::Contains(std::string_view token, int64_t now_seconds) const {
   return it != s.index.end() && now_seconds <= it->second->valid_until;
 }
 
-void TokenCache::Put(std::string_view token, const Claims& claims, int64_t valid_until) {
+void TokenCache::Put(std::string_view token, std::shared_ptr<const Claims> shared, int64_t valid_until) {
   if (per_shard_ == 0) return;
-  auto shared = std::make_shared<const Claims>(claims);
   Shard& s = ShardFor(token);
   std::lock_guard lock(s.mu);
   if (auto it = s.index.find(token); it != s.index.end()) {

@@ -30,15 +30,37 @@ Claims ClaimsFor(const std::string& sub) {
 
 TEST(TokenCacheTest, HitReturnsStoredClaims) {
   TokenCache cache(100);
-  EXPECT_FALSE(cache.Get("t1", 1000).has_value());
+  EXPECT_EQ(cache.Get("t1", 1000), nullptr);
   cache.Put("t1", ClaimsFor("alice"), 2000);
   auto hit = cache.Get("t1", 1000);
-  ASSERT_TRUE(hit.has_value());
+  ASSERT_NE(hit, nullptr);
   EXPECT_EQ(hit->subject, "alice");
   EXPECT_EQ(hit->scopes, std::vector<std::string>{"codeq:claim"});
   EXPECT_EQ(hit->raw.at("sub").as_string(), "alice");
-  EXPECT_FALSE(cache.Get("t2", 1000).has_value());
-  EXPECT_FALSE(cache.Get("t", 1000).has_value());  // exact token text only
+  EXPECT_EQ(cache.Get("t2", 1000), nullptr);
+  EXPECT_EQ(cache.Get("t", 1000), nullptr);  // exact token text only
+}
+
+TEST(TokenCacheTest, TokensThatDifferOnlyBeforeTheHashedTailAreDistinct) {
+  // Same length, same last TokenHash::kHashedBytes bytes: one hash, two entries.
+  const std::string tail(TokenHash::kHashedBytes, 's');
+  const std::string a = "header-a." + tail, b = "header-b." + tail;
+  ASSERT_EQ(TokenHash{}(a), TokenHash{}(b));
+  EXPECT_NE(TokenHash{}(a), TokenHash{}("x" + a));  // the length counts too
+  TokenCache cache(100, 1);
+  cache.Put(a, ClaimsFor("alice"), 2000);
+  EXPECT_EQ(cache.Get(b, 1000), nullptr);
+  EXPECT_FALSE(cache.Contains(b, 1000));
+  cache.Put(b, ClaimsFor("bob"), 2000);
+  EXPECT_EQ(cache.Size(), 2u);
+  EXPECT_EQ(cache.Get(a, 1000)->subject, "alice");
+  EXPECT_EQ(cache.Get(b, 1000)->subject, "bob");
+}
+
+TEST(TokenCacheTest, HitsShareOneClaimsObject) {
+  TokenCache cache(100);
+  cache.Put("t", ClaimsFor("alice"), 2000);
+  EXPECT_EQ(cache.Get("t", 1000).get(), cache.Get("t", 1000).get());
 }
 
 TEST(TokenCacheTest, ContainsMatchesWhatGetWouldReturn) {
@@ -50,7 +72,7 @@ TEST(TokenCacheTest, ContainsMatchesWhatGetWouldReturn) {
   EXPECT_TRUE(cache.Contains("t", 2000));   // valid_until is inclusive
   EXPECT_FALSE(cache.Contains("t", 2001));
   EXPECT_FALSE(cache.Contains("other", 1000));
-  EXPECT_TRUE(cache.Get("t", 1500).has_value());  // Contains left the entry in place
+  EXPECT_NE(cache.Get("t", 1500), nullptr);  // Contains left the entry in place
   TokenCache off(0);
   off.Put("t", c, 2000);
   EXPECT_FALSE(off.Contains("t", 1000));
@@ -59,8 +81,8 @@ TEST(TokenCacheTest, ContainsMatchesWhatGetWouldReturn) {
 TEST(TokenCacheTest, EntryExpiresAfterValidUntil) {
   TokenCache cache(100);
   cache.Put("t", ClaimsFor("a"), 2000);
-  EXPECT_TRUE(cache.Get("t", 2000).has_value());  // inclusive
-  EXPECT_FALSE(cache.Get("t", 2001).has_value());
+  EXPECT_NE(cache.Get("t", 2000), nullptr);  // inclusive
+  EXPECT_EQ(cache.Get("t", 2001), nullptr);
   EXPECT_EQ(cache.Size(), 0u);  // the expired entry was dropped
 }
 
@@ -75,12 +97,12 @@ TEST(TokenCacheTest, PutReplacesExistingEntry) {
 TEST(TokenCacheTest, BoundedWithLeastRecentlyUsedEviction) {
   TokenCache cache(4, 1);  // one shard, so the LRU order is exact
   for (int i = 0; i < 4; ++i) cache.Put("t" + std::to_string(i), ClaimsFor("s"), 9999);
-  EXPECT_TRUE(cache.Get("t0", 0).has_value());  // t0 becomes most recent; t1 is now oldest
+  EXPECT_NE(cache.Get("t0", 0), nullptr);  // t0 becomes most recent; t1 is now oldest
   cache.Put("t4", ClaimsFor("s"), 9999);
   EXPECT_EQ(cache.Size(), 4u);
-  EXPECT_FALSE(cache.Get("t1", 0).has_value());
-  EXPECT_TRUE(cache.Get("t0", 0).has_value());
-  EXPECT_TRUE(cache.Get("t4", 0).has_value());
+  EXPECT_EQ(cache.Get("t1", 0), nullptr);
+  EXPECT_NE(cache.Get("t0", 0), nullptr);
+  EXPECT_NE(cache.Get("t4", 0), nullptr);
 }
 
 TEST(TokenCacheTest, ShardedCacheNeverExceedsCapacity) {
@@ -93,7 +115,7 @@ TEST(TokenCacheTest, ShardedCacheNeverExceedsCapacity) {
 TEST(TokenCacheTest, ZeroCapacityDisables) {
   TokenCache cache(0);
   cache.Put("t", ClaimsFor("a"), 9999);
-  EXPECT_FALSE(cache.Get("t", 0).has_value());
+  EXPECT_EQ(cache.Get("t", 0), nullptr);
   EXPECT_EQ(cache.Size(), 0u);
 }
 
