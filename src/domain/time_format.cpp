@@ -1,5 +1,6 @@
 #include "domain/time_format.h"
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -30,32 +31,72 @@ bool Digits(std::string_view s, size_t pos, size_t n, int& out) {
   return true;
 }
 
+// Appends `n` as exactly `width` decimal digits (0 <= n < 10^width).
+void AppendDigits(std::string& out, int64_t n, int width) {
+  char buf[8];
+  for (int i = width - 1; i >= 0; --i, n /= 10) buf[i] = static_cast<char>('0' + n % 10);
+  out.append(buf, static_cast<size_t>(width));
+}
+
+// "YYYY-MM-DDTHH:MM:SS" of a UTC time in years 1000..9999 from <chrono>'s civil calendar, without
+// gmtime_r and strftime (a task's JSON has several timestamps, and every answer formats them).
+// False, and nothing appended, outside those years, where strftime's %Y is not four digits and the
+// caller falls back to it so that the text stays the same.
+bool AppendUtcDateTime(std::string& out, int64_t epoch_seconds) {
+  using namespace std::chrono;
+  constexpr int64_t kDay = 86400;
+  int64_t days = epoch_seconds / kDay, rest = epoch_seconds % kDay;
+  if (rest < 0) {
+    rest += kDay;
+    --days;
+  }
+  if (days < -354285 || days > 2932896) return false;  // 1000-01-01 .. 9999-12-31
+  const year_month_day ymd{sys_days{std::chrono::days{days}}};
+  AppendDigits(out, static_cast<int>(ymd.year()), 4);
+  out += '-';
+  AppendDigits(out, static_cast<unsigned>(ymd.month()), 2);
+  out += '-';
+  AppendDigits(out, static_cast<unsigned>(ymd.day()), 2);
+  out += 'T';
+  AppendDigits(out, rest / 3600, 2);
+  out += ':';
+  AppendDigits(out, rest / 60 % 60, 2);
+  out += ':';
+  AppendDigits(out, rest % 60, 2);
+  return true;
+}
+
 }  // namespace
 
 std::string FormatTimestamp(int64_t epoch_ms) {
   time_t secs = static_cast<time_t>(epoch_ms >= 0 ? epoch_ms / 1000 : (epoch_ms - 999) / 1000);
   int millis = static_cast<int>(epoch_ms - static_cast<int64_t>(secs) * 1000);
+  std::string out;
+  out.reserve(32);
   std::tm tm{};
-  if (g_utc) {
-    gmtime_r(&secs, &tm);
-  } else {
-    localtime_r(&secs, &tm);
+  if (!g_utc || !AppendUtcDateTime(out, secs)) {
+    if (g_utc) {
+      gmtime_r(&secs, &tm);
+    } else {
+      localtime_r(&secs, &tm);
+    }
+    char buf[40];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    out = buf;
   }
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out = buf;
   if (millis != 0) {
-    char frac[8];
-    std::snprintf(frac, sizeof frac, ".%03d", millis);
-    std::string f = frac;
-    while (f.back() == '0') f.pop_back();
-    out += f;
+    out += '.';
+    AppendDigits(out, millis, 3);
+    while (out.back() == '0') out.pop_back();
   }
   out += g_utc ? "Z" : Offset(tm.tm_gmtoff);
   return out;
 }
 
 std::string FormatUtcSeconds(int64_t epoch_seconds) {
+  std::string out;
+  out.reserve(24);
+  if (AppendUtcDateTime(out, epoch_seconds)) return out += 'Z';
   time_t secs = static_cast<time_t>(epoch_seconds);
   std::tm tm{};
   gmtime_r(&secs, &tm);

@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <limits>
+#include <random>
+#include <string>
+#include <vector>
 
 #include "domain/keys.h"
 #include "domain/task.h"
@@ -13,6 +17,36 @@ TEST(TimeFormat, FormatsUtcWithTrimmedFraction) {
   EXPECT_EQ(FormatTimestamp(1769335200000), "2026-01-25T10:00:00Z");
   EXPECT_EQ(FormatTimestamp(1769335200120), "2026-01-25T10:00:00.12Z");
   EXPECT_EQ(FormatUtcSeconds(1769346300), "2026-01-25T13:05:00Z");
+}
+
+// The UTC formatting computes the calendar itself; gmtime_r + strftime is the reference.
+std::string ReferenceUtc(int64_t epoch_seconds) {
+  time_t secs = static_cast<time_t>(epoch_seconds);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+TEST(TimeFormat, UtcCalendarMatchesGmtimeAcrossYears1000To9999) {
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<int64_t> any(-30610224000, 253402300799);  // 1000-01-01 .. 9999-12-31
+  std::vector<int64_t> cases = {0, -1, 59, 86399, 86400, 951782400 /* 2000-02-29 */, 4107542400 /* 2100-02-28 */,
+                                -30610224000, 253402300799, -2208988800 /* 1900-01-01 */};
+  for (int i = 0; i < 20000; ++i) cases.push_back(any(rng));
+  for (int64_t s : cases) {
+    ASSERT_EQ(FormatUtcSeconds(s), ReferenceUtc(s)) << s;
+    std::string with_ms = ReferenceUtc(s);
+    with_ms.insert(with_ms.size() - 1, ".5");
+    ASSERT_EQ(FormatTimestamp(s * 1000 + 500), with_ms) << s;
+  }
+  // Outside years 1000..9999 the text is strftime's.
+  EXPECT_EQ(FormatUtcSeconds(253402300800), ReferenceUtc(253402300800));
+  EXPECT_EQ(FormatUtcSeconds(-30610224001), ReferenceUtc(-30610224001));
+  EXPECT_EQ(FormatUtcSeconds(-62167219200), ReferenceUtc(-62167219200));
+  EXPECT_EQ(FormatTimestamp(-1), "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(FormatTimestamp(1769335200001), "2026-01-25T10:00:00.001Z");
 }
 
 TEST(TimeFormat, ParsesRfc3339WithOffsetsAndFractions) {
