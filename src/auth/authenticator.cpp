@@ -2,6 +2,8 @@
 #include "auth/authenticator.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 
 #include "auth/ascii_text.h"
 
@@ -38,6 +40,25 @@ Result<Principal> BasePrincipal(const Claims& claims, bool fallback_to_subject) 
   return p;
 }
 
+// True when a byte of `s` is <= ' ', as every ASCII space character is: a prefilter, so the usual
+// token (no such byte) costs a few instructions per eight bytes instead of per byte. A JWT is often
+// 1 KB, and every request parses its Authorization header. Eight bytes at a time with the classic
+// "has a byte less than n" word test, exact for n <= 128: (w - 0x01..01 * n) & ~w & 0x80..80.
+bool HasByteUpToSpace(std::string_view s) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHighBits = 0x8080808080808080ull;
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if (((w - kOnes * (' ' + 1)) & ~w & kHighBits) != 0) return true;
+  }
+  for (; i < s.size(); ++i) {
+    if (static_cast<unsigned char>(s[i]) <= ' ') return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<std::string_view> ParseBearerToken(std::string_view authorization) {
@@ -49,11 +70,7 @@ Result<std::string_view> ParseBearerToken(std::string_view authorization) {
   }
   std::string_view token = header.substr(space + 1);
   if (token.empty()) return Unauthenticated("invalid Authorization format");
-  // Every ASCII space character is <= ' ': one comparison per byte for the usual token, which
-  // has none (a JWT is often 1 KB, and this runs on every request).
-  bool low_byte = false;
-  for (char c : token) low_byte |= static_cast<unsigned char>(c) <= ' ';
-  if (low_byte && std::any_of(token.begin(), token.end(), auth_text::IsSpace)) {
+  if (HasByteUpToSpace(token) && std::any_of(token.begin(), token.end(), auth_text::IsSpace)) {
     return Unauthenticated("invalid Authorization format");
   }
   return token;

@@ -149,6 +149,27 @@ TEST(AuthenticatorTest, BearerSchemeIsCaseInsensitive) {
   EXPECT_EQ(ParseBearerToken("bearer abc.def.ghi").value(), "abc.def.ghi");
 }
 
+// The space check reads the token eight bytes at a time: a space character at any offset, in a
+// whole word or in the tail, is found; other bytes (controls, 0x7f, non-ASCII) are not spaces.
+TEST(AuthenticatorTest, BearerTokenWithASpaceCharacterAnywhereIsRejected) {
+  const std::string base(37, 'a');
+  for (char space : {' ', '\t', '\n', '\r', '\f', '\v'}) {
+    for (size_t at = 1; at + 1 < base.size(); ++at) {
+      std::string token = base;
+      token[at] = space;
+      ExpectError(ParseBearerToken("Bearer " + token).status(), StatusCode::kUnauthenticated,
+                  "invalid Authorization format");
+    }
+  }
+  for (char other : {'\x01', '\x1f', '!', '\x7f', '\x80', '\xa0', '\xff'}) {
+    for (size_t at = 1; at + 1 < base.size(); ++at) {
+      std::string token = base;
+      token[at] = other;
+      EXPECT_EQ(ParseBearerToken("Bearer " + token).value(), token) << at;
+    }
+  }
+}
+
 TEST(AuthenticatorTest, ValidatorReasonIsPassedThrough) {
   Fixture f;
   auto a = f.Make();
