@@ -23,7 +23,7 @@ boost::asio::awaitable<http::Response> Api::CreateTask(const http::Request& req)
 
   auto out = co_await scheduler_.CreateTask(who->tenant, std::move(cr));
   if (!out.ok()) co_return StatusResponse(out.status());
-  auto res = JsonResponse(out->replayed ? 200 : 202, TaskToJson(out->task));
+  auto res = JsonTextResponse(out->replayed ? 200 : 202, TaskToJsonText(out->task));
   if (out->replayed) res.headers.emplace_back("Idempotent-Replayed", "true");
   co_return res;
 }
@@ -33,7 +33,7 @@ boost::asio::awaitable<http::Response> Api::GetTask(const http::Request& req, co
   if (!who.ok()) co_return StatusResponse(who.status());
   auto t = co_await scheduler_.GetTask(who->tenant, id);
   if (!t.ok()) co_return StatusResponse(t.status());
-  co_return JsonResponse(200, TaskToJson(*t));
+  co_return JsonTextResponse(200, TaskToJsonText(*t));
 }
 
 boost::asio::awaitable<http::Response> Api::GetResult(const http::Request& req, const std::string& id) {

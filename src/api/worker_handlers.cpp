@@ -61,11 +61,14 @@ Awaitable Api::Claim(const http::Request& req, http::RequestContext& ctx) {
   if (ctx.ClientGone()) co_return http::ErrorResponse(499, "client closed request");
   if (!claimed.ok()) co_return StatusResponse(claimed.status());
   if (claimed->empty()) co_return NoContent();
-  if (!max_tasks) co_return JsonResponse(200, TaskToJson(claimed->front()));
-  json::array tasks;
-  tasks.reserve(claimed->size());
-  for (const Task& t : *claimed) tasks.push_back(TaskToJson(t));
-  co_return JsonResponse(200, json::object{{"tasks", std::move(tasks)}});
+  if (!max_tasks) co_return JsonTextResponse(200, TaskToJsonText(claimed->front()));
+  std::string tasks = "{\"tasks\":[";
+  for (const Task& t : *claimed) {
+    if (&t != &claimed->front()) tasks += ',';
+    tasks += TaskToJsonText(t);
+  }
+  tasks += "]}";
+  co_return JsonTextResponse(200, std::move(tasks));
 }
 
 Awaitable Api::Heartbeat(const http::Request& req, const std::string& id) {
@@ -115,7 +118,7 @@ Awaitable Api::SubmitResult(const http::Request& req, const std::string& id) {
   ResultRequest rr = std::move(*decoded);
   auto r = co_await scheduler_.SubmitResult(who->tenant, id, who->subject, std::move(rr));
   if (!r.ok()) co_return StatusResponse(r.status());
-  co_return JsonResponse(200, TaskResultToJson(*r));
+  co_return JsonTextResponse(200, TaskResultToJsonText(*r));
 }
 
 }  // namespace codeq::api

@@ -118,6 +118,28 @@ TEST(TaskCodec, DirectTextMatchesSerializedObject) {
   EXPECT_EQ(back->payload, full.payload);
 }
 
+// TaskResultToJsonText is written directly too: exactly the serialized TaskResultToJson.
+TEST(TaskCodec, DirectResultTextMatchesSerializedObject) {
+  std::string every_byte;
+  for (int c = 0; c < 256; ++c) every_byte += static_cast<char>(c);
+  TaskResult full;
+  full.task_id = "a5a4d2ad-5f7e-4a55-a070-29a9a4c2a8f4";
+  full.status = "FAILED";
+  full.result = boost::json::object{{"a", boost::json::array{1, 2.5, "x\"y", nullptr}}, {"b", every_byte}};
+  full.error = every_byte;
+  full.artifacts = {{"out.png", "https://example.com/a?x=1&y=2"}, {every_byte, "u"}};
+  full.completed_at = "2026-01-25T10:00:00.5Z";
+  EXPECT_EQ(TaskResultToJsonText(full), boost::json::serialize(TaskResultToJson(full)));
+  EXPECT_EQ(TaskResultToJsonText(TaskResult{}), boost::json::serialize(TaskResultToJson(TaskResult{})));
+  TaskResult empty_result = full;
+  empty_result.result = boost::json::object{};  // an empty result object is omitted
+  empty_result.artifacts.resize(1);
+  EXPECT_EQ(TaskResultToJsonText(empty_result), boost::json::serialize(TaskResultToJson(empty_result)));
+  EXPECT_EQ(TaskResultToJsonText(empty_result).find("\"result\""), std::string::npos);
+  full.task_id = every_byte;
+  EXPECT_EQ(TaskResultToJsonText(full), boost::json::serialize(TaskResultToJson(full)));
+}
+
 TEST(TaskCodec, OmitsEmptyFieldsAndRoundTrips) {
   Task t;
   t.id = "a5a4d2ad-5f7e-4a55-a070-29a9a4c2a8f4";
