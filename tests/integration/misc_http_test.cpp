@@ -101,6 +101,49 @@ TEST_F(MiscHttp, HeadAnswersLikeGetWithoutABody) {
   EXPECT_EQ(refused.substr(refused.find("\r\n\r\n") + 4), "") << "HEAD error answer carried a body";
 }
 
+// The server writes its answers' header block itself (http/server.cpp, Render): Connection says
+// close where a 1.1 connection ends and keep-alive where a 1.0 one stays, Content-Length always
+// matches the body, and the connection does what the header says.
+TEST_F(MiscHttp, AnswersCarryConnectionAndContentLengthByHttpVersion) {
+  const std::string body = Get("/healthz", "").body;
+  const std::string length = "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  {  // 1.1, keep-alive by default: no Connection header, the connection stays open.
+    auto conn = test::RawConnection::Connect("127.0.0.1", codeq().port());
+    ASSERT_TRUE(conn);
+    ASSERT_TRUE(conn->Send(test::HttpRequestText("GET", "/healthz", {})));
+    ASSERT_TRUE(conn->ReadResponse(std::chrono::seconds(5)));
+    EXPECT_EQ(conn->Received().rfind("HTTP/1.1 200 OK\r\nServer: codeq\r\n", 0), 0u) << conn->Received();
+    EXPECT_NE(conn->Received().find(length), std::string::npos) << conn->Received();
+    EXPECT_EQ(conn->Received().find("Connection:"), std::string::npos) << conn->Received();
+    EXPECT_EQ(conn->ResponseBody(), body);
+    EXPECT_FALSE(conn->WaitClosed(std::chrono::milliseconds(300)));
+  }
+  {  // 1.1 with Connection: close: said back, then closed.
+    auto conn = test::RawConnection::Connect("127.0.0.1", codeq().port());
+    ASSERT_TRUE(conn);
+    ASSERT_TRUE(conn->Send(test::HttpRequestText("GET", "/healthz", {"Connection: close"})));
+    EXPECT_TRUE(conn->WaitClosed(std::chrono::seconds(5)));
+    EXPECT_NE(conn->Received().find("\r\nConnection: close\r\n"), std::string::npos) << conn->Received();
+    EXPECT_EQ(conn->ResponseBody(), body);
+  }
+  {  // 1.0 asking for keep-alive: said back, and a second request is served on the connection.
+    auto conn = test::RawConnection::Connect("127.0.0.1", codeq().port());
+    ASSERT_TRUE(conn);
+    ASSERT_TRUE(conn->Send("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+    ASSERT_TRUE(conn->ReadResponse(std::chrono::seconds(5)));
+    EXPECT_EQ(conn->Received().rfind("HTTP/1.0 200 OK\r\n", 0), 0u) << conn->Received();
+    EXPECT_NE(conn->Received().find("\r\nConnection: keep-alive\r\n"), std::string::npos) << conn->Received();
+    EXPECT_NE(conn->Received().find(length), std::string::npos) << conn->Received();
+    const size_t first = conn->Received().size();
+    ASSERT_TRUE(conn->Send("GET /nope HTTP/1.0\r\n\r\n"));  // 1.0 without keep-alive: then closed
+    EXPECT_TRUE(conn->WaitClosed(std::chrono::seconds(5)));
+    const std::string second = conn->Received().substr(first);
+    EXPECT_EQ(second.rfind("HTTP/1.0 404 Not Found\r\n", 0), 0u) << second;
+    EXPECT_EQ(second.find("Connection:"), std::string::npos) << second;
+    EXPECT_NE(second.find("{\"error\":\"not found\"}"), std::string::npos) << second;
+  }
+}
+
 TEST_F(MiscHttp, RequestIdIsEchoedOrGenerated) {
   auto echoed = Get("/healthz", "", {{"X-Request-Id", "it-req-42"}});
   EXPECT_EQ(echoed.Header("X-Request-Id").value_or(""), "it-req-42");
