@@ -8,6 +8,7 @@ PKGS=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
   libssl-dev libhiredis-dev librocksdb-dev libspdlog-dev libfmt-dev libcli11-dev
   libyaml-cpp-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libgoogle-perftools-dev
   redis-server redis-tools
   clang libclang-rt-14-dev
 )

@@ -18,6 +18,7 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <string_view>
@@ -105,9 +106,9 @@ struct WireResponse {
 // holds CR or LF is dropped; none does (the names are ours, and an echoed X-Request-Id passed the
 // request parser and the router's check).
 WireResponse Render(Response&& r, unsigned version, bool keep_alive, bhttp::verb method) {
-  auto line = [](std::string& out, std::string_view name, std::string_view value) {
-    if (name.find_first_of("\r\n") != std::string_view::npos ||
-        value.find_first_of("\r\n") != std::string_view::npos) {
+  auto line_break = [](char c) { return c == '\r' || c == '\n'; };
+  auto line = [&](std::string& out, std::string_view name, std::string_view value) {
+    if (std::any_of(name.begin(), name.end(), line_break) || std::any_of(value.begin(), value.end(), line_break)) {
       return;
     }
     out.append(name).append(": ").append(value).append("\r\n");
