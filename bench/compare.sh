@@ -11,7 +11,10 @@
 # reports the claim service p99 there (the issue's "claim p99 <= 2 ms at half of peak rate").
 #
 # Usage: bench/compare.sh [--tasks N] [--producers P] [--workers W] [--batch B] [--build-dir DIR]
-#                         [--wrk-seconds S]
+#                         [--wrk-seconds S] [--rounds R]
+# --rounds R (default 1) measures every system R times, one round after another (so a slow spell
+# of a shared machine hits all systems alike), and prints each figure's median over the rounds,
+# with every round's cycles/s below the table. Use an odd R, e.g. 3 or 5.
 # Installs wrk and nginx-light (apt) and bullmq (npm, into bench/node_modules) when missing.
 set -euo pipefail
 
@@ -23,6 +26,7 @@ WORKERS=8
 BATCH=100
 BUILD="$ROOT/build-perf"
 WRK_SECONDS=10
+ROUNDS=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --tasks) TASKS="$2"; shift 2 ;;
@@ -31,9 +35,12 @@ while [ $# -gt 0 ]; do
     --batch) BATCH="$2"; shift 2 ;;
     --build-dir) BUILD="$2"; shift 2 ;;
     --wrk-seconds) WRK_SECONDS="$2"; shift 2 ;;
+    --rounds) ROUNDS="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
+
+case "$ROUNDS" in ''|*[!0-9]*|0) echo "--rounds wants a positive integer" >&2; exit 2 ;; esac
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -153,34 +160,36 @@ codeq_system() {  # <label> <store> [env...]
   fi
 }
 
-# --- codeQ embedded, sync and async -------------------------------------------------------------
-codeq_system "codeQ embedded (sync)" embedded DURABILITY=sync
-codeq_system "codeQ embedded (async)" embedded DURABILITY=async
+# One measurement of every system; fills CYC, CRE, P99, SVC, HALF, NOTE, HEALTHZ_RPS, NGINX_RPS.
+one_round() {
+  # --- codeQ embedded, sync and async -------------------------------------------------------------
+  codeq_system "codeQ embedded (sync)" embedded DURABILITY=sync
+  codeq_system "codeQ embedded (async)" embedded DURABILITY=async
 
-# --- codeQ on Redis -------------------------------------------------------------------------------
-start_redis
-codeq_system "codeQ on Redis" "redis://127.0.0.1:$REDIS_PORT"
-stop_pid "$REDIS_PID"
+  # --- codeQ on Redis -------------------------------------------------------------------------------
+  start_redis
+  codeq_system "codeQ on Redis" "redis://127.0.0.1:$REDIS_PORT"
+  stop_pid "$REDIS_PID"
 
-# --- BullMQ on a fresh Redis, same counts ---------------------------------------------------------
-echo "== BullMQ" >&2
-start_redis
-out=$(node "$HERE/bullmq/bench.js" --port "$REDIS_PORT" --tasks "$TASKS" --producers "$PRODUCERS" --workers "$WORKERS" 2>&1) || true
-echo "$out" | sed 's/^/  [BullMQ] /' >&2
-r=$(grep '^RESULT' <<<"$out" || true)
-CYC[BullMQ]=$(field "$r" cycles_per_s); CRE[BullMQ]=$(field "$r" created_per_s)
-stop_pid "$REDIS_PID"
+  # --- BullMQ on a fresh Redis, same counts ---------------------------------------------------------
+  echo "== BullMQ" >&2
+  start_redis
+  out=$(node "$HERE/bullmq/bench.js" --port "$REDIS_PORT" --tasks "$TASKS" --producers "$PRODUCERS" --workers "$WORKERS" 2>&1) || true
+  echo "$out" | sed 's/^/  [BullMQ] /' >&2
+  r=$(grep '^RESULT' <<<"$out" || true)
+  CYC[BullMQ]=$(field "$r" cycles_per_s); CRE[BullMQ]=$(field "$r" created_per_s)
+  stop_pid "$REDIS_PID"
 
-# --- HTTP floors: wrk on codeQ /healthz and on nginx ----------------------------------------------
-echo "== wrk" >&2
-wrk_rps() { wrk -t2 -c64 -d"${WRK_SECONDS}s" "$1" 2>&1 | tee -a "$WORK/wrk.log" | awk '/Requests\/sec/ {print int($2)}'; }
-if start_codeq healthz embedded DURABILITY=async || { start_redis; start_codeq healthz "redis://127.0.0.1:$REDIS_PORT"; }; then
-  HEALTHZ_RPS=$(wrk_rps "http://127.0.0.1:$CODEQ_PORT/healthz")
-  stop_pid "$CODEQ_PID"
-fi
-NGINX_PORT=$(free_port)
-mkdir -p "$WORK/nginx"
-cat >"$WORK/nginx/nginx.conf" <<EOF
+  # --- HTTP floors: wrk on codeQ /healthz and on nginx ----------------------------------------------
+  echo "== wrk" >&2
+  wrk_rps() { wrk -t2 -c64 -d"${WRK_SECONDS}s" "$1" 2>&1 | tee -a "$WORK/wrk.log" | awk '/Requests\/sec/ {print int($2)}'; }
+  if start_codeq healthz embedded DURABILITY=async || { start_redis; start_codeq healthz "redis://127.0.0.1:$REDIS_PORT"; }; then
+    HEALTHZ_RPS=$(wrk_rps "http://127.0.0.1:$CODEQ_PORT/healthz")
+    stop_pid "$CODEQ_PID"
+  fi
+  NGINX_PORT=$(free_port)
+  mkdir -p "$WORK/nginx"
+  cat >"$WORK/nginx/nginx.conf" <<EOF
 worker_processes auto;
 daemon off;
 pid $WORK/nginx/nginx.pid;
@@ -199,12 +208,43 @@ http {
   }
 }
 EOF
-/usr/sbin/nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
-NGINX_PID=$!
-PIDS+=("$NGINX_PID")
-wait_http "http://127.0.0.1:$NGINX_PORT/"
-NGINX_RPS=$(wrk_rps "http://127.0.0.1:$NGINX_PORT/")
-stop_pid "$NGINX_PID"
+  /usr/sbin/nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
+  NGINX_PID=$!
+  PIDS+=("$NGINX_PID")
+  wait_http "http://127.0.0.1:$NGINX_PORT/"
+  NGINX_RPS=$(wrk_rps "http://127.0.0.1:$NGINX_PORT/")
+  stop_pid "$NGINX_PID"
+}
+
+# Each round's figures, kept for the medians: ROUND_<field>[label] = "v1 v2 ...".
+declare -A ROUND_CYC ROUND_CRE ROUND_P99 ROUND_HALF
+keep_round() {
+  local k
+  for k in "${!CYC[@]}"; do ROUND_CYC[$k]+="${CYC[$k]} "; done
+  for k in "${!CRE[@]}"; do ROUND_CRE[$k]+="${CRE[$k]} "; done
+  for k in "${!P99[@]}"; do ROUND_P99[$k]+="${P99[$k]} "; done
+  for k in "${!HALF[@]}"; do ROUND_HALF[$k]+="${HALF[$k]} "; done
+  ROUND_CYC[healthz]+="${HEALTHZ_RPS:-} "; ROUND_CYC[nginx]+="${NGINX_RPS:-} "
+}
+median() {  # "v1 v2 ..." (empty values skipped) -> the median, "" when none
+  tr ' ' '\n' <<<"$1" | grep -E '^[0-9.]+$' | sort -g |
+    awk '{ v[NR] = $1 } END { if (NR == 0) exit; if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+  [ "$ROUNDS" -eq 1 ] || echo "== round $round of $ROUNDS" >&2
+  CYC=(); CRE=(); P99=(); SVC=(); HALF=(); HEALTHZ_RPS=""; NGINX_RPS=""
+  one_round
+  keep_round
+done
+if [ "$ROUNDS" -gt 1 ]; then
+  for k in "${!ROUND_CYC[@]}"; do CYC[$k]=$(median "${ROUND_CYC[$k]}"); done
+  for k in "${!ROUND_CRE[@]}"; do CRE[$k]=$(median "${ROUND_CRE[$k]}"); done
+  for k in "${!ROUND_P99[@]}"; do P99[$k]=$(median "${ROUND_P99[$k]}"); done
+  for k in "${!ROUND_HALF[@]}"; do HALF[$k]=$(median "${ROUND_HALF[$k]}"); done
+  HEALTHZ_RPS=$(median "${ROUND_CYC[healthz]}"); NGINX_RPS=$(median "${ROUND_CYC[nginx]}")
+  HEALTHZ_RPS=${HEALTHZ_RPS%.*}; NGINX_RPS=${NGINX_RPS%.*}
+fi
 
 # --- table ----------------------------------------------------------------------------------------
 BULL=${CYC[BullMQ]:-0}
@@ -231,6 +271,13 @@ printf "$ROW" "BullMQ 5 (same Redis)" "${CRE[BullMQ]:-n/a}" "${BULL}" "1.00" "$(
 printf "$ROW" "wrk codeQ /healthz (req/s)" - "${HEALTHZ_RPS:-n/a}" - - - -
 printf "$ROW" "wrk nginx fixed 200 (req/s)" - "${NGINX_RPS:-n/a}" - - - -
 echo "nginx/3 = $FLOOR cycles/s equivalent"
+if [ "$ROUNDS" -gt 1 ]; then
+  echo "medians of $ROUNDS rounds; cycles/s (req/s for wrk) of each round:"
+  for k in "codeQ embedded (sync)" "codeQ embedded (sync) (batch)" "codeQ embedded (async)" \
+           "codeQ embedded (async) (batch)" "codeQ on Redis" "codeQ on Redis (batch)" BullMQ healthz nginx; do
+    printf '  %-32s %s\n' "$k" "${ROUND_CYC[$k]:-n/a}"
+  done
+fi
 echo "@ 1/2 peak: claim service p99 with producers paced to half of the row's cycles/s (target <= 2 ms)"
 # The two single-task targets side by side. "2.5x BullMQ" in HTTP requests/s (3 per cycle) can lie
 # above what nginx answers on the same machine: then no HTTP server reaches it here, and the
