@@ -16,6 +16,8 @@
 #include "domain/keys.h"
 #include "redis_backend.h"
 #include "store/redis/lua_scripts.h"
+#include "store/redis/redis_connection.h"
+#include <hiredis/hiredis.h>
 #include "support/free_port.h"
 
 namespace codeq::contract {
@@ -68,6 +70,36 @@ class RedisStoreTest : public RedisStoreFixture {
   }
 
 };
+
+// Commands are formatted by FormatCommand, not by hiredis: the bytes must be hiredis' own, for
+// empty, binary (CR, LF, NUL, '$', '*') and large arguments and for long argument lists.
+TEST(RedisFormatCommand, MatchesHiredis) {
+  std::string binary;
+  for (int c = 0; c < 256; ++c) binary += static_cast<char>(c);
+  std::vector<redis::Argv> cases = {
+      {"PING"},
+      {"SET", "k", ""},
+      {"EVALSHA", "0123456789abcdef0123456789abcdef01234567", "2", "codeq:a", "codeq:b", binary, "\r\n$3\r\n*1"},
+      {"SET", "big", std::string(1 << 20, 'x')},
+  };
+  redis::Argv many = {"RPUSH", "list"};
+  for (int i = 0; i < 1500; ++i) many.push_back(std::to_string(i * 7919));
+  cases.push_back(many);
+  for (const redis::Argv& argv : cases) {
+    std::vector<const char*> ptrs;
+    std::vector<size_t> lens;
+    for (const std::string& a : argv) {
+      ptrs.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    char* expected = nullptr;
+    const int n = redisFormatCommandArgv(&expected, static_cast<int>(argv.size()), ptrs.data(), lens.data());
+    ASSERT_GT(n, 0);
+    const std::string want(expected, static_cast<size_t>(n));
+    free(expected);
+    EXPECT_EQ(redis::FormatCommand(argv), want) << argv[0] << " with " << argv.size() << " arguments";
+  }
+}
 
 TEST_F(RedisStoreTest, KeyspaceMatchesSpec) {
   const int64_t now = RealNow().seconds();

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include <cerrno>
+#include <charconv>
 #include <utility>
 
 namespace codeq::redis {
@@ -28,25 +29,17 @@ struct ReplyGuard {
   }
 };
 
-// Borrowed pointers/lengths of an Argv, as hiredis' *Argv functions want them.
-struct ArgvView {
-  explicit ArgvView(const Argv& argv) {
-    ptrs.reserve(argv.size());
-    lens.reserve(argv.size());
-    for (const auto& a : argv) {
-      ptrs.push_back(a.data());
-      lens.push_back(a.size());
-    }
-  }
-  int argc() const { return static_cast<int>(ptrs.size()); }
-  std::vector<const char*> ptrs;
-  std::vector<size_t> lens;
-};
+// Queues `argv` in the context's output buffer (sent by the next redisGetReply).
+int AppendCommand(redisContext* c, const Argv& argv) {
+  const std::string cmd = FormatCommand(argv);
+  return redisAppendFormattedCommand(c, cmd.data(), cmd.size());
+}
 
 // One blocking round trip; nullptr on an I/O failure (ctx->err is then set).
 void* RoundTrip(redisContext* c, const Argv& argv) {
-  ArgvView v(argv);
-  return redisCommandArgv(c, v.argc(), v.ptrs.data(), v.lens.data());
+  void* reply = nullptr;
+  if (AppendCommand(c, argv) != REDIS_OK || redisGetReply(c, &reply) != REDIS_OK) return nullptr;
+  return reply;
 }
 
 // hiredis writes with write(2): a peer that closed the socket would raise SIGPIPE and kill the
@@ -83,6 +76,26 @@ class ScopedSigpipeBlock {
 };
 
 }  // namespace
+
+std::string FormatCommand(const Argv& argv) {
+  size_t size = 16;
+  for (const std::string& a : argv) size += a.size() + 24;
+  std::string out;
+  out.reserve(size);
+  char digits[24];
+  auto header = [&](char kind, size_t n) {
+    out += kind;
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
+    out += "\r\n";
+  };
+  header('*', argv.size());
+  for (const std::string& a : argv) {
+    header('$', a.size());
+    out += a;
+    out += "\r\n";
+  }
+  return out;
+}
 
 Connection::Connection(RedisOptions opts) : opts_(std::move(opts)) {}
 
@@ -154,8 +167,7 @@ Result<std::vector<Reply>> Connection::Pipeline(const std::vector<Argv>& command
   ScopedSigpipeBlock no_sigpipe;
   if (auto s = EnsureConnected(); !s.ok()) return s;
   for (const auto& argv : commands) {
-    ArgvView v(argv);
-    if (redisAppendCommandArgv(ctx_, v.argc(), v.ptrs.data(), v.lens.data()) != REDIS_OK) {
+    if (AppendCommand(ctx_, argv) != REDIS_OK) {
       return Fail("pipeline: append");
     }
   }
@@ -175,8 +187,7 @@ std::vector<Result<Reply>> Connection::PipelineEach(const std::vector<Argv>& com
   ScopedSigpipeBlock no_sigpipe;
   Status failure = EnsureConnected();
   for (size_t i = 0; failure.ok() && i < commands.size(); ++i) {
-    ArgvView v(commands[i]);
-    if (redisAppendCommandArgv(ctx_, v.argc(), v.ptrs.data(), v.lens.data()) != REDIS_OK) {
+    if (AppendCommand(ctx_, commands[i]) != REDIS_OK) {
       failure = Fail("pipeline: append");
     }
   }

@@ -15,6 +15,12 @@ namespace codeq::redis {
 /// The arguments of one command, binary-safe.
 using Argv = std::vector<std::string>;
 
+/// `argv` in the Redis protocol's request form (RESP, https://redis.io/docs/reference/protocol-spec/):
+/// "*<count>\r\n", then "$<length>\r\n<bytes>\r\n" per argument. The same bytes as hiredis'
+/// redisFormatCommandArgv, which formats each length with sdscatfmt and was about 8 % of the
+/// server's instructions per task cycle on the Redis store (docs/performance.md).
+std::string FormatCommand(const Argv& argv);
+
 /// The message of every I/O-level failure (SPEC D8: 503 {"error":"store unavailable"}).
 inline constexpr const char* kUnavailableText = "store unavailable";
 
