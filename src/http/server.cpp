@@ -97,10 +97,10 @@ struct WireResponse {
 };
 
 // The answer to a request of HTTP `version` (major * 10 + minor, as Beast has it) and `method`:
-// the status line, Server, Content-Type (not on an empty 204), the handler's headers,
-// Content-Length (not on 1xx, 204 and 304: RFC 9110 §8.6), and Connection where `keep_alive`
-// differs from the version's default (RFC 9112 §9.3: close for 1.1, keep-alive for 1.0). For HEAD,
-// the headers of the GET answer, Content-Length included, and no body (RFC 9110 §9.3.2).
+// the status line, Server, Content-Type and Content-Length (neither on 1xx, 204 and 304, which
+// have no body: RFC 9110 §8.6), the handler's headers, and Connection where `keep_alive` differs
+// from the version's default (RFC 9112 §9.3: close for 1.1, keep-alive for 1.0). For HEAD, the
+// headers of the GET answer, Content-Length included, and no body (RFC 9110 §9.3.2).
 // Rendered here instead of by beast::http::serializer, whose generic buffer sequences were about
 // 9 % of the server's instructions per request (docs/performance.md). A header whose name or value
 // holds CR or LF is dropped; none does (the names are ours, and an echoed X-Request-Id passed the
@@ -119,10 +119,12 @@ WireResponse Render(Response&& r, unsigned version, bool keep_alive, bhttp::verb
   const std::string_view reason = bhttp::obsolete_reason(static_cast<bhttp::status>(r.status));
   h.append("HTTP/").append(std::to_string(version / 10)).append(".").append(std::to_string(version % 10));
   h.append(" ").append(std::to_string(r.status)).append(" ").append(reason).append("\r\n");
-  line(h, "Server", "codeq");
-  if (!r.body.empty() || r.status != 204) line(h, "Content-Type", r.content_type);
-  for (const auto& [name, value] : r.headers) line(h, name, value);
+  // These statuses never carry a body (RFC 9110 §15.2, §15.3.5, §15.4.5): a handler's body for
+  // one is dropped, with its Content-Type and Content-Length.
   const bool bodiless_status = r.status / 100 == 1 || r.status == 204 || r.status == 304;
+  line(h, "Server", "codeq");
+  if (!bodiless_status) line(h, "Content-Type", r.content_type);
+  for (const auto& [name, value] : r.headers) line(h, name, value);
   if (!bodiless_status) line(h, "Content-Length", std::to_string(r.body.size()));
   if (version >= 11 && !keep_alive) line(h, "Connection", "close");
   if (version < 11 && keep_alive) line(h, "Connection", "keep-alive");

@@ -144,6 +144,48 @@ TEST_F(MiscHttp, AnswersCarryConnectionAndContentLengthByHttpVersion) {
   }
 }
 
+// A 204 (a claim with nothing to claim) has no body and so neither Content-Type nor
+// Content-Length (RFC 9110 §8.6); the connection then serves the next request.
+TEST_F(MiscHttp, NoContentAnswerHasNoBodyHeaders) {
+  auto conn = test::RawConnection::Connect("127.0.0.1", codeq().port());
+  ASSERT_TRUE(conn);
+  const std::string claim = R"({"commands":[")" + Cmd() + R"("],"waitSeconds":0})";
+  ASSERT_TRUE(conn->Send(test::HttpRequestText("POST", "/v1/codeq/tasks/claim",
+                                               {"Authorization: Bearer " + Worker(), "Content-Type: application/json"},
+                                               claim)));
+  ASSERT_TRUE(conn->ReadResponse(std::chrono::seconds(5))) << conn->Received();
+  const std::string first = conn->Received();
+  EXPECT_EQ(first.rfind("HTTP/1.1 204 No Content\r\n", 0), 0u) << first;
+  EXPECT_EQ(first.find("Content-Length"), std::string::npos) << first;
+  EXPECT_EQ(first.find("Content-Type"), std::string::npos) << first;
+  ASSERT_NE(first.find("\r\n\r\n"), std::string::npos) << first;
+  EXPECT_EQ(first.substr(first.find("\r\n\r\n") + 4), "") << first;
+  ASSERT_TRUE(conn->Send(test::HttpRequestText("GET", "/healthz", {"Connection: close"})));
+  EXPECT_TRUE(conn->WaitClosed(std::chrono::seconds(5)));
+  EXPECT_NE(conn->Received().find("{\"status\":\"ok\"}", first.size()), std::string::npos) << conn->Received();
+}
+
+// Expect: 100-continue gets the interim answer, then the final one, on the same connection.
+TEST_F(MiscHttp, ExpectContinueGetsInterimThenFinalAnswer) {
+  auto conn = test::RawConnection::Connect("127.0.0.1", codeq().port());
+  ASSERT_TRUE(conn);
+  const std::string body = R"({"command":")" + Cmd() + R"(","payload":{"n":1}})";
+  ASSERT_TRUE(conn->Send("POST /v1/codeq/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + Producer() +
+                         "\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: " +
+                         std::to_string(body.size()) + "\r\n\r\n"));
+  ASSERT_TRUE(conn->ReadSome(std::chrono::seconds(5)));
+  EXPECT_EQ(conn->Received().rfind("HTTP/1.1 100 Continue\r\n", 0), 0u) << conn->Received();
+  ASSERT_TRUE(conn->Send(body));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (conn->Received().find("HTTP/1.1 202") == std::string::npos && std::chrono::steady_clock::now() < deadline &&
+         conn->ReadSome(std::chrono::milliseconds(200))) {
+  }
+  const std::string all = conn->Received();
+  const size_t final_at = all.find("HTTP/1.1 202 Accepted\r\n");
+  ASSERT_NE(final_at, std::string::npos) << all;
+  EXPECT_NE(all.find("\"status\":\"PENDING\"", final_at), std::string::npos) << all;
+}
+
 TEST_F(MiscHttp, RequestIdIsEchoedOrGenerated) {
   auto echoed = Get("/healthz", "", {{"X-Request-Id", "it-req-42"}});
   EXPECT_EQ(echoed.Header("X-Request-Id").value_or(""), "it-req-42");

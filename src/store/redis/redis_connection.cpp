@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <new>
 #include <utility>
 
 namespace codeq::redis {
@@ -30,9 +31,14 @@ struct ReplyGuard {
 };
 
 // Queues `argv` in the context's output buffer (sent by the next redisGetReply).
+// REDIS_ERR when memory runs out, as hiredis' own formatter answers (the caller reports Unavailable).
 int AppendCommand(redisContext* c, const Argv& argv) {
-  const std::string cmd = FormatCommand(argv);
-  return redisAppendFormattedCommand(c, cmd.data(), cmd.size());
+  try {
+    const std::string cmd = FormatCommand(argv);
+    return redisAppendFormattedCommand(c, cmd.data(), cmd.size());
+  } catch (const std::bad_alloc&) {
+    return REDIS_ERR;
+  }
 }
 
 // One blocking round trip; nullptr on an I/O failure (ctx->err is then set).
