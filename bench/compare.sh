@@ -107,7 +107,7 @@ start_codeq() {
   name=$(tr -c 'A-Za-z0-9\n' '-' <<<"$1")  # no spaces: the data dir ends up in a file:// JWKS URL
   shift 2
   CODEQ_PORT=$(free_port)
-  CODEQ_DATA="$WORK/data-$name"
+  CODEQ_DATA="$WORK/data-$name-round$ROUND"  # a new, empty store every round
   mkdir -p "$CODEQ_DATA"
   env LOG_LEVEL=warn "$@" "$CODEQ" serve --dev --store "$store" --port "$CODEQ_PORT" \
     --data-dir "$CODEQ_DATA" >"$WORK/codeq-$name.log" 2>&1 &
@@ -183,10 +183,13 @@ one_round() {
   # --- HTTP floors: wrk on codeQ /healthz and on nginx ----------------------------------------------
   echo "== wrk" >&2
   wrk_rps() { wrk -t2 -c64 -d"${WRK_SECONDS}s" "$1" 2>&1 | tee -a "$WORK/wrk.log" | awk '/Requests\/sec/ {print int($2)}'; }
-  if start_codeq healthz embedded DURABILITY=async || { start_redis; start_codeq healthz "redis://127.0.0.1:$REDIS_PORT"; }; then
+  local fallback_redis=""
+  if start_codeq healthz embedded DURABILITY=async ||
+     { start_redis; fallback_redis=$REDIS_PID; start_codeq healthz "redis://127.0.0.1:$REDIS_PORT"; }; then
     HEALTHZ_RPS=$(wrk_rps "http://127.0.0.1:$CODEQ_PORT/healthz")
     stop_pid "$CODEQ_PID"
   fi
+  [ -z "$fallback_redis" ] || stop_pid "$fallback_redis"
   NGINX_PORT=$(free_port)
   mkdir -p "$WORK/nginx"
   cat >"$WORK/nginx/nginx.conf" <<EOF
@@ -216,24 +219,29 @@ EOF
   stop_pid "$NGINX_PID"
 }
 
-# Each round's figures, kept for the medians: ROUND_<field>[label] = "v1 v2 ...".
-declare -A ROUND_CYC ROUND_CRE ROUND_P99 ROUND_HALF
+# Each round's figures, kept for the medians: ROUND_<field>[label] = "v1 v2 ...", with "-" for a
+# round that produced no figure (a system that did not start, a run without a RESULT line).
+LABELS=("codeQ embedded (sync)" "codeQ embedded (sync) (batch)" "codeQ embedded (async)"
+        "codeQ embedded (async) (batch)" "codeQ on Redis" "codeQ on Redis (batch)" BullMQ)
+declare -A ROUND_CYC ROUND_CRE ROUND_P99 ROUND_HALF FAILED_ROUNDS
 keep_round() {
   local k
-  for k in "${!CYC[@]}"; do ROUND_CYC[$k]+="${CYC[$k]} "; done
-  for k in "${!CRE[@]}"; do ROUND_CRE[$k]+="${CRE[$k]} "; done
-  for k in "${!P99[@]}"; do ROUND_P99[$k]+="${P99[$k]} "; done
-  for k in "${!HALF[@]}"; do ROUND_HALF[$k]+="${HALF[$k]} "; done
-  ROUND_CYC[healthz]+="${HEALTHZ_RPS:-} "; ROUND_CYC[nginx]+="${NGINX_RPS:-} "
+  for k in "${LABELS[@]}"; do
+    ROUND_CYC[$k]+="${CYC[$k]:--} "; ROUND_CRE[$k]+="${CRE[$k]:--} "; ROUND_P99[$k]+="${P99[$k]:--} "
+    ROUND_HALF[$k]+="${HALF[$k]:--} "
+    if [ -n "${NOTE[$k]:-}" ]; then FAILED_ROUNDS[$k]=$(( ${FAILED_ROUNDS[$k]:-0} + 1 )); fi
+  done
+  ROUND_CYC[healthz]+="${HEALTHZ_RPS:--} "; ROUND_CYC[nginx]+="${NGINX_RPS:--} "
 }
-median() {  # "v1 v2 ..." (empty values skipped) -> the median, "" when none
-  tr ' ' '\n' <<<"$1" | grep -E '^[0-9.]+$' | sort -g |
+median() {  # "v1 v2 ..." (non-numbers skipped) -> the median, "" when there is none
+  tr ' ' '\n' <<<"$1" | { grep -E '^[0-9.]+$' || true; } | sort -g |
     awk '{ v[NR] = $1 } END { if (NR == 0) exit; if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 for round in $(seq 1 "$ROUNDS"); do
   [ "$ROUNDS" -eq 1 ] || echo "== round $round of $ROUNDS" >&2
-  CYC=(); CRE=(); P99=(); SVC=(); HALF=(); HEALTHZ_RPS=""; NGINX_RPS=""
+  CYC=(); CRE=(); P99=(); SVC=(); HALF=(); NOTE=(); HEALTHZ_RPS=""; NGINX_RPS=""
+  ROUND=$round
   one_round
   keep_round
 done
@@ -244,6 +252,10 @@ if [ "$ROUNDS" -gt 1 ]; then
   for k in "${!ROUND_HALF[@]}"; do HALF[$k]=$(median "${ROUND_HALF[$k]}"); done
   HEALTHZ_RPS=$(median "${ROUND_CYC[healthz]}"); NGINX_RPS=$(median "${ROUND_CYC[nginx]}")
   HEALTHZ_RPS=${HEALTHZ_RPS%.*}; NGINX_RPS=${NGINX_RPS%.*}
+  # A system keeps its note only when it failed in every round; otherwise its medians stand.
+  for k in "${!NOTE[@]}"; do
+    [ "${FAILED_ROUNDS[$k]:-0}" -ge "$ROUNDS" ] || unset "NOTE[$k]"
+  done
 fi
 
 # --- table ----------------------------------------------------------------------------------------
@@ -272,7 +284,7 @@ printf "$ROW" "wrk codeQ /healthz (req/s)" - "${HEALTHZ_RPS:-n/a}" - - - -
 printf "$ROW" "wrk nginx fixed 200 (req/s)" - "${NGINX_RPS:-n/a}" - - - -
 echo "nginx/3 = $FLOOR cycles/s equivalent"
 if [ "$ROUNDS" -gt 1 ]; then
-  echo "medians of $ROUNDS rounds; cycles/s (req/s for wrk) of each round:"
+  echo "medians of $ROUNDS rounds; cycles/s (req/s for wrk) of each round (- = no figure):"
   for k in "codeQ embedded (sync)" "codeQ embedded (sync) (batch)" "codeQ embedded (async)" \
            "codeQ embedded (async) (batch)" "codeQ on Redis" "codeQ on Redis (batch)" BullMQ healthz nginx; do
     printf '  %-32s %s\n' "$k" "${ROUND_CYC[$k]:-n/a}"
