@@ -66,6 +66,20 @@ bool AppendUtcDateTime(std::string& out, int64_t epoch_seconds) {
   return true;
 }
 
+// Appends "YYYY-MM-DDTHH:MM:SS" of `secs` in UTC (`utc`) or in the local time zone. `tm` gets the
+// broken-down time when the calendar came from gmtime_r/localtime_r (always for local time, whose
+// offset the caller reads from tm_gmtoff).
+void AppendDateTime(std::string& out, time_t secs, bool utc, std::tm& tm) {
+  if (utc && AppendUtcDateTime(out, secs)) return;
+  if (utc) {
+    gmtime_r(&secs, &tm);
+  } else {
+    localtime_r(&secs, &tm);
+  }
+  char buf[40];
+  out.append(buf, std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm));
+}
+
 }  // namespace
 
 std::string FormatTimestamp(int64_t epoch_ms) {
@@ -74,16 +88,7 @@ std::string FormatTimestamp(int64_t epoch_ms) {
   std::string out;
   out.reserve(32);
   std::tm tm{};
-  if (!g_utc || !AppendUtcDateTime(out, secs)) {
-    if (g_utc) {
-      gmtime_r(&secs, &tm);
-    } else {
-      localtime_r(&secs, &tm);
-    }
-    char buf[40];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    out = buf;
-  }
+  AppendDateTime(out, secs, g_utc, tm);
   if (millis != 0) {
     out += '.';
     AppendDigits(out, millis, 3);
@@ -96,13 +101,9 @@ std::string FormatTimestamp(int64_t epoch_ms) {
 std::string FormatUtcSeconds(int64_t epoch_seconds) {
   std::string out;
   out.reserve(24);
-  if (AppendUtcDateTime(out, epoch_seconds)) return out += 'Z';
-  time_t secs = static_cast<time_t>(epoch_seconds);
   std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  AppendDateTime(out, static_cast<time_t>(epoch_seconds), true, tm);
+  return out += 'Z';
 }
 
 std::optional<int64_t> ParseRfc3339Ms(std::string_view s) {
