@@ -7,7 +7,6 @@
 #pragma once
 
 #include <rocksdb/db.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
 
 #include <atomic>
 #include <cstdint>
@@ -24,15 +23,12 @@
 #include <utility>
 #include <vector>
 
+#include "store/embedded/batch.h"
 #include "store/embedded/embedded_store.h"
 #include "store/embedded/layout.h"
 #include "store/embedded/queue_index.h"
 
 namespace codeq::embedded {
-
-/// The batch of one critical section. Indexed, so reads inside the section see its own writes
-/// (e.g. a claim popping a task that the same claim just promoted).
-using Batch = rocksdb::WriteBatchWithIndex;
 
 /// What a store call produced, and the RocksDB sequence number that must be durable before the
 /// answer is given (everything the call wrote or read is at or below it).
@@ -71,7 +67,7 @@ class Engine {
   /// EndGroup, both called on the same thread, every Mutate-based operation of that thread runs
   /// inside one critical section and adds to one shared batch, which EndGroup writes with a single
   /// db Write (one WAL record, one memtable insertion pass). Each operation still sees the writes
-  /// of the ones before it (the batch is indexed), exactly as if they had run one after another.
+  /// of the ones before it (reads go through the batch: Batch::Get), exactly as if they had run one after another.
   /// Their Applied::seq is 0: EndGroup returns the sequence number that covers all of them. Other
   /// threads' operations wait on the mutex meanwhile, so keep groups short (the caller bounds
   /// them). Reads that bypass the mutex (GetTask, GetResult) see only committed data.
@@ -149,10 +145,9 @@ class Engine {
   /// change become Internal; after a change they are fatal.
   template <typename T, typename F>
   Applied<T> Mutate(F&& body);
-  /// Writes the batch (in key order from kSortedCommitMinEntries entries on) and returns the
-  /// latest sequence number. Fatal when the write fails.
+  /// Writes the batch (Batch::Write: in key order) and returns the latest sequence number.
+  /// Fatal when the write fails.
   uint64_t Commit(Batch& batch);
-  static constexpr uint32_t kSortedCommitMinEntries = 16;
 
   /// Reads a task record through `batch` (with the lock) or directly (also without the lock).
   /// With `batch` a record in the record cache is taken out of it instead of read and parsed.
@@ -254,7 +249,7 @@ class Engine {
   uint64_t record_cache_gen_ = 0;
   size_t record_cache_bytes_ = 0;  // sum of the entries' bytes
   std::unique_lock<std::mutex> group_lock_;  // held by an open write group
-  std::unique_ptr<Batch> group_batch_;       // the open group's batch
+  Batch group_batch_;                        // the open group's batch (cleared, not freed, after)
   std::unordered_map<std::string, std::unique_ptr<QueueIndex>> queues_;
   std::map<std::string, std::set<std::string>> commands_;  // tenant -> commands as submitted
 
@@ -295,17 +290,17 @@ Applied<T> Engine::Mutate(F&& body) {
   std::optional<Batch> own;
   if (!grouped) {
     lock.lock();
-    own.emplace(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+    own.emplace();
   }
-  Batch& batch = grouped ? *group_batch_ : *own;
-  const uint32_t before = batch.GetWriteBatch()->Count();
+  Batch& batch = grouped ? group_batch_ : *own;
+  const uint32_t before = batch.Count();
   Result<T> value = Internal("store error");
   try {
     value = body(batch);
   } catch (const std::exception& e) {
     // The body changes the indexes only after its last possible failure point in practice, but
     // an allocation failure midway would leave them ahead of the disk: then only a restart helps.
-    if (batch.GetWriteBatch()->Count() > before) {
+    if (batch.Count() > before) {
       Fatal(std::string("exception during a state change: ") + e.what());
     }
     value = Internal(std::string("store error: ") + e.what());

@@ -49,45 +49,23 @@ std::unique_lock<std::mutex> Engine::LockUnlessHeld() {
 void Engine::BeginGroup() {
   if (InGroup()) Fatal("nested write group");
   group_lock_ = std::unique_lock<std::mutex>(mu_);
-  group_batch_ = std::make_unique<Batch>(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+  group_batch_.Clear();
   tl_group_engine = this;
 }
 
 uint64_t Engine::EndGroup() {
   if (!InGroup()) Fatal("EndGroup without BeginGroup");
   tl_group_engine = nullptr;
-  const uint64_t seq = Commit(*group_batch_);
-  group_batch_.reset();
+  const uint64_t seq = Commit(group_batch_);
+  group_batch_.Clear();
   group_lock_.unlock();
   return seq;
 }
 
 uint64_t Engine::Commit(Batch& batch) {
-  if (batch.GetWriteBatch()->Count() > 0) {
-    // A write group's batch is written in key order, one entry per key (the index keeps the
-    // last write of each key: overwrite_key): the memtable's skiplist insertions then start from
-    // the previous insertion's position instead of the top, which saves ~5 % of a cycle's CPU
-    // (bench_embedded). Same final state, same atomicity. The batches hold Put and Delete only.
-    rocksdb::WriteBatch sorted;
-    rocksdb::WriteBatch* out = batch.GetWriteBatch();
-    if (out->Count() >= kSortedCommitMinEntries) {
-      std::unique_ptr<rocksdb::WBWIIterator> it(batch.NewIterator());
-      for (it->SeekToFirst(); it->Valid(); it->Next()) {
-        const rocksdb::WriteEntry e = it->Entry();
-        if (e.type == rocksdb::kPutRecord) {
-          sorted.Put(e.key, e.value);
-        } else if (e.type == rocksdb::kDeleteRecord) {
-          sorted.Delete(e.key);
-        } else {
-          Fatal("unexpected write batch entry type " + std::to_string(static_cast<int>(e.type)));
-        }
-      }
-      out = &sorted;
-    }
-    rocksdb::Status s = db_->Write(write_options_, out);
-    // The indexes already reflect the batch; memory and disk would disagree from here on.
-    if (!s.ok()) Fatal("write failed: " + s.ToString());
-  }
+  rocksdb::Status s = batch.Write(db_.get(), write_options_);
+  // The indexes already reflect the batch; memory and disk would disagree from here on.
+  if (!s.ok()) Fatal("write failed: " + s.ToString());
   return db_->GetLatestSequenceNumber();
 }
 
@@ -104,7 +82,7 @@ Result<std::optional<Record>> Engine::Load(const Uuid& id, Batch* batch, const r
   rocksdb::ReadOptions ro;
   ro.snapshot = snap;
   rocksdb::PinnableSlice value;
-  rocksdb::Status s = batch ? batch->GetFromBatchAndDB(db_.get(), ro, TaskKey(id), &value)
+  rocksdb::Status s = batch ? batch->Get(db_.get(), ro, TaskKey(id), &value)
                             : db_->Get(ro, db_->DefaultColumnFamily(), TaskKey(id), &value);
   if (s.IsNotFound()) return std::optional<Record>();
   if (!s.ok()) return StorageError(s);
@@ -190,7 +168,7 @@ Status Engine::Remove(Batch& b, const Record& r) {
   if (!r.env.idem_key.empty()) {
     const std::string ikey = IdemKey(r.task.tenant_id, r.env.idem_key);
     std::string value;
-    rocksdb::Status s = b.GetFromBatchAndDB(db_.get(), rocksdb::ReadOptions(), ikey, &value);
+    rocksdb::Status s = b.Get(db_.get(), rocksdb::ReadOptions(), ikey, &value);
     if (!s.ok() && !s.IsNotFound()) return StorageError(s);
     Uuid owner{};
     int64_t expiry = 0;

@@ -142,7 +142,7 @@ Engine::TickOutcome Engine::BackgroundTick(int64_t now_ms, const BackoffFn& back
   TickOutcome out;
   const std::string now_text = FormatTimestamp(now_ms);
   std::lock_guard lock(mu_);
-  Batch b(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+  Batch b;
   try {
     int left = budget;
     for (auto& [key, qp] : queues_) {
@@ -177,7 +177,7 @@ Engine::TickOutcome Engine::BackgroundTick(int64_t now_ms, const BackoffFn& back
       }
     }
   } catch (const std::exception& e) {
-    if (b.GetWriteBatch()->Count() > 0) Fatal(std::string("exception during a background step: ") + e.what());
+    if (b.Count() > 0) Fatal(std::string("exception during a background step: ") + e.what());
   }
   out.seq = Commit(b);
   return out;

@@ -39,7 +39,7 @@ Applied<CreateOutcome> Engine::Create(const CreateTaskInput& in) {
     if (!in.idempotency_key.empty()) {
       ikey = IdemKey(t.tenant_id, in.idempotency_key);
       std::string value;
-      rocksdb::Status s = b.GetFromBatchAndDB(db_.get(), rocksdb::ReadOptions(), ikey, &value);
+      rocksdb::Status s = b.Get(db_.get(), rocksdb::ReadOptions(), ikey, &value);
       if (!s.ok() && !s.IsNotFound()) return StorageError(s);
       Uuid owner{};
       int64_t expiry = 0;
@@ -265,7 +265,7 @@ bool Engine::NackApply(Batch& b, QueueIndex& q, Record& rec, int64_t delay_secon
     failed.completed_at = now_text;
     b.Put(ResultKey(rec.id), TaskResultToJsonText(failed));
     b.Put(DlqKey(rec.task.tenant_id, q.command_lower(), rec.env.seq),
-          std::string_view(reinterpret_cast<const char*>(rec.id.data()), rec.id.size()));
+          std::string(reinterpret_cast<const char*>(rec.id.data()), rec.id.size()));
     Put(b, rec);
     OutboxAdd(b, rec, now_ms);
     q.AddDead();
