@@ -7,6 +7,7 @@
 #include "api/handler_util.h"
 #include "api/json_body.h"
 #include "api/request_decoding.h"
+#include "domain/json_text.h"
 
 namespace codeq::api {
 namespace json = boost::json;
@@ -14,11 +15,17 @@ using Awaitable = boost::asio::awaitable<http::Response>;
 
 namespace {
 
-/// The `items` entry of a failed item: the HTTP status the single endpoint would have answered
-/// and its error text.
-json::object ItemError(const Status& s) {
-  int code = StatusResponse(s).status;
-  return json::object{{"status", code}, {"error", code == 503 ? "store unavailable" : s.message()}};
+// The answers are written as JSON text directly (json_text.h): building a json::object per item
+// and serialising it was ~10 % of the server's instructions in batch mode.
+
+/// Opens the `items` entry of a failed item, without its closing brace: the HTTP status the
+/// single endpoint would have answered and its error text, `{"status":<code>,"error":"<text>"`.
+void OpenItemError(std::string& out, const Status& s) {
+  const int code = StatusResponse(s).status;
+  out += "{\"status\":";
+  out += std::to_string(code);
+  out += ",\"error\":";
+  AppendJsonString(out, code == 503 ? std::string_view("store unavailable") : std::string_view(s.message()));
 }
 
 }  // namespace
@@ -58,19 +65,23 @@ Awaitable Api::CreateTasksBatch(const http::Request& req) {
   std::vector<std::optional<Result<CreateOutcome>>> created(entries.size());
   for (size_t k = 0; k < valid.size(); ++k) created[valid[k]] = std::move(outcomes[k]);
 
-  json::array items;
-  items.reserve(entries.size());
+  std::string text = "{\"items\":[";
+  text.reserve(entries.size() * 512);
   for (size_t i = 0; i < entries.size(); ++i) {
+    if (i > 0) text += ',';
     if (errors[i]) {
-      items.push_back(ItemError(*errors[i]));
+      OpenItemError(text, *errors[i]);
     } else if (!created[i]->ok()) {
-      items.push_back(ItemError(created[i]->status()));
+      OpenItemError(text, created[i]->status());
     } else {
       const CreateOutcome& out = created[i]->value();
-      items.push_back(json::object{{"status", out.replayed ? 200 : 202}, {"task", TaskToJson(out.task)}});
+      text += out.replayed ? "{\"status\":200,\"task\":" : "{\"status\":202,\"task\":";
+      text += TaskToJsonText(out.task);
     }
+    text += '}';
   }
-  co_return JsonResponse(200, json::object{{"items", std::move(items)}});
+  text += "]}";
+  co_return JsonTextResponse(200, std::move(text));
 }
 
 Awaitable Api::SubmitResultsBatch(const http::Request& req) {
@@ -112,21 +123,28 @@ Awaitable Api::SubmitResultsBatch(const http::Request& req) {
   std::vector<std::optional<Result<TaskResult>>> submitted(entries.size());
   for (size_t k = 0; k < valid.size(); ++k) submitted[valid[k]] = std::move(outcomes[k]);
 
-  json::array items;
-  items.reserve(entries.size());
+  std::string text = "{\"items\":[";
+  text.reserve(entries.size() * 256);
   for (size_t i = 0; i < entries.size(); ++i) {
-    json::object item;
+    if (i > 0) text += ',';
     if (errors[i]) {
-      item = ItemError(*errors[i]);
+      OpenItemError(text, *errors[i]);
     } else if (!submitted[i]->ok()) {
-      item = ItemError(submitted[i]->status());
+      OpenItemError(text, submitted[i]->status());
     } else {
-      item = json::object{{"status", 200}, {"result", TaskResultToJson(submitted[i]->value())}};
+      text += "{\"status\":200,\"result\":";
+      text += TaskResultToJsonText(submitted[i]->value());
     }
-    item["id"] = ids[i];
-    items.push_back(std::move(item));
+    text += ",\"id\":";
+    if (ids[i].is_string()) {
+      AppendJsonString(text, ids[i].get_string());
+    } else {
+      text += "null";
+    }
+    text += '}';
   }
-  co_return JsonResponse(200, json::object{{"items", std::move(items)}});
+  text += "]}";
+  co_return JsonTextResponse(200, std::move(text));
 }
 
 }  // namespace codeq::api

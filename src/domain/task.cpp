@@ -1,6 +1,7 @@
 #include "domain/task.h"
 
 #include "domain/json_read.h"
+#include "domain/json_text.h"
 
 #include <algorithm>
 #include <charconv>
@@ -40,7 +41,7 @@ void WriteCanonical(const json::value& v, std::string& out) {
       for (auto* kv : members) {
         if (!first) out += ',';
         first = false;
-        out += json::serialize(json::string_view(kv->key()));
+        AppendJsonString(out, kv->key());
         out += ':';
         WriteCanonical(kv->value(), out);
       }
@@ -86,22 +87,6 @@ json::object TaskToJson(const Task& t) {
 }
 
 namespace {
-
-/// Appends `s` as a JSON string literal, byte for byte as boost::json::serialize writes it:
-/// verbatim between quotes when nothing in it needs escaping (the common case), else through
-/// boost::json itself.
-void AppendJsonString(std::string& out, std::string_view s) {
-  const bool plain = std::none_of(s.begin(), s.end(), [](char c) {
-    return static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\';
-  });
-  if (plain) {
-    out += '"';
-    out += s;
-    out += '"';
-  } else {
-    out += json::serialize(json::string_view(s.data(), s.size()));
-  }
-}
 
 /// Appends `,"<key>":<string>`; `key` is a plain literal.
 void AppendMember(std::string& out, std::string_view key, std::string_view value) {
