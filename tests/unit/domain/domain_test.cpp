@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/json_text.h"
 #include "domain/keys.h"
 #include "domain/task.h"
 #include "domain/time_format.h"
@@ -181,6 +182,25 @@ TEST(CanonicalJson, SortsKeysAndKeepsIntegers) {
   auto v = boost::json::parse(R"({"b":1,"a":{"z":[3,{"y":1,"x":2}],"c":9007199254740993}})");
   EXPECT_EQ(CanonicalJson(v), R"({"a":{"c":9007199254740993,"z":[3,{"x":2,"y":1}]},"b":1})");
   EXPECT_EQ(CanonicalJson(boost::json::parse(R"("hi")")), R"("hi")");
+}
+
+// AppendJsonString scans 8 bytes at a time: every byte value, at every offset of a plain string
+// of every length up to 24, must come out exactly as json::serialize writes it.
+TEST(JsonText, AppendJsonStringMatchesSerializeAtEveryOffset) {
+  for (size_t len = 1; len <= 24; ++len) {
+    for (size_t at = 0; at < len; ++at) {
+      for (int c = 0; c < 256; ++c) {
+        std::string s(len, 'a');
+        s[at] = static_cast<char>(c);
+        std::string out = "x";  // appends after what is there
+        AppendJsonString(out, s);
+        ASSERT_EQ(out, "x" + boost::json::serialize(boost::json::string(s))) << len << " " << at << " " << c;
+      }
+    }
+  }
+  std::string out;
+  AppendJsonString(out, "");
+  EXPECT_EQ(out, "\"\"");
 }
 
 }  // namespace
