@@ -2,10 +2,12 @@
 
 #include <ctime>
 #include <limits>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "domain/json_read.h"
 #include "domain/json_text.h"
 #include "domain/keys.h"
 #include "domain/task.h"
@@ -201,6 +203,96 @@ TEST(JsonText, AppendJsonStringMatchesSerializeAtEveryOffset) {
   std::string out;
   AppendJsonString(out, "");
   EXPECT_EQ(out, "\"\"");
+}
+
+// TaskFromJsonText reads members straight off the parser; the reference below is the former
+// reading over a parsed json::object (GetString/GetInt). Both must agree on every document:
+// duplicates (the last counts), nulls, wrong types, nested values, numbers of every kind,
+// non-objects and trailing bytes.
+std::optional<Task> ReferenceTaskFromJson(std::string_view text) {
+  boost::json::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const boost::json::object& o = v.get_object();
+  Task t;
+  using json_read::GetInt;
+  using json_read::GetString;
+  bool ok = GetString(o, "id", t.id) && GetString(o, "command", t.command) &&
+            GetString(o, "payload", t.payload) && GetInt(o, "priority", t.priority) &&
+            GetString(o, "webhook", t.webhook) && GetString(o, "status", t.status) &&
+            GetString(o, "workerId", t.worker_id) && GetString(o, "leaseUntil", t.lease_until) &&
+            GetInt(o, "attempts", t.attempts) && GetInt(o, "maxAttempts", t.max_attempts) &&
+            GetString(o, "error", t.error) && GetString(o, "resultKey", t.result_key) &&
+            GetString(o, "tenantId", t.tenant_id) && GetString(o, "createdAt", t.created_at) &&
+            GetString(o, "updatedAt", t.updated_at);
+  if (!ok || t.id.empty()) return std::nullopt;
+  return t;
+}
+
+TEST(TaskCodec, StreamingReadMatchesObjectRead) {
+  const std::vector<std::string> docs = {
+      R"({"id":"a","command":"C","payload":"{\"x\":1}","priority":3,"attempts":2,"maxAttempts":5})",
+      R"({"id":"a","id":"b"})",
+      R"({"id":"a","id":null})",
+      R"({"id":"a","id":5})",
+      R"({"id":5,"id":"a"})",
+      R"({"id":"a","priority":"3"})",
+      R"({"id":"a","priority":3.0,"attempts":-2.0,"maxAttempts":1e300})",
+      R"({"id":"a","priority":2.5})",
+      R"({"id":"a","priority":99999999999,"attempts":-99999999999,"maxAttempts":18446744073709551615})",
+      R"({"id":"a","priority":true})",
+      R"({"id":"a","priority":null,"status":null})",
+      R"({"id":"a","status":{"x":"y"}})",
+      R"({"id":"a","status":["PENDING"]})",
+      R"({"id":"a","unknown":{"id":"b","nested":[1,{"status":2}]},"other":[true,null]})",
+      R"({"id":"a","status":"x","status":{"a":1}})",
+      R"({"id":"a","status":{"a":1},"status":"x"})",
+      R"({"id":"a","workerId":"w\u00e9\n\"q\"","error":""})",
+      R"({"id":""})",
+      R"({})",
+      R"([{"id":"a"}])",
+      R"("id")",
+      R"(17)",
+      R"({"id":"a"} )",
+      R"({"id":"a"}x)",
+      R"({"id":"a"}{"id":"b"})",
+      R"({"id":"a",})",
+      R"({"id":"a")",
+      "",
+      "  ",
+      R"({"id":"a","payload":")" + std::string(5000, 'p') + R"("})",
+  };
+  for (const std::string& doc : docs) {
+    auto want = ReferenceTaskFromJson(doc);
+    auto got = TaskFromJsonText(doc);
+    ASSERT_EQ(got.ok(), want.has_value()) << doc;
+    if (!want) continue;
+    EXPECT_EQ(TaskToJsonText(*got), TaskToJsonText(*want)) << doc;
+  }
+  // Every record the encoder writes reads back as itself.
+  std::mt19937 rng(11);
+  for (int i = 0; i < 200; ++i) {
+    Task t;
+    auto text = [&](size_t max) {
+      std::string s(rng() % max, '\0');
+      for (char& c : s) c = static_cast<char>(0x20 + rng() % 0x5f);
+      return s;
+    };
+    t.id = "id-" + text(40);
+    t.command = text(20);
+    t.payload = text(300);
+    t.priority = static_cast<int>(rng() % 10);
+    t.status = text(12);
+    t.worker_id = text(20);
+    t.attempts = static_cast<int>(rng() % 1000) - 500;
+    t.max_attempts = static_cast<int>(rng());
+    t.tenant_id = text(10);
+    t.created_at = text(30);
+    const std::string encoded = TaskToJsonText(t);
+    auto back = TaskFromJsonText(encoded);
+    ASSERT_TRUE(back.ok()) << encoded;
+    EXPECT_EQ(TaskToJsonText(*back), encoded);
+  }
 }
 
 }  // namespace
