@@ -43,6 +43,12 @@ class DrainQueue {
     return true;
   }
 
+  /// True when no drain is running (so nothing is queued either). O(1).
+  bool Idle() {
+    std::lock_guard lock(mu_);
+    return !draining_;
+  }
+
   /// For the drain: replaces `out` with everything queued, without ending the drain. O(items).
   void TakeAll(std::vector<T>& out) {
     out.clear();

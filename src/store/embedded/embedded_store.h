@@ -159,9 +159,13 @@ class EmbeddedStore final : public Store {
 
   /// Number of WAL fsyncs so far (0 with sync=false): shows group commit at work. O(1).
   uint64_t WalSyncCount() const;
-  /// Number of write groups (one db Write each) the engine thread has run so far: fewer than the
-  /// calls made when concurrent calls shared them. O(1).
+  /// Number of write groups (one db Write each) run so far, on the engine thread or inline (a
+  /// call run on its caller's thread is a group of its own): fewer than the calls made when
+  /// concurrent calls shared them. O(1).
   uint64_t WriteGroupCount() const;
+  /// Number of single calls that found the engine idle and ran on the caller's thread instead
+  /// of being queued to the engine thread. O(1).
+  uint64_t InlineOpCount() const;
   /// Number of memory-only calls (ListCommands, Stats, subscription reads, throttle and
   /// round-robin counters) that found the engine busy and were queued to the engine thread
   /// instead of running on the caller's thread. O(1).

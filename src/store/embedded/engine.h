@@ -73,6 +73,10 @@ class Engine {
   /// them). Reads that bypass the mutex (GetTask, GetResult) see only committed data.
   void BeginGroup();
   uint64_t EndGroup();
+  /// BeginGroup if the engine mutex is free right now (true); false at once, with nothing
+  /// begun, while a group, a cleanup chunk or the background timer holds it. For running one
+  /// call on the calling thread when the engine is idle (embedded_store.cpp, RunOp).
+  bool TryBeginGroup();
 
   /// Runs `fn()` under the engine mutex if the mutex is free right now and returns true; returns
   /// false at once, without running it, while a write group, a cleanup chunk or the background
@@ -248,7 +252,6 @@ class Engine {
   std::deque<std::pair<Uuid, uint64_t>> record_cache_order_;  // insertion order, may hold stale gens
   uint64_t record_cache_gen_ = 0;
   size_t record_cache_bytes_ = 0;  // sum of the entries' bytes
-  std::unique_lock<std::mutex> group_lock_;  // held by an open write group
   Batch group_batch_;                        // the open group's batch (cleared, not freed, after)
   std::unordered_map<std::string, std::unique_ptr<QueueIndex>> queues_;
   std::map<std::string, std::set<std::string>> commands_;  // tenant -> commands as submitted

@@ -48,9 +48,17 @@ std::unique_lock<std::mutex> Engine::LockUnlessHeld() {
 
 void Engine::BeginGroup() {
   if (InGroup()) Fatal("nested write group");
-  group_lock_ = std::unique_lock<std::mutex>(mu_);
+  mu_.lock();
   group_batch_.Clear();
   tl_group_engine = this;
+}
+
+bool Engine::TryBeginGroup() {
+  if (InGroup() || tl_locked_engine == this) Fatal("nested write group");
+  if (!mu_.try_lock()) return false;
+  group_batch_.Clear();
+  tl_group_engine = this;
+  return true;
 }
 
 uint64_t Engine::EndGroup() {
@@ -58,7 +66,7 @@ uint64_t Engine::EndGroup() {
   tl_group_engine = nullptr;
   const uint64_t seq = Commit(group_batch_);
   group_batch_.Clear();
-  group_lock_.unlock();
+  mu_.unlock();  // the holder is the thread itself (tl_group_engine), not a shared lock object
   return seq;
 }
 
