@@ -116,12 +116,21 @@ void SetUpLogging(const Config& config) {
   }
 }
 
+/// The I/O threads `codeq serve` runs: ioThreads, or 0 (the default) = one per CPU, at least 2.
+unsigned IoThreadCount(const Config& config) {
+  return config.io_threads > 0 ? static_cast<unsigned>(config.io_threads)
+                               : std::max(2u, std::thread::hardware_concurrency());
+}
+
 Result<std::shared_ptr<Store>> OpenStore(const Config& config, const Clock& clock) {
   if (config.store == "embedded") {
     EmbeddedOptions o;
     o.data_dir = config.data_dir;
     o.sync = config.durability != "async";
     o.clock = &clock;
+    // Inline calls pay off only when the I/O threads keep every CPU busy by themselves.
+    const unsigned threads = IoThreadCount(config);
+    o.inline_calls = threads >= 2 && threads >= std::thread::hardware_concurrency();
     auto store = EmbeddedStore::Open(o);
     if (!store.ok()) return store.status();
     std::shared_ptr<Store> s = *store;
@@ -420,9 +429,7 @@ int RunServe(const ConfigFlags& flags) {
     poll();
   });
 
-  // ioThreads: 0 (the default) = one per CPU, at least 2.
-  unsigned threads = config.io_threads > 0 ? static_cast<unsigned>(config.io_threads)
-                                           : std::max(2u, std::thread::hardware_concurrency());
+  const unsigned threads = IoThreadCount(config);
   std::vector<std::thread> pool;
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
   ioc.run();

@@ -337,9 +337,11 @@ TEST_F(EmbeddedStoreTest, ConcurrentCallsShareWriteGroupsAndEachKeepsItsOwnOutco
     QueueStats st = Stats(*s, "grp");
     EXPECT_EQ(st.ready, 0);
     EXPECT_EQ(st.in_progress, kThreads * kPerThread);
-    const uint64_t groups = s->WriteGroupCount();
-    EXPECT_GT(groups, 0u);
-    EXPECT_LT(groups, 3u * kThreads * kPerThread) << "concurrent calls should share write groups";
+    // Calls that found the engine idle ran inline, a group each; the queued ones shared groups.
+    const uint64_t inlined = s->InlineOpCount();
+    const uint64_t queued_groups = s->WriteGroupCount() - inlined;
+    EXPECT_GT(queued_groups, 0u);
+    EXPECT_LT(queued_groups, 3u * kThreads * kPerThread - inlined) << "concurrent calls should share write groups";
   }
   // What the groups wrote is on disk: a reopened store has every task leased, none ready.
   auto s = Open(/*sync=*/false);
@@ -411,9 +413,11 @@ TEST_F(EmbeddedStoreTest, SingleCallsRunInlineWhenIdleAndQueueWhileBusy) {
   ASSERT_TRUE(s);
   uint64_t inline_before = s->InlineOpCount();
   const uint64_t groups_before = s->WriteGroupCount();
+  const uint64_t syncs_before = s->WalSyncCount();
   const std::string first = Create(*s, "inl").id;
   EXPECT_EQ(s->InlineOpCount(), inline_before + 1) << "an idle engine should run the call inline";
   EXPECT_EQ(s->WriteGroupCount(), groups_before + 1);
+  EXPECT_GT(s->WalSyncCount(), syncs_before) << "an inline call answered before its fsync";
 
   auto batch = [] {
     std::vector<CreateTaskInput> inputs(500);
@@ -427,7 +431,18 @@ TEST_F(EmbeddedStoreTest, SingleCallsRunInlineWhenIdleAndQueueWhileBusy) {
   inline_before = s->InlineOpCount();
   auto created = Await(s->CreateTasks(batch()));
   ASSERT_EQ(created.size(), 500u);
-  EXPECT_EQ(s->InlineOpCount(), inline_before) << "a batch call ran inline";
+  std::vector<CreateTaskInput> one = batch();
+  one.resize(1);
+  ASSERT_EQ(Await(s->CreateTasks(std::move(one))).size(), 1u);
+  EXPECT_EQ(s->InlineOpCount(), inline_before) << "a batch call (even of one item) ran inline";
+  // A claim of many tasks is not short either.
+  ClaimInput many;
+  many.worker_id = "w";
+  many.commands = {"other"};
+  many.lease_seconds = 30;
+  many.now = At(kT0);
+  ASSERT_TRUE(Await(s->ClaimTasks(many, 10)).ok());
+  EXPECT_EQ(s->InlineOpCount(), inline_before) << "a claim of up to 10 tasks ran inline";
 
   std::atomic<bool> stop{false};
   std::atomic<int> batches{0};
@@ -448,12 +463,29 @@ TEST_F(EmbeddedStoreTest, SingleCallsRunInlineWhenIdleAndQueueWhileBusy) {
   stop = true;
   busy.join();
   EXPECT_GT(queued, 0) << "no single call met a busy engine in 20 s";
-  const int64_t total = 1 + 500 + 500 * batches.load() + singles;
+  const int64_t total = 1 + 500 + 1 + 500 * batches.load() + singles;
   EXPECT_EQ(Stats(*s, "inl").ready, total);
   s.reset();
   s = Open();
   EXPECT_EQ(Stats(*s, "inl").ready, total);
-  EXPECT_EQ(Claim(*s, "inl", kT0 + 1000)->id, first) << "FIFO across inline and queued calls";
+  auto oldest = Claim(*s, "inl", kT0 + 1000);
+  ASSERT_TRUE(oldest.has_value());
+  EXPECT_EQ(oldest->id, first);
+}
+
+// With inline_calls off (codeq serve with a single I/O thread) every call goes to the engine
+// thread.
+TEST_F(EmbeddedStoreTest, InlineCallsCanBeTurnedOff) {
+  EmbeddedOptions o;
+  o.data_dir = dir_.path();
+  o.timer_interval_ms = 0;
+  o.inline_calls = false;
+  auto s = EmbeddedStore::Open(o);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  Create(**s, "off");
+  ASSERT_TRUE(Claim(**s, "off", kT0 + 1000).has_value());
+  EXPECT_EQ((*s)->InlineOpCount(), 0u);
+  EXPECT_EQ((*s)->WriteGroupCount(), 2u);
 }
 
 TEST_F(EmbeddedStoreTest, ManualClockExpiresLeasesInstantlyForClaimTimeRepair) {

@@ -64,7 +64,7 @@ rocksdb::Status Batch::Write(rocksdb::DB* db, const rocksdb::WriteOptions& wo) c
 
 void Batch::Clear() {
   // clear() zeroes every bucket: after an unusually large group, start with a small table again.
-  if (writes_.bucket_count() > 8192) {
+  if (writes_.bucket_count() > (size_t{1} << 16)) {
     decltype(writes_)().swap(writes_);
   } else {
     writes_.clear();

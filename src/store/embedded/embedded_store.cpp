@@ -93,7 +93,7 @@ struct EngineThread {
   /// input, and is never split: a group then ends after it).
   static constexpr size_t kMaxGroup = 128;
 
-  explicit EngineThread(Engine& e) : engine(e), thread(1), side(2) {}
+  EngineThread(Engine& e, bool inline_ok) : engine(e), inline_calls(inline_ok), thread(1), side(2) {}
 
   /// Queues `op`; starts a drain on the engine thread unless one is running. O(1).
   void Submit(std::unique_ptr<EngineOp> op) {
@@ -127,6 +127,7 @@ struct EngineThread {
   }
 
   Engine& engine;
+  const bool inline_calls;          // EmbeddedOptions::inline_calls
   boost::asio::thread_pool thread;  // one thread
   boost::asio::thread_pool side;    // reads and Cleanup
   DrainQueue<std::unique_ptr<EngineOp>> queue;
@@ -141,16 +142,36 @@ namespace {
 
 const SystemClock kSystemClock;
 
+/// Whether a call may run on its caller's thread (RunOp): only short, bounded state changes.
+constexpr bool kMayInline = true;
+
 /// Runs `fn` (returns Applied<T>) in a write group, then waits until what it wrote or read is
-/// durable. Exceptions become Internal. A single call (`weight` 1) runs on the calling thread,
-/// as a group of its own, when the engine is idle (no drain running and the engine mutex free):
-/// that saves the two thread hand-offs (engine thread woken, caller woken back), which cost more
-/// than the call itself on a lightly loaded server. Otherwise, and for batch calls, it is queued
-/// to the engine thread and joins its next group. Written with named awaitables only: GCC 12 may
-/// destroy non-trivial temporaries of a co_await expression twice.
+/// durable. Exceptions become Internal. A call marked `may_inline` (a single, short state change:
+/// create, claim of one task from a few commands, heartbeat, abandon, nack, result) runs on the
+/// calling thread, as a group of its own, when the store allows it (EmbeddedOptions::inline_calls)
+/// and the engine is idle (no drain running and the engine mutex free): that saves the two thread
+/// hand-offs (engine thread woken, caller woken back), which cost more than the call itself on a
+/// lightly loaded server. Otherwise, and always for batch calls and long ones (wildcard claims,
+/// cleanups, repairs), it is queued to the engine thread and joins its next group, so an I/O
+/// thread is never held up for long. Written with named awaitables only: GCC 12 may destroy
+/// non-trivial temporaries of a co_await expression twice.
 template <typename T, typename F>
-Async<Result<T>> RunOp(embedded::EngineThread& pool, embedded::GroupCommit* commit, F fn, size_t weight = 1) {
-  if (weight == 1 && pool.queue.Idle() && pool.engine.TryBeginGroup()) {
+Async<Result<T>> RunOp(embedded::EngineThread& pool, embedded::GroupCommit* commit, F fn, size_t weight = 1,
+                       bool may_inline = false) {
+  if (may_inline && pool.inline_calls && pool.queue.Idle() && pool.engine.TryBeginGroup()) {
+    // The group is closed whatever happens in between (an engine call that changed something
+    // and then threw has aborted the process already: Engine::Mutate).
+    struct Closer {
+      embedded::Engine& engine;
+      bool open = true;
+      uint64_t Close() {
+        open = false;
+        return engine.EndGroup();
+      }
+      ~Closer() {
+        if (open) engine.EndGroup();
+      }
+    } closer{pool.engine};
     std::optional<Applied<T>> a;
     try {
       a.emplace(fn());
@@ -159,7 +180,7 @@ Async<Result<T>> RunOp(embedded::EngineThread& pool, embedded::GroupCommit* comm
     } catch (...) {
       a.emplace(Applied<T>{Internal("store error"), 0});
     }
-    const uint64_t group_seq = pool.engine.EndGroup();
+    const uint64_t group_seq = closer.Close();
     pool.groups.fetch_add(1, std::memory_order_relaxed);
     pool.inline_ops.fetch_add(1, std::memory_order_relaxed);
     if (a->seq == 0) a->seq = group_seq;
@@ -246,7 +267,7 @@ Result<std::shared_ptr<EmbeddedStore>> EmbeddedStore::Open(EmbeddedOptions optio
 EmbeddedStore::EmbeddedStore(EmbeddedOptions options, std::unique_ptr<embedded::Engine> engine)
     : options_(std::move(options)), engine_(std::move(engine)) {
   if (options_.sync) commit_ = std::make_unique<embedded::GroupCommit>(engine_->db());
-  pool_ = std::make_unique<embedded::EngineThread>(*engine_);
+  pool_ = std::make_unique<embedded::EngineThread>(*engine_, options_.inline_calls);
   if (options_.timer_interval_ms > 0) {
     const Clock& clock = options_.clock ? *options_.clock : kSystemClock;
     background_ = std::make_unique<embedded::Background>(*engine_, clock, options_.timer_interval_ms);
@@ -264,7 +285,8 @@ EmbeddedStore::~EmbeddedStore() {
 }
 
 Async<Result<CreateOutcome>> EmbeddedStore::CreateTask(CreateTaskInput in) {
-  return RunOp<CreateOutcome>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Create(in); });
+  return RunOp<CreateOutcome>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Create(in); },
+                     1, kMayInline);
 }
 
 namespace {
@@ -312,9 +334,12 @@ Async<std::vector<Result<Task>>> EmbeddedStore::SubmitResults(std::vector<Submit
 }
 
 Async<Result<std::vector<Task>>> EmbeddedStore::ClaimTasks(ClaimInput in, int max_tasks) {
-  return RunOp<std::vector<Task>>(*pool_, commit_.get(), [this, in = std::move(in), max_tasks] {
-    return engine_->ClaimMany(in, max_tasks);
-  });
+  // One task from a few commands is short; many tasks or a wildcard over every command of the
+  // tenant go to the engine thread.
+  const bool short_call = max_tasks <= 1 && in.commands.size() <= 8;
+  return RunOp<std::vector<Task>>(
+      *pool_, commit_.get(), [this, in = std::move(in), max_tasks] { return engine_->ClaimMany(in, max_tasks); },
+      1, short_call);
 }
 
 Async<Result<RepairOutcome>> EmbeddedStore::RepairExpired(RepairInput in) {
@@ -322,19 +347,23 @@ Async<Result<RepairOutcome>> EmbeddedStore::RepairExpired(RepairInput in) {
 }
 
 Async<Result<Task>> EmbeddedStore::Heartbeat(HeartbeatInput in) {
-  return RunOp<Task>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Heartbeat(in); });
+  return RunOp<Task>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Heartbeat(in); },
+                     1, kMayInline);
 }
 
 Async<Result<Task>> EmbeddedStore::Abandon(TaskRef in) {
-  return RunOp<Task>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Abandon(in); });
+  return RunOp<Task>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Abandon(in); },
+                     1, kMayInline);
 }
 
 Async<Result<NackOutcome>> EmbeddedStore::Nack(NackInput in) {
-  return RunOp<NackOutcome>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Nack(in); });
+  return RunOp<NackOutcome>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Nack(in); },
+                     1, kMayInline);
 }
 
 Async<Result<Task>> EmbeddedStore::SubmitResult(SubmitResultInput in) {
-  return RunOp<Task>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->SubmitResult(in); });
+  return RunOp<Task>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->SubmitResult(in); },
+                     1, kMayInline);
 }
 
 Async<Result<Task>> EmbeddedStore::GetTask(std::string tenant, std::string task_id) {

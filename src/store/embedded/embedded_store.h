@@ -14,8 +14,9 @@
 //  * Every call also waits until what it *read* is durable, so an answer never shows state that a
 //    crash could take back.
 //  * State-changing engine calls run on one engine thread, which runs the calls queued meanwhile
-//    as one write group (one critical section, one batch, one WAL append); reads and Cleanup run
-//    on a small side pool. Every method resumes on the awaiting coroutine's executor.
+//    as one write group (one critical section, one batch, one WAL append); a short single call
+//    that finds the engine idle runs on the caller's thread instead (inline_calls). Reads and
+//    Cleanup run on a small side pool. Every method resumes on the awaiting coroutine's executor.
 //  * Recovery on Open rebuilds every index from the task records (FIFO order per tier, due times,
 //    lease deadlines) and validates every record: a damaged directory fails Open, it is never
 //    served partially. A second process on the same directory is refused.
@@ -53,6 +54,13 @@ struct EmbeddedOptions {
   /// sooner. <= 0 disables the background thread (repair and promotion then happen only in
   /// ClaimTask/RepairExpired, as with the Redis backend).
   int64_t timer_interval_ms = 200;
+  /// Whether a single short state change (create, claim of one task, heartbeat, abandon, nack,
+  /// result) may run on the calling thread when the engine is idle, instead of being handed to
+  /// the engine thread and back. Worth it when the callers' threads already keep every CPU busy
+  /// (one I/O thread per CPU, at least 2); with a single I/O thread the engine thread is the
+  /// only parallelism, and running calls inline cost a third of the throughput (measured:
+  /// docs/performance.md, sixteenth session).
+  bool inline_calls = true;
 };
 
 class EmbeddedStore final : public Store {

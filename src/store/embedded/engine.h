@@ -63,7 +63,8 @@ class Engine {
 
   rocksdb::DB* db() { return db_.get(); }
 
-  /// Write groups (used by the store's engine thread, embedded_store.cpp). Between BeginGroup and
+  /// Write groups (used by the store's engine thread, and by a caller's thread for one inline
+  /// call: embedded_store.cpp). Between BeginGroup and
   /// EndGroup, both called on the same thread, every Mutate-based operation of that thread runs
   /// inside one critical section and adds to one shared batch, which EndGroup writes with a single
   /// db Write (one WAL record, one memtable insertion pass). Each operation still sees the writes

@@ -71,7 +71,12 @@ uint64_t Engine::EndGroup() {
 }
 
 uint64_t Engine::Commit(Batch& batch) {
-  rocksdb::Status s = batch.Write(db_.get(), write_options_);
+  rocksdb::Status s;
+  try {
+    s = batch.Write(db_.get(), write_options_);
+  } catch (const std::exception& e) {  // e.g. bad_alloc building the write
+    Fatal(std::string("write failed: ") + e.what());
+  }
   // The indexes already reflect the batch; memory and disk would disagree from here on.
   if (!s.ok()) Fatal("write failed: " + s.ToString());
   return db_->GetLatestSequenceNumber();

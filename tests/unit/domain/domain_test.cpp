@@ -203,6 +203,19 @@ TEST(JsonText, AppendJsonStringMatchesSerializeAtEveryOffset) {
   std::string out;
   AppendJsonString(out, "");
   EXPECT_EQ(out, "\"\"");
+  // Random strings dense in bytes that need escaping, and in bytes >= 0x80.
+  std::mt19937 rng(5);
+  const std::string special = std::string("\"\\\x00\x01\x1f\x20\x7f\x80\xff\n\t", 11);
+  for (int i = 0; i < 5000; ++i) {
+    std::string s(rng() % 40, 'a');
+    for (char& c : s) {
+      if (rng() % 3 == 0) c = special[rng() % special.size()];
+      else if (rng() % 4 == 0) c = static_cast<char>(rng());
+    }
+    std::string got;
+    AppendJsonString(got, s);
+    ASSERT_EQ(got, boost::json::serialize(boost::json::string(s))) << i;
+  }
 }
 
 // TaskFromJsonText reads members straight off the parser; the reference below is the former
@@ -261,6 +274,18 @@ TEST(TaskCodec, StreamingReadMatchesObjectRead) {
       "",
       "  ",
       R"({"id":"a","payload":")" + std::string(5000, 'p') + R"("})",
+      // strings and keys the parser hands over in several parts (escapes, > 4 KiB)
+      R"({"id":"a","payload":")" + std::string(3000, 'p') + R"(\"q\")" + std::string(3000, 'r') + R"("})",
+      R"({"i\u0064":"a","st\u0061tus":"x"})",
+      R"({"id":"a","payload":"\"x\"","payload":"y"})",
+      R"({"id":"a","payload":"y","payload":"\"x\""})",
+      R"({"id":"a","":"empty key","":5})",
+      R"({"id":"a","priority":-0,"attempts":1e400})",
+      R"({"id":"a","priority":-0.0,"attempts":0.5e1})",
+      R"({"id":"a","x":)" + std::string(40, '[') + std::string(40, ']') + "}",
+      R"({"id":"a","x":)" + std::string(30, '[') + std::string(30, ']') + "}",
+      "{\"id\":\"a\xff\"}",
+      "{\"id\":\"a\",\"status\":\"\xc3\xa9\"}",
   };
   for (const std::string& doc : docs) {
     auto want = ReferenceTaskFromJson(doc);
