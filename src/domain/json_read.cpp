@@ -20,10 +20,7 @@ bool GetString(const json::object& o, std::string_view k, std::string& out) {
   return true;
 }
 
-bool GetInt(const json::object& o, std::string_view k, int& out) {
-  auto it = o.find(k);
-  if (it == o.end() || it->value().is_null()) return true;
-  const json::value& v = it->value();
+bool ToInt(const json::value& v, int& out) {
   constexpr int kMin = std::numeric_limits<int>::min();
   constexpr int kMax = std::numeric_limits<int>::max();
   if (v.is_int64()) {
@@ -40,6 +37,12 @@ bool GetInt(const json::object& o, std::string_view k, int& out) {
     return true;
   }
   return false;
+}
+
+bool GetInt(const json::object& o, std::string_view k, int& out) {
+  auto it = o.find(k);
+  if (it == o.end() || it->value().is_null()) return true;
+  return ToInt(it->value(), out);
 }
 
 }  // namespace codeq::json_read

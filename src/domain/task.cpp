@@ -144,6 +144,30 @@ std::string TaskToJsonText(const Task& t) {
 
 namespace {
 
+/// The members TaskReader reads, by name: a string or an integer member of Task.
+struct TaskMember {
+  std::string_view name;
+  std::string Task::*text = nullptr;
+  int Task::*number = nullptr;
+};
+constexpr TaskMember kTaskMembers[] = {
+    {"id", &Task::id},
+    {"command", &Task::command},
+    {"payload", &Task::payload},
+    {"priority", nullptr, &Task::priority},
+    {"webhook", &Task::webhook},
+    {"status", &Task::status},
+    {"workerId", &Task::worker_id},
+    {"leaseUntil", &Task::lease_until},
+    {"attempts", nullptr, &Task::attempts},
+    {"maxAttempts", nullptr, &Task::max_attempts},
+    {"error", &Task::error},
+    {"resultKey", &Task::result_key},
+    {"tenantId", &Task::tenant_id},
+    {"createdAt", &Task::created_at},
+    {"updatedAt", &Task::updated_at},
+};
+
 /// A boost::json::basic_parser handler that fills a Task straight from the text, without building
 /// a json::object first (a stored task is parsed at every claim and result on Redis, and on a
 /// record-cache miss of the embedded store; the DOM took ~half of the parse). The outcome is that
@@ -188,23 +212,15 @@ class TaskReader {
   bool on_string(json::string_view s, std::size_t, json::error_code&) {
     if (depth_ != 1) return true;
     AppendString(s);
-    if (!IsString(field_)) Bad();
+    if (StringOf(field_) == nullptr) Bad();
     field_ = kUnknown;
     string_started_ = false;
     return true;
   }
   bool on_number_part(json::string_view, json::error_code&) { return true; }
-  bool on_int64(int64_t v, json::string_view, json::error_code&) {
-    return Int(static_cast<int>(std::clamp<int64_t>(v, kIntMin, kIntMax)), true);
-  }
-  bool on_uint64(uint64_t v, json::string_view, json::error_code&) {
-    return Int(v > static_cast<uint64_t>(kIntMax) ? kIntMax : static_cast<int>(v), true);
-  }
-  bool on_double(double v, json::string_view, json::error_code&) {
-    // A double beyond int64 used to be converted with undefined behaviour (found by fuzzing).
-    const bool integral = std::isfinite(v) && v == std::trunc(v);
-    return Int(integral ? static_cast<int>(std::clamp<double>(v, kIntMin, kIntMax)) : 0, integral);
-  }
+  bool on_int64(int64_t v, json::string_view, json::error_code&) { return Number(json::value(v)); }
+  bool on_uint64(uint64_t v, json::string_view, json::error_code&) { return Number(json::value(v)); }
+  bool on_double(double v, json::string_view, json::error_code&) { return Number(json::value(v)); }
   bool on_bool(bool, json::error_code&) {
     if (depth_ == 1) Scalar(false);
     return true;
@@ -217,57 +233,23 @@ class TaskReader {
   bool on_comment(json::string_view, json::error_code&) { return true; }
 
  private:
-  enum Field : int {
-    kUnknown, kId, kCommand, kPayload, kWebhook, kStatus, kWorkerId, kLeaseUntil, kError,
-    kResultKey, kTenantId, kCreatedAt, kUpdatedAt,  // strings up to here
-    kPriority, kAttempts, kMaxAttempts, kFieldCount
-  };
-  static constexpr int kIntMin = std::numeric_limits<int>::min();
-  static constexpr int kIntMax = std::numeric_limits<int>::max();
+  static constexpr int kUnknown = -1;
 
-  static bool IsString(Field f) { return f >= kId && f <= kUpdatedAt; }
-
-  static Field FieldOf(std::string_view k) {
-    static constexpr std::pair<std::string_view, Field> kNames[] = {
-        {"id", kId}, {"command", kCommand}, {"payload", kPayload}, {"priority", kPriority},
-        {"webhook", kWebhook}, {"status", kStatus}, {"workerId", kWorkerId},
-        {"leaseUntil", kLeaseUntil}, {"attempts", kAttempts}, {"maxAttempts", kMaxAttempts},
-        {"error", kError}, {"resultKey", kResultKey}, {"tenantId", kTenantId},
-        {"createdAt", kCreatedAt}, {"updatedAt", kUpdatedAt}};
-    for (const auto& [name, field] : kNames) {
-      if (name == k) return field;
+  static int FieldOf(std::string_view k) {
+    for (int i = 0; i < static_cast<int>(std::size(kTaskMembers)); ++i) {
+      if (kTaskMembers[i].name == k) return i;
     }
     return kUnknown;
   }
-
-  std::string* StringOf(Field f) {
-    switch (f) {
-      case kId: return &task.id;
-      case kCommand: return &task.command;
-      case kPayload: return &task.payload;
-      case kWebhook: return &task.webhook;
-      case kStatus: return &task.status;
-      case kWorkerId: return &task.worker_id;
-      case kLeaseUntil: return &task.lease_until;
-      case kError: return &task.error;
-      case kResultKey: return &task.result_key;
-      case kTenantId: return &task.tenant_id;
-      case kCreatedAt: return &task.created_at;
-      case kUpdatedAt: return &task.updated_at;
-      default: return nullptr;
-    }
+  std::string* StringOf(int f) {
+    return f != kUnknown && kTaskMembers[f].text ? &(task.*kTaskMembers[f].text) : nullptr;
   }
-  int* IntOf(Field f) {
-    switch (f) {
-      case kPriority: return &task.priority;
-      case kAttempts: return &task.attempts;
-      case kMaxAttempts: return &task.max_attempts;
-      default: return nullptr;
-    }
+  int* IntOf(int f) {
+    return f != kUnknown && kTaskMembers[f].number ? &(task.*kTaskMembers[f].number) : nullptr;
   }
 
   // A member's value decides its field's fate: the last one counts, as in json::object.
-  void Good(Field f) { bad_ &= ~(1u << f); }
+  void Good(int f) { bad_ &= ~(1u << f); }
   void Bad() {
     if (field_ != kUnknown) bad_ |= 1u << field_;
   }
@@ -299,10 +281,11 @@ class TaskReader {
     out->append(s.data(), s.size());
   }
 
-  bool Int(int value, bool ok) {
+  /// A number member: an integer member takes it as json_read::ToInt does (GetInt's rules).
+  bool Number(const json::value& v) {
     if (depth_ != 1) return true;
-    if (int* out = IntOf(field_); out != nullptr && ok) {
-      *out = value;
+    int* out = IntOf(field_);
+    if (out != nullptr && json_read::ToInt(v, *out)) {
       Good(field_);
     } else {
       Bad();
@@ -325,9 +308,9 @@ class TaskReader {
 
   int depth_ = 0;
   bool top_object_ = false;
-  Field field_ = kUnknown;
+  int field_ = kUnknown;  // index into kTaskMembers of the member whose value comes next
   bool string_started_ = false;
-  uint32_t bad_ = 0;  // bit per Field whose last value had the wrong type
+  uint32_t bad_ = 0;  // bit per kTaskMembers entry whose last value had the wrong type
   std::string key_;
 };
 

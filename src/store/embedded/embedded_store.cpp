@@ -28,6 +28,19 @@ using embedded::Applied;
 
 namespace {
 
+/// Calls `fn()` (returns Applied<T>); an exception becomes Internal("store error: …"), so every
+/// path (queued, inline, side pool) answers a throwing engine call the same way.
+template <typename T, typename F>
+Applied<T> CallCaught(F& fn) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    return Applied<T>{Internal(std::string("store error: ") + e.what()), 0};
+  } catch (...) {
+    return Applied<T>{Internal("store error"), 0};
+  }
+}
+
 /// One queued engine call: Run() on the engine thread, then Complete() hands the result back.
 struct EngineOp {
   virtual ~EngineOp() = default;
@@ -45,15 +58,7 @@ template <typename T, typename F, typename Handler, typename Executor>
 struct TypedOp final : EngineOp {
   TypedOp(F f, Handler h, Executor ex, embedded::GroupCommit* c)
       : fn(std::move(f)), handler(std::move(h)), caller(std::move(ex)), commit(c) {}
-  void Run() override {
-    try {
-      result.emplace(fn());
-    } catch (const std::exception& e) {
-      result.emplace(Applied<T>{Internal(std::string("store error: ") + e.what()), 0});
-    } catch (...) {
-      result.emplace(Applied<T>{Internal("store error"), 0});
-    }
-  }
+  void Run() override { result.emplace(CallCaught<T>(fn)); }
   // With a GroupCommit, the caller is resumed only once what the call wrote or read is durable:
   // the syncer thread posts the resumption itself, so the caller's thread is woken once, not
   // once for the result and again after the fsync.
@@ -172,23 +177,16 @@ Async<Result<T>> RunOp(embedded::EngineThread& pool, embedded::GroupCommit* comm
         if (open) engine.EndGroup();
       }
     } closer{pool.engine};
-    std::optional<Applied<T>> a;
-    try {
-      a.emplace(fn());
-    } catch (const std::exception& e) {  // as TypedOp::Run on the queued path
-      a.emplace(Applied<T>{Internal(std::string("store error: ") + e.what()), 0});
-    } catch (...) {
-      a.emplace(Applied<T>{Internal("store error"), 0});
-    }
+    Applied<T> a = CallCaught<T>(fn);
     const uint64_t group_seq = closer.Close();
     pool.groups.fetch_add(1, std::memory_order_relaxed);
     pool.inline_ops.fetch_add(1, std::memory_order_relaxed);
-    if (a->seq == 0) a->seq = group_seq;
-    if (commit && a->seq > 0) {
-      auto wait = commit->WaitDurable(a->seq);
+    if (a.seq == 0) a.seq = group_seq;
+    if (commit && a.seq > 0) {
+      auto wait = commit->WaitDurable(a.seq);
       co_await std::move(wait);
     }
-    co_return std::move(a->value);
+    co_return std::move(a.value);
   }
   auto initiation = [&pool, commit, weight](auto handler, F f) {
     auto caller = boost::asio::prefer(boost::asio::get_associated_executor(handler),
@@ -209,13 +207,7 @@ Async<Result<T>> RunOp(embedded::EngineThread& pool, embedded::GroupCommit* comm
 /// between scans; each chunk takes the engine mutex between two groups).
 template <typename T, typename F>
 Async<Result<T>> RunSide(embedded::EngineThread& pool, embedded::GroupCommit* commit, F fn) {
-  auto safe = [fn = std::move(fn)]() mutable -> Applied<T> {
-    try {
-      return fn();
-    } catch (const std::exception& e) {
-      return Applied<T>{Internal(std::string("store error: ") + e.what()), 0};
-    }
-  };
+  auto safe = [fn = std::move(fn)]() mutable -> Applied<T> { return CallCaught<T>(fn); };
   auto op = RunOnPool<Applied<T>>(pool.side, std::move(safe));
   Applied<T> a = co_await std::move(op);
   if (commit && a.seq > 0) {
