@@ -1,5 +1,6 @@
 #include "cli/serve.h"
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -7,10 +8,12 @@
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <memory>
 #include <spdlog/formatter.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <thread>
+#include <vector>
 
 #include "api/access_log.h"
 #include "api/api.h"
@@ -355,9 +358,19 @@ int RunServe(const ConfigFlags& flags) {
     std::cerr << "[ERROR] invalid config: " << policy.status().message() << "\n";  // exit 2 as §8.1
     return 2;
   }
-  // Before the store, so it is destroyed after it: a store closing at exit still hands its last
-  // completions to this (stopped) io_context, which then drops them.
-  asio::io_context ioc;
+  // One io_context per I/O thread (concurrency hint 1: one thread runs each; other threads may
+  // still post to it). The first is run by this thread and also holds the acceptor, signals,
+  // webhooks and background loops; connections are spread over all of them (HttpServer).
+  // Before the store, so they are destroyed after it: a store closing at exit still hands its
+  // last completions to these (stopped) io_contexts, which then drop them.
+  const unsigned threads = IoThreadCount(config);
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<asio::io_context*> session_contexts;
+  for (unsigned i = 0; i < threads; ++i) {
+    contexts.push_back(std::make_unique<asio::io_context>(1));
+    session_contexts.push_back(contexts.back().get());
+  }
+  asio::io_context& ioc = *contexts.front();
   auto store = OpenStore(config, clock);
   if (!store.ok()) {
     std::cerr << "[ERROR] " << store.status().message() << "\n";
@@ -385,7 +398,7 @@ int RunServe(const ConfigFlags& flags) {
   so.header_timeout = std::chrono::seconds(config.request_header_timeout_seconds);
   so.body_timeout = std::chrono::seconds(config.request_body_timeout_seconds);
   RaiseFileLimit(so.max_connections);
-  http::HttpServer server(ioc, so, [&api](const http::Request& r, http::RequestContext& ctx) { return api.Handle(r, ctx); });
+  http::HttpServer server(ioc, session_contexts, so, [&api](const http::Request& r, http::RequestContext& ctx) { return api.Handle(r, ctx); });
   if (auto s = server.Start(); !s.ok()) {
     std::cerr << "[ERROR] " << s.message() << "\n";
     return 1;
@@ -429,10 +442,15 @@ int RunServe(const ConfigFlags& flags) {
     poll();
   });
 
-  const unsigned threads = IoThreadCount(config);
+  // The other contexts run until the first one stops (they may have no connection meanwhile).
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
   std::vector<std::thread> pool;
-  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
+  for (unsigned i = 1; i < threads; ++i) {
+    keep_running.push_back(asio::make_work_guard(*contexts[i]));
+    pool.emplace_back([&context = *contexts[i]] { context.run(); });
+  }
   ioc.run();
+  for (unsigned i = 1; i < threads; ++i) contexts[i]->stop();
   for (auto& t : pool) t.join();
   hooks.Stop();
   spdlog::info("stopped");

@@ -36,8 +36,24 @@ Response ErrorResponse(int status, std::string_view message) {
   return r;
 }
 
-HttpServer::HttpServer(asio::io_context& ioc, ServerOptions opts, Handler handler)
-    : ioc_(ioc), opts_(std::move(opts)), handler_(std::move(handler)), acceptor_(asio::make_strand(ioc)) {}
+HttpServer::HttpServer(asio::io_context& acceptor_context, std::vector<asio::io_context*> session_contexts,
+                       ServerOptions opts, Handler handler)
+    : session_contexts_(std::move(session_contexts)),
+      opts_(std::move(opts)),
+      handler_(std::move(handler)),
+      acceptor_(asio::make_strand(acceptor_context)),
+      gauges_(std::make_shared<Gauges>(session_contexts_.size())) {}
+
+size_t HttpServer::PickSessionContext() {
+  const size_t n = session_contexts_.size();
+  size_t best = next_context_ % n;
+  for (size_t k = 1; k < n; ++k) {
+    const size_t i = (next_context_ + k) % n;
+    if (gauges_->per_context[i].load() < gauges_->per_context[best].load()) best = i;
+  }
+  next_context_ = best + 1;
+  return best;
+}
 
 Status HttpServer::Start() {
   boost::system::error_code ec;
@@ -48,6 +64,7 @@ Status HttpServer::Start() {
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor_.bind(ep, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) acceptor_.non_blocking(true, ec);  // AcceptLoop accepts only after a readiness wait
   if (ec) {
     return Unavailable("cannot listen on " + opts_.address + ":" + std::to_string(opts_.port) + ": " +
                        ec.message());
@@ -66,10 +83,16 @@ void HttpServer::StopAccepting() {
 
 asio::awaitable<void> HttpServer::AcceptLoop() {
   for (;;) {
+    // Wait until a connection is pending, then choose its context with the counts of that moment
+    // and accept it straight onto that context (the acceptor is non-blocking: a connection that
+    // went away meanwhile leaves would_block, and the loop waits again).
     boost::system::error_code ec;
-    tcp::socket socket(asio::make_strand(ioc_));
-    co_await acceptor_.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+    co_await acceptor_.async_wait(tcp::acceptor::wait_read, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+    const size_t context = PickSessionContext();
+    tcp::socket socket(session_contexts_[context]->get_executor());
+    if (!ec) acceptor_.accept(socket, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
     if (ec) {
       // Typically EMFILE (out of file descriptors): the pending connection stays in the backlog,
       // so retrying at once would spin. Pause briefly; closing connections frees descriptors.
@@ -78,11 +101,12 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
+    ++gauges_->per_context[context];  // counted now, so the next accept sees it; Session gives it back
     socket.set_option(tcp::no_delay(true), ec);
     auto ex = socket.get_executor();
     auto cancel = std::make_shared<asio::cancellation_signal>();
     auto slot = cancel->slot();
-    asio::co_spawn(ex, Session(std::move(socket), std::move(cancel)),
+    asio::co_spawn(ex, Session(std::move(socket), std::move(cancel), context),
                    asio::bind_cancellation_slot(slot, asio::detached));
   }
 }
@@ -216,7 +240,8 @@ class ConnectionWatch final : public RequestContext {
     return n == 0 || (n < 0 && errno == ECONNRESET);
   }
 
-  // Every step runs on the connection's strand (the socket's executor), as the request coroutine.
+  // Every step runs on the connection's io_context (the socket's executor, one thread), as the request
+  // coroutine.
   static void Read(const std::shared_ptr<State>& st) {
     st->read_pending = true;
     st->socket.async_read_some(asio::buffer(st->chunk), [st](boost::system::error_code ec, size_t n) {
@@ -254,7 +279,8 @@ asio::awaitable<void> RefuseConnection(beast::tcp_stream& stream, beast::flat_bu
 
 }  // namespace
 
-asio::awaitable<void> HttpServer::Session(tcp::socket socket, std::shared_ptr<asio::cancellation_signal> cancel) {
+asio::awaitable<void> HttpServer::Session(tcp::socket socket, std::shared_ptr<asio::cancellation_signal> cancel,
+                                          size_t context) {
   // A disconnect watch cancels the request coroutine (RequestContext); awaiting then must not
   // throw, so a handler always gets to finish what it started.
   co_await asio::this_coro::throw_if_cancelled(false);
@@ -264,6 +290,10 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket, std::shared_ptr<as
     explicit Counter(std::atomic<size_t>& x) : c(x) { ++c; }
     ~Counter() { --c; }
   } counter(gauges->connections);
+  struct ContextCount {  // taken by AcceptLoop
+    std::atomic<size_t>& c;
+    ~ContextCount() { --c; }
+  } context_count{gauges->per_context[context]};
 
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;

@@ -66,10 +66,19 @@ struct ServerOptions {
   size_t max_connections = 10000;
 };
 
-/// Accepts connections on one io_context; each connection is a coroutine on its own strand.
+/// Accepts connections on one io_context and serves each on one of several others, one thread
+/// each (an io_context per I/O thread): a connection stays on the context it was given, so its
+/// steps need no strand and never hand off between threads.
 class HttpServer {
  public:
-  HttpServer(boost::asio::io_context& ioc, ServerOptions opts, Handler handler);
+  /// `acceptor_context` runs the accept loop. Each connection's coroutine runs on the one of
+  /// `session_contexts` (at least one; the acceptor's may be among them) with the fewest open
+  /// connections when it is accepted, ties going round-robin. Each session context must be run
+  /// by exactly one thread, since a connection's steps are not put on a strand; all of them
+  /// must outlive the server's connections (a connection still open at exit is destroyed with
+  /// its context).
+  HttpServer(boost::asio::io_context& acceptor_context, std::vector<boost::asio::io_context*> session_contexts,
+             ServerOptions opts, Handler handler);
 
   /// Binds and starts accepting. Unavailable with the OS reason when the address cannot be bound.
   Status Start();
@@ -86,20 +95,26 @@ class HttpServer {
   /// One connection. `cancel` is the signal bound to this coroutine's cancellation slot; the
   /// disconnect watch (RequestContext) emits on it.
   boost::asio::awaitable<void> Session(boost::asio::ip::tcp::socket socket,
-                                       std::shared_ptr<boost::asio::cancellation_signal> cancel);
+                                       std::shared_ptr<boost::asio::cancellation_signal> cancel, size_t context);
 
-  boost::asio::io_context& ioc_;
+  /// The session context for a new connection: fewest open connections, ties round-robin.
+  size_t PickSessionContext();
+
+  std::vector<boost::asio::io_context*> session_contexts_;
   ServerOptions opts_;
   Handler handler_;
   boost::asio::ip::tcp::acceptor acceptor_;
   uint16_t bound_port_ = 0;
+  size_t next_context_ = 0;  // where the round-robin of ties starts; accept loop only
   /// Shared with every Session: a connection still idle when the server goes away is destroyed
-  /// with the io_context, later than this object, and its frame then updates the gauges.
+  /// with its io_context, later than this object, and its frame then updates the gauges.
   struct Gauges {
+    explicit Gauges(size_t contexts) : per_context(contexts) {}
     std::atomic<int64_t> active_requests{0};
     std::atomic<size_t> connections{0};
+    std::vector<std::atomic<size_t>> per_context;  // open connections of each session context
   };
-  std::shared_ptr<Gauges> gauges_ = std::make_shared<Gauges>();
+  std::shared_ptr<Gauges> gauges_;
 };
 
 /// A JSON error response `{"error": message}` (SPEC §0: every error body has exactly one member).

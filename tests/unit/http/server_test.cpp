@@ -1,0 +1,153 @@
+// HttpServer with an io_context per I/O thread: which thread serves which connection.
+#include "http/server.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace codeq::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+std::string ThisThread() {
+  std::ostringstream s;
+  s << std::this_thread::get_id();
+  return s.str();
+}
+
+// A server on 127.0.0.1 whose handler answers with the id of the thread it runs on. The first of
+// `n` io_contexts also runs the acceptor, as in `codeq serve`; each is run by one thread.
+class ThreadServer {
+ public:
+  explicit ThreadServer(size_t n) {
+    std::vector<asio::io_context*> sessions;
+    for (size_t i = 0; i < n; ++i) {
+      contexts_.push_back(std::make_unique<asio::io_context>(1));
+      sessions.push_back(contexts_.back().get());
+      guards_.push_back(asio::make_work_guard(*contexts_.back()));
+    }
+    ServerOptions o;
+    o.address = "127.0.0.1";
+    o.port = 0;
+    server_ = std::make_unique<HttpServer>(*contexts_.front(), sessions, o,
+                                           [](const Request&, RequestContext&) -> asio::awaitable<Response> {
+                                             Response r;
+                                             r.content_type = "text/plain";
+                                             r.body = ThisThread();
+                                             co_return r;
+                                           });
+    EXPECT_TRUE(server_->Start().ok());
+    for (auto& c : contexts_) threads_.emplace_back([&c] { c->run(); });
+  }
+  ~ThreadServer() {
+    guards_.clear();
+    for (auto& c : contexts_) c->stop();
+    for (auto& t : threads_) t.join();
+    server_.reset();
+    contexts_.clear();
+  }
+  uint16_t port() const { return server_->port(); }
+  const HttpServer& server() const { return *server_; }
+
+ private:
+  std::vector<std::unique_ptr<asio::io_context>> contexts_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
+  std::unique_ptr<HttpServer> server_;
+  std::vector<std::thread> threads_;
+};
+
+// One keep-alive client connection; Get() answers the body (the serving thread's id).
+class Client {
+ public:
+  explicit Client(uint16_t port) : socket_(ioc_) { socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port)); }
+  std::string Get() {
+    bhttp::request<bhttp::empty_body> req{bhttp::verb::get, "/", 11};
+    req.set(bhttp::field::host, "localhost");
+    bhttp::write(socket_, req);
+    bhttp::response<bhttp::string_body> res;
+    bhttp::read(socket_, buffer_, res);
+    EXPECT_EQ(res.result_int(), 200u);
+    EXPECT_TRUE(res.keep_alive());
+    return res.body();
+  }
+
+ private:
+  asio::io_context ioc_;
+  tcp::socket socket_;
+  beast::flat_buffer buffer_;
+};
+
+// Waits up to 5 s for `done`.
+bool Eventually(const std::function<bool()>& done) {
+  for (int i = 0; i < 500 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return done();
+}
+
+TEST(HttpServerContexts, ConnectionsSpreadEvenlyAndEachStaysOnOneThread) {
+  ThreadServer server(2);
+  std::vector<std::unique_ptr<Client>> clients;
+  std::vector<std::string> first;
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(std::make_unique<Client>(server.port()));
+    first.push_back(clients.back()->Get());
+  }
+  std::map<std::string, int> per_thread;
+  for (const auto& t : first) ++per_thread[t];
+  ASSERT_EQ(per_thread.size(), 2u) << "4 connections over 2 contexts: both threads serve";
+  for (const auto& [thread, n] : per_thread) EXPECT_EQ(n, 2) << thread;
+  // Every later request of a connection runs on the thread of its first one.
+  for (int round = 0; round < 5; ++round) {
+    for (size_t i = 0; i < clients.size(); ++i) EXPECT_EQ(clients[i]->Get(), first[i]) << "connection " << i;
+  }
+}
+
+TEST(HttpServerContexts, NewConnectionGoesToTheContextWithFewestOpen) {
+  ThreadServer server(2);
+  auto a1 = std::make_unique<Client>(server.port());
+  const std::string thread_a = a1->Get();
+  auto b1 = std::make_unique<Client>(server.port());
+  const std::string thread_b = b1->Get();
+  ASSERT_NE(thread_a, thread_b);
+  auto a2 = std::make_unique<Client>(server.port());
+  ASSERT_EQ(a2->Get(), thread_a) << "ties go round-robin";
+  auto b2 = std::make_unique<Client>(server.port());
+  ASSERT_EQ(b2->Get(), thread_b);
+  // Closing both of A's connections leaves A with the fewest: the next two land there.
+  a1.reset();
+  a2.reset();
+  ASSERT_TRUE(Eventually([&] { return server.server().open_connections() == 2; }));
+  Client c1(server.port());
+  EXPECT_EQ(c1.Get(), thread_a);
+  Client c2(server.port());
+  EXPECT_EQ(c2.Get(), thread_a);
+  Client c3(server.port());  // 2 and 2 again: round-robin
+  EXPECT_EQ(c3.Get(), thread_b);
+}
+
+TEST(HttpServerContexts, OneContextServesEverything) {
+  ThreadServer server(1);
+  Client a(server.port()), b(server.port());
+  const std::string t = a.Get();
+  EXPECT_EQ(b.Get(), t);
+  EXPECT_EQ(a.Get(), t);
+}
+
+}  // namespace
+}  // namespace codeq::http
