@@ -186,7 +186,7 @@ class ConnectionWatch final : public RequestContext {
       : socket_(socket), cancel_(cancel) {}
 
   void WatchForDisconnect() override {
-    if (state_) return;
+    if (state_ || gone_now_) return;
     state_ = std::make_shared<State>(socket_, cancel_);
     // A client that closed right after sending its request (or half-closed its side) is seen at
     // once, before the handler does anything on its behalf; the read covers what comes later.
@@ -198,7 +198,13 @@ class ConnectionWatch final : public RequestContext {
     Read(state_);
   }
 
-  bool ClientGone() const override { return state_ && state_->gone; }
+  void CheckForDisconnect() override {
+    if (state_ || gone_now_ || !PeerClosed()) return;  // a watch in place sees it by itself
+    gone_now_ = true;
+    cancel_->emit(asio::cancellation_type::terminal);
+  }
+
+  bool ClientGone() const override { return gone_now_ || (state_ && state_->gone); }
   bool Watching() const { return state_ != nullptr; }
 
   // Ends the watch once the handler has returned: cancels the pending read and waits for it, then
@@ -260,6 +266,7 @@ class ConnectionWatch final : public RequestContext {
   tcp::socket& socket_;
   const std::shared_ptr<asio::cancellation_signal>& cancel_;
   std::shared_ptr<State> state_;
+  bool gone_now_ = false;  // CheckForDisconnect saw the client gone
 };
 
 // Answers a connection over the cap: 503 {"error":"too many connections"}, then closes.

@@ -43,6 +43,12 @@ class RequestContext {
   /// request that arrive meanwhile are kept for it (up to 64 KiB; past that, watching stops).
   /// Cheap to call twice. Must be called from the request coroutine.
   virtual void WatchForDisconnect() = 0;
+  /// Checks once, now, whether the client has already gone (closed or reset its side, nothing
+  /// unread before that): a non-blocking peek, one syscall, nothing kept. If it has, the same as
+  /// a watch that saw it go: ClientGone() turns true and the request coroutine gets a terminal
+  /// cancellation. For a handler that arms the watch only once it has to wait. Must be called
+  /// from the request coroutine.
+  virtual void CheckForDisconnect() = 0;
   /// Whether a watch saw the client go away. O(1).
   virtual bool ClientGone() const = 0;
 };

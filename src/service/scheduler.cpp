@@ -1,6 +1,7 @@
 #include "service/scheduler.h"
 
 #include <algorithm>
+#include <utility>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -184,7 +185,7 @@ Async<Result<std::vector<Task>>> Scheduler::ClaimBatch(const std::string& worker
                                                        const std::string& tenant,
                                                        std::vector<std::string> commands,
                                                        int64_t lease_seconds, int64_t wait_seconds,
-                                                       int max_tasks) {
+                                                       int max_tasks, std::function<void()> before_wait) {
   if (lease_seconds <= 0) lease_seconds = opts_.default_lease_seconds;
   lease_seconds = std::min(lease_seconds, opts_.max_lease_seconds);
   wait_seconds = std::clamp<int64_t>(wait_seconds, 0, opts_.max_wait_seconds);
@@ -251,6 +252,7 @@ Async<Result<std::vector<Task>>> Scheduler::ClaimBatch(const std::string& worker
     auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (!waiter || remaining.count() <= 0 || shutting_down_.load()) co_return out;
+    if (before_wait) std::exchange(before_wait, nullptr)();  // may see the client gone at once
     bool notified = false;
     if (!client_gone()) notified = co_await waiter->Wait(std::min(remaining, opts_.poll_interval));
     if (client_gone()) {

@@ -125,10 +125,13 @@ class Scheduler {
   /// §2.4) ends the wait at once and returns empty; tasks claimed by then are abandoned first
   /// (back to PENDING at once, instead of sitting out a lease nobody will use). A caller that
   /// cancels must run with `this_coro::throw_if_cancelled(false)` (the HTTP server does), or the
-  /// cancellation throws at the next co_await instead.
+  /// cancellation throws at the next co_await instead. `before_wait`, when set, is called once,
+  /// right before the claim first waits (nothing was claimable at once): the HTTP layer arms its
+  /// disconnect watch there, so a claim answered at once never pays for one.
   Async<Result<std::vector<Task>>> ClaimBatch(const std::string& worker_id, const std::string& tenant,
                                               std::vector<std::string> commands, int64_t lease_seconds,
-                                              int64_t wait_seconds, int max_tasks);
+                                              int64_t wait_seconds, int max_tasks,
+                                              std::function<void()> before_wait = {});
 
   Async<Result<Task>> Heartbeat(const std::string& tenant, const std::string& id,
                                 const std::string& worker_id, int64_t extend_seconds);

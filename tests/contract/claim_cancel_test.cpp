@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 
 #include "contract_fixture.h"
@@ -126,6 +127,50 @@ TEST_P(ClaimCancelTest, ClientGoneBeforeTheClaimStartsGetsNothingClaimed) {
   ASSERT_TRUE(same.ok()) << same.status().message();
   EXPECT_EQ(same->status, "PENDING");
   EXPECT_EQ(same->attempts, 0) << "nothing was delivered, so nothing may be counted";
+}
+
+// `before_wait` (the HTTP layer arms its disconnect watch there) runs only once a claim has to
+// wait: never for a task there at once, exactly once for a long poll however often it wakes, and
+// a cancellation it emits ends the wait at once.
+TEST_P(ClaimCancelTest, BeforeWaitRunsOnlyWhenTheClaimHasToWait) {
+  Scheduler& scheduler = GetScheduler();
+  auto claim = [&](const std::string& command, int64_t wait_seconds, int& calls, bool cancel_in_hook) {
+    asio::io_context ctx;
+    asio::cancellation_signal signal;
+    auto body = [&]() -> asio::awaitable<std::optional<Result<std::vector<Task>>>> {
+      co_await asio::this_coro::throw_if_cancelled(false);
+      std::vector<std::string> commands{command};
+      std::function<void()> hook = [&] {
+        ++calls;
+        if (cancel_in_hook) signal.emit(asio::cancellation_type::terminal);
+      };
+      auto r = co_await scheduler.ClaimBatch("w", "", std::move(commands), 30, wait_seconds, 1, std::move(hook));
+      co_return std::move(r);
+    };
+    auto fut = asio::co_spawn(ctx, body(), asio::bind_cancellation_slot(signal.slot(), asio::use_future));
+    ctx.run();
+    return std::move(*fut.get());
+  };
+  Task t = Create("bw-ready");
+  int calls = 0;
+  auto r = claim("bw-ready", 5, calls, false);
+  ASSERT_TRUE(r.ok() && r->size() == 1) << r.status().message();
+  EXPECT_EQ(r->front().id, t.id);
+  EXPECT_EQ(calls, 0) << "a task there at once needs no watch";
+
+  calls = 0;
+  auto start = Clock::now();
+  r = claim("bw-empty", 1, calls, false);  // waits its whole second (several poll rounds)
+  ASSERT_TRUE(r.ok() && r->empty()) << r.status().message();
+  EXPECT_EQ(calls, 1);
+  EXPECT_GE(Clock::now() - start, std::chrono::milliseconds(900));
+
+  calls = 0;
+  start = Clock::now();
+  r = claim("bw-empty", 5, calls, true);  // the hook finds the client gone
+  ASSERT_TRUE(r.ok() && r->empty()) << r.status().message();
+  EXPECT_EQ(calls, 1);
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(2)) << "the 5 s wait should not start";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ClaimCancelTest, ::testing::ValuesIn(AllBackends()),
