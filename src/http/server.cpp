@@ -64,7 +64,11 @@ Status HttpServer::Start() {
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor_.bind(ep, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (!ec) acceptor_.non_blocking(true, ec);  // AcceptLoop accepts only after a readiness wait
+  // AcceptLoop accepts only after a readiness wait, without blocking: a connection gone by then
+  // (would_block) or reset before it was accepted (connection_aborted, which asio's synchronous
+  // accept would otherwise retry by blocking in poll until the next connection) is skipped.
+  if (!ec) acceptor_.non_blocking(true, ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::enable_connection_aborted(true), ec);
   if (ec) {
     return Unavailable("cannot listen on " + opts_.address + ":" + std::to_string(opts_.port) + ": " +
                        ec.message());
@@ -92,7 +96,10 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
     const size_t context = PickSessionContext();
     tcp::socket socket(session_contexts_[context]->get_executor());
     if (!ec) acceptor_.accept(socket, ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
+    if (ec == asio::error::would_block || ec == asio::error::try_again ||
+        ec == asio::error::connection_aborted || ec.value() == EPROTO) {
+      continue;
+    }
     if (ec) {
       // Typically EMFILE (out of file descriptors): the pending connection stays in the backlog,
       // so retrying at once would spin. Pause briefly; closing connections frees descriptors.

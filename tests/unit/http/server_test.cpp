@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -11,6 +12,7 @@
 
 #include <chrono>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -64,6 +66,7 @@ class ThreadServer {
     contexts_.clear();
   }
   uint16_t port() const { return server_->port(); }
+  asio::io_context& context(size_t i) { return *contexts_[i]; }
   const HttpServer& server() const { return *server_; }
 
  private:
@@ -139,6 +142,27 @@ TEST(HttpServerContexts, NewConnectionGoesToTheContextWithFewestOpen) {
   EXPECT_EQ(c2.Get(), thread_a);
   Client c3(server.port());  // 2 and 2 again: round-robin
   EXPECT_EQ(c3.Get(), thread_b);
+}
+
+// A client that connects and resets before the server gets to accept it must not wedge the accept
+// loop (which runs on the first context, among connections): the next client is served at once.
+TEST(HttpServerContexts, ConnectionResetBeforeAcceptDoesNotStallTheAcceptLoop) {
+  ThreadServer server(1);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  asio::post(server.context(0), [released] { released.wait(); });  // the accept loop cannot run
+  {
+    asio::io_context ioc;
+    tcp::socket gone(ioc);
+    gone.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()));
+    gone.set_option(asio::socket_base::linger(true, 0));  // close sends RST
+    gone.close();
+  }
+  release.set_value();
+  auto start = std::chrono::steady_clock::now();
+  Client next(server.port());
+  EXPECT_FALSE(next.Get().empty());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
 }
 
 TEST(HttpServerContexts, OneContextServesEverything) {
