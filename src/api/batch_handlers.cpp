@@ -76,7 +76,7 @@ Awaitable Api::CreateTasksBatch(const http::Request& req) {
     } else {
       const CreateOutcome& out = created[i]->value();
       text += out.replayed ? "{\"status\":200,\"task\":" : "{\"status\":202,\"task\":";
-      text += TaskToJsonText(out.task);
+      text += out.task_json.empty() ? TaskToJsonText(out.task) : out.task_json;
     }
     text += '}';
   }

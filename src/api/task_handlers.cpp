@@ -23,7 +23,8 @@ boost::asio::awaitable<http::Response> Api::CreateTask(const http::Request& req)
 
   auto out = co_await scheduler_.CreateTask(who->tenant, std::move(cr));
   if (!out.ok()) co_return StatusResponse(out.status());
-  auto res = JsonTextResponse(out->replayed ? 200 : 202, TaskToJsonText(out->task));
+  std::string text = out->task_json.empty() ? TaskToJsonText(out->task) : std::move(out->task_json);
+  auto res = JsonTextResponse(out->replayed ? 200 : 202, std::move(text));
   if (out->replayed) res.headers.emplace_back("Idempotent-Replayed", "true");
   co_return res;
 }

@@ -59,6 +59,9 @@ struct CreateOutcome {
   /// counts only the task's own tier when that tier already held tasks, and otherwise the number
   /// of non-empty tiers (one EXISTS instead of 10 LLENs per create).
   int64_t ready_depth = 0;
+  /// TaskToJsonText(task) when the store has it at hand (the embedded store: the record text it
+  /// just wrote for a new task), so the answer needs no second encoding; empty otherwise.
+  std::string task_json;
 };
 
 struct ClaimInput {

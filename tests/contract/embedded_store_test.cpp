@@ -103,6 +103,48 @@ class EmbeddedStoreTest : public ::testing::Test {
 
 // --- recovery ----------------------------------------------------------------------------------
 
+// A create hands back the text it wrote (CreateOutcome::task_json), so the answer is not encoded
+// twice: it must be exactly the task's own encoding, also for a batch, and what a later read
+// returns; a replay has none (the API encodes the task it gets).
+TEST_F(EmbeddedStoreTest, CreateAnswersWithTheRecordTextItWrote) {
+  auto s = Open();
+  CreateTaskInput in;
+  in.task = NewTask("text", 3);
+  in.task.webhook = "https://example.com/hook";
+  in.task.payload = R"({"quote":"\"","n":[1,2]})";
+  in.now = At(kT0);
+  in.visible_at_sec = kT0 / 1000;
+  in.idempotency_key = "k1";
+  auto out = Await(s->CreateTask(in));
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_FALSE(out->replayed);
+  EXPECT_EQ(out->task_json, TaskToJsonText(out->task));
+  auto read = Await(s->GetTask("", in.task.id));
+  ASSERT_TRUE(read.ok()) << read.status().message();
+  EXPECT_EQ(out->task_json, TaskToJsonText(*read));
+
+  CreateTaskInput again = in;
+  again.task.id = NewId();
+  auto replay = Await(s->CreateTask(again));
+  ASSERT_TRUE(replay.ok()) << replay.status().message();
+  EXPECT_TRUE(replay->replayed);
+  EXPECT_EQ(replay->task.id, in.task.id);
+  EXPECT_TRUE(replay->task_json.empty());
+
+  std::vector<CreateTaskInput> batch(2, in);
+  batch[0].task.id = NewId();
+  batch[0].idempotency_key.clear();
+  batch[1].task.id = NewId();
+  batch[1].idempotency_key.clear();
+  batch[1].visible_at_sec = kT0 / 1000 + 60;  // delayed
+  auto many = Await(s->CreateTasks(batch));
+  ASSERT_EQ(many.size(), 2u);
+  for (auto& r : many) {
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->task_json, TaskToJsonText(r->task));
+  }
+}
+
 TEST_F(EmbeddedStoreTest, ReopenRestoresFifoPerTierDelayedDueTimesAndLeases) {
   std::vector<std::string> tier0, tier5;
   std::string abandoned, short_lease, long_lease, due50, due100, dead, done;

@@ -162,8 +162,9 @@ class Engine {
   /// Writes the task record, and keeps a copy of a live (non-terminal) record in the record cache.
   /// The retention key is written for a new record, and moved to the retention deadline when that
   /// moved earlier than the key or when `reindex` (cleanup found the key early); otherwise it stays
-  /// where it is, a lower bound of the deadline (layout.h, lazy retention index). O(size).
-  void Put(Batch& b, Record& r, bool reindex = false);
+  /// where it is, a lower bound of the deadline (layout.h, lazy retention index). Returns the
+  /// task's JSON text as written (TaskToJsonText), for a caller that answers with it. O(size).
+  std::string Put(Batch& b, Record& r, bool reindex = false);
   /// Deletes a task with its result, retention, DLQ and (own) idempotency records and its index
   /// entry. O(log n) + one read.
   Status Remove(Batch& b, const Record& r);

@@ -113,7 +113,7 @@ Result<std::optional<Record>> Engine::Load(const Uuid& id, Batch* batch, const r
   return std::optional<Record>(std::move(r));
 }
 
-void Engine::Put(Batch& b, Record& r, bool reindex) {
+std::string Engine::Put(Batch& b, Record& r, bool reindex) {
   // The 'x' key must stay at or before the deadline (cleanup finds tasks through it); later than
   // that it may lag behind, which saves rewriting it at every transition.
   if (!r.stored || reindex || r.env.retention_sec < r.env.indexed_sec) {
@@ -121,7 +121,7 @@ void Engine::Put(Batch& b, Record& r, bool reindex) {
     r.env.indexed_sec = r.env.retention_sec;
     b.Put(RetentionKey(r.env.indexed_sec, r.id), EncodeRetentionValue(r.env.state, r.task.tenant_id));
   }
-  const std::string json = TaskToJsonText(r.task);
+  std::string json = TaskToJsonText(r.task);
   b.Put(TaskKey(r.id), EncodeTask(r.env, json));
   r.stored = true;
   // A terminal record is rarely loaded again (cleanup reads it once, days later).
@@ -130,6 +130,7 @@ void Engine::Put(Batch& b, Record& r, bool reindex) {
   } else {
     CacheRecord(r);
   }
+  return json;
 }
 
 namespace {

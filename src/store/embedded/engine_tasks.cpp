@@ -77,7 +77,7 @@ Applied<CreateOutcome> Engine::Create(const CreateTaskInput& in) {
       b.Put(ikey, EncodeIdemValue(*id, in.now.ms + kIdempotencyTtlSeconds * 1000));
     }
     RememberCommand(b, t.tenant_id, t.command);
-    Put(b, r);
+    std::string json = Put(b, r);
     QueueIndex& q = GetQueue(t.tenant_id, t.command);
     int64_t depth = 0;
     if (delayed) {
@@ -86,7 +86,7 @@ Applied<CreateOutcome> Engine::Create(const CreateTaskInput& in) {
       q.AddReady(r.env.tier, r.id);
       depth = q.ready();  // SPEC §6.2, D16: 1 = the queue just became non-empty
     }
-    return CreateOutcome{std::move(r.task), false, depth};
+    return CreateOutcome{std::move(r.task), false, depth, std::move(json)};
   });
 }
 
