@@ -66,6 +66,12 @@ boost::asio::awaitable<Result<Principal>> Api::Authenticate(const http::Request&
       return Internal(std::string("auth error: ") + e.what());
     }
   };
+  // A token seen before: one parse and one cache lookup (Authenticator::AuthenticateCached).
+  try {
+    if (auto cached = auth_.AuthenticateCached(authorization, group, scope, x_role)) co_return std::move(*cached);
+  } catch (const std::exception& e) {
+    co_return Internal(std::string("auth error: ") + e.what());
+  }
   if (auth_.AnswersWithoutWaiting(authorization, group)) co_return authenticate();
   auto off_thread = RunOnPool<Result<Principal>>(auth_pool_, std::move(authenticate));
   Result<Principal> who = co_await std::move(off_thread);

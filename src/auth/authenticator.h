@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -77,6 +78,17 @@ class Authenticator {
   /// for a JWKS fetch (up to its HTTP timeout), which an I/O thread must not do inline (api::Api
   /// runs it on a separate pool). O(token length).
   bool AnswersWithoutWaiting(std::string_view authorization, AuthGroup group) const;
+
+  /// The common case in one step: when the token is in the verified-token cache of the validator
+  /// the group runs first (TokenValidator::CachedClaims) and that validator decides, the outcome
+  /// of AuthenticateProducer / AuthenticateWorker (with `required_scope`) / AuthenticateAny for
+  /// `group`, from those claims: one header parse and one cache lookup instead of
+  /// AnswersWithoutWaiting's plus the call's. std::nullopt otherwise (not cached, a malformed
+  /// header, a worker token the group would reject and hand to the producer validator): the
+  /// caller then goes the usual way, with the same outcome it would have had. O(token length).
+  std::optional<Result<Principal>> AuthenticateCached(std::string_view authorization, AuthGroup group,
+                                                      std::string_view required_scope,
+                                                      std::string_view x_role) const;
 
   /// Admin check (§3.4, 403 per its recommendation): Forbidden("unauthorized. Admin only") unless
   /// p.is_admin.

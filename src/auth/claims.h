@@ -44,6 +44,14 @@ class TokenValidator {
     (void)token;
     return true;
   }
+  /// The claims of `token` when it was verified earlier and is still valid, looked up without any
+  /// other work (no parsing, no signature check, no waiting): then ValidateShared(token) would
+  /// answer with this very object. nullptr when not known that way; ValidateShared decides then.
+  /// Default: nullptr (no cache).
+  virtual std::shared_ptr<const Claims> CachedClaims(std::string_view token) {
+    (void)token;
+    return nullptr;
+  }
 };
 
 }  // namespace codeq

@@ -92,6 +92,15 @@ bool JwtValidator::AnswersWithoutWaiting(std::string_view token) {
   }
 }
 
+std::shared_ptr<const Claims> JwtValidator::CachedClaims(std::string_view token) {
+  try {
+    if (token.empty() || token.size() > kMaxTokenBytes) return nullptr;
+    return tokens_.Get(token, clock_.NowSeconds());
+  } catch (...) {
+    return nullptr;  // ValidateShared decides
+  }
+}
+
 Result<Claims> JwtValidator::Validate(std::string_view token) {
   Result<std::shared_ptr<const Claims>> shared = ValidateShared(token);
   if (!shared.ok()) return shared.status();

@@ -59,6 +59,8 @@ class JwtValidator : public TokenValidator {
   /// cache, its header names a `kid`, and the key set is not loaded or lacks that kid. A token
   /// rejected before any key is needed (malformed, no kid) answers at once too.
   bool AnswersWithoutWaiting(std::string_view token) override;
+  /// A hit of the verified-token cache (valid until the token's exp plus the clock skew).
+  std::shared_ptr<const Claims> CachedClaims(std::string_view token) override;
 
   /// Loads the JWKS now (start-up); the error says why it could not.
   Status Prefetch() { return cache_.Prefetch(); }

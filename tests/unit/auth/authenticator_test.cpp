@@ -29,6 +29,12 @@ class FakeValidator : public TokenValidator {
   }
   /// The tokens that answer without waiting (as a JwtValidator's cached ones would).
   bool AnswersWithoutWaiting(std::string_view token) override { return cached.count(std::string(token)) > 0; }
+  /// A cached token's claims, as a JwtValidator's verified-token cache hands them out.
+  std::shared_ptr<const Claims> CachedClaims(std::string_view token) override {
+    if (cached.count(std::string(token)) == 0) return nullptr;
+    auto it = tokens_.find(std::string(token));
+    return it == tokens_.end() ? nullptr : std::make_shared<const Claims>(it->second);
+  }
   int calls = 0;
   std::set<std::string> cached;
 
@@ -279,6 +285,103 @@ TEST(AuthenticatorTest, AnyAuthFallsBackToProducer) {
   EXPECT_TRUE(only_producer.AuthenticateAny("Bearer p", "").ok());
   Authenticator only_worker(f.options, nullptr, f.worker);
   ExpectError(only_worker.AuthenticateAny("Bearer p", "").status(), StatusCode::kUnauthenticated, "invalid token");
+}
+
+// ---- the cached fast path (AuthenticateCached) ----
+
+void ExpectSamePrincipal(const Result<Principal>& fast, const Result<Principal>& slow, const std::string& what) {
+  ASSERT_EQ(fast.ok(), slow.ok()) << what << ": " << fast.status().message() << " / " << slow.status().message();
+  if (!fast.ok()) {
+    EXPECT_EQ(fast.status().code(), slow.status().code()) << what;
+    EXPECT_EQ(fast.status().message(), slow.status().message()) << what;
+    return;
+  }
+  EXPECT_EQ(fast->subject, slow->subject) << what;
+  EXPECT_EQ(fast->email, slow->email) << what;
+  EXPECT_EQ(fast->role, slow->role) << what;
+  EXPECT_EQ(fast->tenant, slow->tenant) << what;
+  EXPECT_EQ(fast->worker_group, slow->worker_group) << what;
+  EXPECT_EQ(fast->scopes, slow->scopes) << what;
+  EXPECT_EQ(fast->event_types, slow->event_types) << what;
+  EXPECT_EQ(fast->is_admin, slow->is_admin) << what;
+}
+
+// Whenever AuthenticateCached answers, it answers what the group's Authenticate* call would have,
+// over tokens of every kind, headers, groups, scopes and options; and it does answer for the
+// common cases (a cached worker token on a worker endpoint, a cached producer token).
+TEST(AuthenticatorTest, CachedFastPathAnswersExactlyAsTheFullCall) {
+  for (bool producer_as_worker : {false, true}) {
+    for (bool dev : {false, true}) {
+      Fixture f;
+      f.options.allow_producer_as_worker = producer_as_worker;
+      f.options.dev_mode = dev;
+      Claims w = WorkerClaims();
+      w.raw = {{"tenantId", "acme"}, {"workerGroup", "gpu"}, {"role", "ops"}};
+      f.worker->Add("w", w);
+      f.worker->Add("w-noevents", WorkerClaims({"codeq:claim"}, {}));
+      f.worker->Add("w-noscopes", WorkerClaims({}, {"render"}));
+      f.worker->Add("w-claimonly", WorkerClaims({"codeq:claim"}, {"render"}));
+      Claims bad_tenant = WorkerClaims();
+      bad_tenant.raw = {{"tenantId", "no spaces allowed"}};
+      f.worker->Add("w-badtenant", bad_tenant);
+      f.producer->Add("p", ProducerClaims({{"tenantId", "acme"}}));
+      f.producer->Add("p-admin", ProducerClaims({{"role", "admin"}}));
+      f.producer->Add("w-noevents", ProducerClaims());
+      f.producer->Add("p-badtenant", ProducerClaims({{"organizationId", "bad/tenant"}}));
+      const std::vector<std::string> tokens = {"w", "w-noevents", "w-noscopes", "w-claimonly", "w-badtenant",
+                                               "p", "p-admin", "p-badtenant", "unknown"};
+      for (const auto& t : tokens) {
+        f.worker->cached.insert(t);
+        f.producer->cached.insert(t);
+      }
+      Authenticator a = f.Make();
+      int answered = 0;
+      for (const auto& t : tokens) {
+        for (const std::string& header : {"Bearer " + t, "bearer " + t, "Basic " + t, std::string(), "Bearer " + t + " x"}) {
+          for (const std::string x_role : {"", "admin"}) {
+            const std::string what = t + " '" + header + "' x-role=" + x_role +
+                                     (producer_as_worker ? " producer-as-worker" : "") + (dev ? " dev" : "");
+            if (auto fast = a.AuthenticateCached(header, AuthGroup::kProducer, "", x_role)) {
+              ++answered;
+              ExpectSamePrincipal(*fast, a.AuthenticateProducer(header, x_role), "producer " + what);
+            }
+            for (std::string scope : {"", "codeq:claim", "codeq:result"}) {
+              if (auto fast = a.AuthenticateCached(header, AuthGroup::kWorker, scope, x_role)) {
+                ++answered;
+                ExpectSamePrincipal(*fast, a.AuthenticateWorker(header, scope), "worker " + scope + " " + what);
+              }
+            }
+            if (auto fast = a.AuthenticateCached(header, AuthGroup::kAny, "", x_role)) {
+              ++answered;
+              ExpectSamePrincipal(*fast, a.AuthenticateAny(header, x_role), "any " + what);
+            }
+          }
+        }
+      }
+      EXPECT_GT(answered, 40);
+      EXPECT_TRUE(a.AuthenticateCached("Bearer w", AuthGroup::kWorker, "codeq:claim", "").has_value());
+      EXPECT_TRUE(a.AuthenticateCached("Bearer p", AuthGroup::kProducer, "", "").has_value());
+      EXPECT_TRUE(a.AuthenticateCached("Bearer w", AuthGroup::kAny, "", "").has_value());
+      // Left to the full call: not cached, a malformed header, a worker token without event types
+      // (the producer validator may still take it).
+      EXPECT_FALSE(a.AuthenticateCached("Bearer w-noevents", AuthGroup::kWorker, "", "").has_value());
+      EXPECT_FALSE(a.AuthenticateCached("Basic w", AuthGroup::kWorker, "", "").has_value());
+      f.worker->cached.clear();
+      EXPECT_FALSE(a.AuthenticateCached("Bearer w", AuthGroup::kWorker, "codeq:claim", "").has_value());
+    }
+  }
+}
+
+TEST(AuthenticatorTest, CachedFastPathNeedsTheGroupsFirstValidator) {
+  Fixture f;
+  f.producer->Add("p", ProducerClaims());
+  f.producer->cached.insert("p");
+  Authenticator only_producer(f.options, f.producer, nullptr);
+  EXPECT_FALSE(only_producer.AuthenticateCached("Bearer p", AuthGroup::kWorker, "", "").has_value());
+  EXPECT_FALSE(only_producer.AuthenticateCached("Bearer p", AuthGroup::kAny, "", "").has_value());
+  EXPECT_TRUE(only_producer.AuthenticateCached("Bearer p", AuthGroup::kProducer, "", "").has_value());
+  Authenticator none(f.options, nullptr, nullptr);
+  EXPECT_FALSE(none.AuthenticateCached("Bearer p", AuthGroup::kProducer, "", "").has_value());
 }
 
 // ---- tenant (D1) ----

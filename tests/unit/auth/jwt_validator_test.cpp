@@ -111,6 +111,29 @@ TEST_F(JwtValidatorTest, AnswersWithoutWaitingUnlessTheKidNeedsAFetch) {
   EXPECT_EQ(validator().cache().FetchCount(), 1);
 }
 
+// CachedClaims: only a token verified earlier and still valid, as the very object ValidateShared
+// answers with; never a fetch, a parse or a signature check.
+TEST_F(JwtValidatorTest, CachedClaimsOnlyForVerifiedTokensUntilTheyExpire) {
+  boost::json::object c = GoodClaims(now());
+  c["exp"] = now() + 100;
+  const std::string token = MustSign(KeyA(), c);
+  EXPECT_EQ(validator().CachedClaims(token), nullptr);
+  EXPECT_EQ(validator().cache().FetchCount(), 0);
+  auto shared = validator().ValidateShared(token);
+  ASSERT_TRUE(shared.ok()) << shared.status().message();
+  auto cached = validator().CachedClaims(token);
+  ASSERT_NE(cached, nullptr);
+  EXPECT_EQ(cached.get(), shared->get());
+  EXPECT_EQ(validator().CachedClaims(MustSign(KeyA(), GoodClaims(now()))), nullptr);  // known kid, not verified
+  EXPECT_EQ(validator().CachedClaims(""), nullptr);
+  EXPECT_EQ(validator().CachedClaims("not-a-jwt"), nullptr);
+  clock_.Advance(160 * 1000);  // exp + skew (60): the last second it is valid
+  EXPECT_NE(validator().CachedClaims(token), nullptr);
+  clock_.Advance(1000);
+  EXPECT_EQ(validator().CachedClaims(token), nullptr);
+  EXPECT_EQ(validator().ValidateShared(token).status().message(), "token expired");
+}
+
 TEST_F(JwtValidatorTest, MinimalClaimsAccepted) {
   boost::json::object c{{"iss", kIssuer}, {"aud", kAudience}, {"exp", now() + 10}};
   auto r = validator().Validate(MustSign(KeyA(), c));
