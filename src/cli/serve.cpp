@@ -398,7 +398,8 @@ int RunServe(const ConfigFlags& flags) {
   so.header_timeout = std::chrono::seconds(config.request_header_timeout_seconds);
   so.body_timeout = std::chrono::seconds(config.request_body_timeout_seconds);
   RaiseFileLimit(so.max_connections);
-  http::HttpServer server(ioc, session_contexts, so, [&api](const http::Request& r, http::RequestContext& ctx) { return api.Handle(r, ctx); });
+  http::HttpServer server(ioc, session_contexts, so,
+                          [&api](const http::Request& r, http::RequestContext& ctx) { return api.Handle(r, ctx); });
   if (auto s = server.Start(); !s.ok()) {
     std::cerr << "[ERROR] " << s.message() << "\n";
     return 1;

@@ -253,8 +253,8 @@ class ConnectionWatch final : public RequestContext {
     return n == 0 || (n < 0 && errno == ECONNRESET);
   }
 
-  // Every step runs on the connection's io_context (the socket's executor, one thread), as the request
-  // coroutine.
+  // Every step runs on the connection's io_context (the socket's executor, one thread), as the
+  // request coroutine.
   static void Read(const std::shared_ptr<State>& st) {
     st->read_pending = true;
     st->socket.async_read_some(asio::buffer(st->chunk), [st](boost::system::error_code ec, size_t n) {
