@@ -1,6 +1,5 @@
 // Worker endpoints: claim (SPEC §2.4), heartbeat (§2.5), abandon (§2.6), nack (§2.7), result (§2.8).
 #include <algorithm>
-#include <functional>
 #include <string_view>
 #include <unordered_set>
 
@@ -53,17 +52,19 @@ Awaitable Api::Claim(const http::Request& req, http::RequestContext& ctx) {
   if (selected.empty()) co_return NoContent();
 
   // SPEC §2.4: "If the client disconnects during a long poll, the request is abandoned." A
-  // client already gone is seen before anything is claimed for it; the watch over the wait is
-  // armed only once the claim has to wait (a task there at once needs none: two syscalls saved).
-  std::function<void()> before_wait;
+  // client already gone is seen before anything is claimed for it, and one gone while tasks were
+  // being claimed has them abandoned (a peek each); the watch over the wait is armed only once
+  // the claim has to wait (a task there at once needs no read and cancel).
+  ClientCheck client;
   if (decoded->wait_seconds.value_or(0) > 0) {
     ctx.CheckForDisconnect();
-    before_wait = [&ctx] { ctx.WatchForDisconnect(); };
+    client.now = [&ctx] { ctx.CheckForDisconnect(); };
+    client.over_wait = [&ctx] { ctx.WatchForDisconnect(); };
   }
   auto claimed = co_await scheduler_.ClaimBatch(who->subject, who->tenant, std::move(selected),
                                                 decoded->lease_seconds.value_or(0),
                                                 decoded->wait_seconds.value_or(0),
-                                                static_cast<int>(max_tasks.value_or(1)), std::move(before_wait));
+                                                static_cast<int>(max_tasks.value_or(1)), std::move(client));
   // 499 as nginx logs it: never written, but the access log and metrics show what happened.
   if (ctx.ClientGone()) co_return http::ErrorResponse(499, "client closed request");
   if (!claimed.ok()) co_return StatusResponse(claimed.status());

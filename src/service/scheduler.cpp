@@ -185,7 +185,7 @@ Async<Result<std::vector<Task>>> Scheduler::ClaimBatch(const std::string& worker
                                                        const std::string& tenant,
                                                        std::vector<std::string> commands,
                                                        int64_t lease_seconds, int64_t wait_seconds,
-                                                       int max_tasks, std::function<void()> before_wait) {
+                                                       int max_tasks, ClientCheck client) {
   if (lease_seconds <= 0) lease_seconds = opts_.default_lease_seconds;
   lease_seconds = std::min(lease_seconds, opts_.max_lease_seconds);
   wait_seconds = std::clamp<int64_t>(wait_seconds, 0, opts_.max_wait_seconds);
@@ -227,6 +227,7 @@ Async<Result<std::vector<Task>>> Scheduler::ClaimBatch(const std::string& worker
         ObserveStore("claim", start);
         if (!claimed.ok()) co_return claimed.status();
         out = std::move(claimed).value();
+        if (!out.empty() && client.now) client.now();
       }
       if (client_gone()) {
         // The client went away (at the latest while these were being claimed): nobody will work
@@ -252,7 +253,7 @@ Async<Result<std::vector<Task>>> Scheduler::ClaimBatch(const std::string& worker
     auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (!waiter || remaining.count() <= 0 || shutting_down_.load()) co_return out;
-    if (before_wait) std::exchange(before_wait, nullptr)();  // may see the client gone at once
+    if (client.over_wait) std::exchange(client.over_wait, nullptr)();  // may see the client gone at once
     bool notified = false;
     if (!client_gone()) notified = co_await waiter->Wait(std::min(remaining, opts_.poll_interval));
     if (client_gone()) {

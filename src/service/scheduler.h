@@ -91,6 +91,18 @@ struct ResultRequest {
 };
 
 /// The service layer over a Store. Thread-safe; methods are awaited from request coroutines.
+/// How a claim finds out that its client went away (SPEC §2.4), for a caller that checks only
+/// when it matters: each hook, when set, may emit the terminal cancellation ClaimBatch watches
+/// for. The HTTP layer peeks at the socket (`now`) and arms its disconnect watch (`over_wait`),
+/// so a claim answered at once costs two peeks instead of a watch's read and its cancel.
+struct ClientCheck {
+  /// Called right after a store call claimed tasks, before they are handed over; a client gone
+  /// by then has them abandoned at once, as during a wait.
+  std::function<void()> now;
+  /// Called once, right before the claim first waits (nothing was claimable at once).
+  std::function<void()> over_wait;
+};
+
 class Scheduler {
  public:
   Scheduler(std::shared_ptr<Store> store, const Clock& clock, Metrics& metrics, SchedulerOptions opts,
@@ -125,13 +137,11 @@ class Scheduler {
   /// §2.4) ends the wait at once and returns empty; tasks claimed by then are abandoned first
   /// (back to PENDING at once, instead of sitting out a lease nobody will use). A caller that
   /// cancels must run with `this_coro::throw_if_cancelled(false)` (the HTTP server does), or the
-  /// cancellation throws at the next co_await instead. `before_wait`, when set, is called once,
-  /// right before the claim first waits (nothing was claimable at once): the HTTP layer arms its
-  /// disconnect watch there, so a claim answered at once never pays for one.
+  /// cancellation throws at the next co_await instead. `client` lets the caller raise that
+  /// cancellation only when it matters (ClientCheck).
   Async<Result<std::vector<Task>>> ClaimBatch(const std::string& worker_id, const std::string& tenant,
                                               std::vector<std::string> commands, int64_t lease_seconds,
-                                              int64_t wait_seconds, int max_tasks,
-                                              std::function<void()> before_wait = {});
+                                              int64_t wait_seconds, int max_tasks, ClientCheck client = {});
 
   Async<Result<Task>> Heartbeat(const std::string& tenant, const std::string& id,
                                 const std::string& worker_id, int64_t extend_seconds);

@@ -129,49 +129,88 @@ TEST_P(ClaimCancelTest, ClientGoneBeforeTheClaimStartsGetsNothingClaimed) {
   EXPECT_EQ(same->attempts, 0) << "nothing was delivered, so nothing may be counted";
 }
 
-// `before_wait` (the HTTP layer arms its disconnect watch there) runs only once a claim has to
-// wait: never for a task there at once, exactly once for a long poll however often it wakes, and
-// a cancellation it emits ends the wait at once.
-TEST_P(ClaimCancelTest, BeforeWaitRunsOnlyWhenTheClaimHasToWait) {
-  Scheduler& scheduler = GetScheduler();
-  auto claim = [&](const std::string& command, int64_t wait_seconds, int& calls, bool cancel_in_hook) {
+// ClientCheck: `over_wait` (the HTTP layer arms its disconnect watch there) runs only once a claim
+// has to wait: never for a task there at once, exactly once for a long poll however often it
+// wakes, and a cancellation it emits ends the wait at once. `now` runs after each store call that
+// claimed something; a cancellation it emits has those tasks abandoned, as a gone client's.
+class ClientCheckTest : public ClaimCancelTest {
+ protected:
+  struct Calls {
+    int now = 0, over_wait = 0;
+  };
+  Result<std::vector<Task>> ClaimWith(const std::string& command, int64_t wait_seconds, Calls& calls,
+                                      bool gone_at_now, bool gone_at_wait) {
+    Scheduler& scheduler = GetScheduler();
     asio::io_context ctx;
     asio::cancellation_signal signal;
     auto body = [&]() -> asio::awaitable<std::optional<Result<std::vector<Task>>>> {
       co_await asio::this_coro::throw_if_cancelled(false);
       std::vector<std::string> commands{command};
-      std::function<void()> hook = [&] {
-        ++calls;
-        if (cancel_in_hook) signal.emit(asio::cancellation_type::terminal);
+      ClientCheck client;
+      client.now = [&] {
+        ++calls.now;
+        if (gone_at_now) signal.emit(asio::cancellation_type::terminal);
       };
-      auto r = co_await scheduler.ClaimBatch("w", "", std::move(commands), 30, wait_seconds, 1, std::move(hook));
+      client.over_wait = [&] {
+        ++calls.over_wait;
+        if (gone_at_wait) signal.emit(asio::cancellation_type::terminal);
+      };
+      auto r = co_await scheduler.ClaimBatch("w", "", std::move(commands), 30, wait_seconds, 1, std::move(client));
       co_return std::move(r);
     };
     auto fut = asio::co_spawn(ctx, body(), asio::bind_cancellation_slot(signal.slot(), asio::use_future));
     ctx.run();
     return std::move(*fut.get());
-  };
+  }
+};
+
+TEST_P(ClientCheckTest, OverWaitRunsOnlyWhenTheClaimHasToWait) {
   Task t = Create("bw-ready");
-  int calls = 0;
-  auto r = claim("bw-ready", 5, calls, false);
+  Calls calls;
+  auto r = ClaimWith("bw-ready", 5, calls, false, false);
   ASSERT_TRUE(r.ok() && r->size() == 1) << r.status().message();
   EXPECT_EQ(r->front().id, t.id);
-  EXPECT_EQ(calls, 0) << "a task there at once needs no watch";
+  EXPECT_EQ(calls.over_wait, 0) << "a task there at once needs no watch";
+  EXPECT_EQ(calls.now, 1);
 
-  calls = 0;
+  calls = {};
   auto start = Clock::now();
-  r = claim("bw-empty", 1, calls, false);  // waits its whole second (several poll rounds)
+  r = ClaimWith("bw-empty", 1, calls, false, false);  // waits its whole second (several poll rounds)
   ASSERT_TRUE(r.ok() && r->empty()) << r.status().message();
-  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(calls.over_wait, 1);
+  EXPECT_EQ(calls.now, 0) << "nothing was claimed";
   EXPECT_GE(Clock::now() - start, std::chrono::milliseconds(900));
 
-  calls = 0;
+  calls = {};
   start = Clock::now();
-  r = claim("bw-empty", 5, calls, true);  // the hook finds the client gone
+  r = ClaimWith("bw-empty", 5, calls, false, true);  // the watch finds the client gone
   ASSERT_TRUE(r.ok() && r->empty()) << r.status().message();
-  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(calls.over_wait, 1);
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(2)) << "the 5 s wait should not start";
 }
+
+TEST_P(ClientCheckTest, ClientGoneRightAfterTheClaimHasItsTaskAbandoned) {
+  WarmUp("bw-gone");
+  Task t = Create("bw-gone");
+  Calls calls;
+  auto r = ClaimWith("bw-gone", 5, calls, true, false);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->empty()) << "nobody is there to take it";
+  EXPECT_EQ(calls.now, 1);
+  EXPECT_EQ(calls.over_wait, 0);
+  EXPECT_EQ(metrics_.Render(std::nullopt).find("codeq_task_claimed_total{command=\"bw-gone\"}"), std::string::npos)
+      << "a claim nobody received counted as claimed";
+  auto back = Await(store().GetTask("", t.id));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->status, "PENDING") << "back at once, not after the 30 s lease";
+  EXPECT_EQ(back->worker_id, "");
+  EXPECT_EQ(ClaimOne("w2", "", {"bw-gone"}).id, t.id);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ClientCheckTest, ::testing::ValuesIn(AllBackends()),
+                         [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Embedded, ClientCheckTest, ::testing::ValuesIn(EmbeddedBackends()),
+                         [](const auto& info) { return info.param.name; });
 
 INSTANTIATE_TEST_SUITE_P(Backends, ClaimCancelTest, ::testing::ValuesIn(AllBackends()),
                          [](const auto& info) { return info.param.name; });
