@@ -5,7 +5,7 @@
 #   scripts/sanitize.sh asan   ASan + UBSan: unit, contract and integration suites (both stores),
 #                              plus the fuzz corpus replays; the tests start an ASan `codeq serve`.
 #   scripts/sanitize.sh tsan   ThreadSanitizer on the concurrent code: unit_service (ready signal),
-#                              the Store contract suite (both backends; concurrent claims/creates,
+#                              unit_http (an io_context per I/O thread), the Store contract suite (both backends; concurrent claims/creates,
 #                              group commit) and the integration cases that drive a TSan
 #                              `codeq serve` with parallel clients (Concurrency*, ClaimTest*, BatchTest*,
 #                              LeaseNack*, Shutdown*), against both stores.
@@ -29,13 +29,13 @@ logs=$PWD/$build/sanitizer-logs
 supp=$PWD/scripts/sanitizers
 
 if [ "$mode" = asan ]; then
-  build_targets=(codeq unit_domain unit_auth unit_config unit_metrics unit_service unit_webhooks contract_redis integration
+  build_targets=(codeq unit_domain unit_auth unit_config unit_metrics unit_service unit_webhooks unit_http contract_redis integration
                  replay_request_body replay_jwt replay_jwks replay_config replay_migrate_task)
   # Each entry: <ctest -R regex>@<GTEST_FILTER, empty = all>
   runs=('^(unit_|contract_|fuzz_replay_)@' '^integration@')
 else
-  build_targets=(codeq unit_service contract_redis integration)
-  runs=('^(unit_service|contract_redis)$@'
+  build_targets=(codeq unit_service unit_http contract_redis integration)
+  runs=('^(unit_service|unit_http|contract_redis)$@'
         '^integration@Concurrency*:ClaimTest*:BatchTest*:LeaseNack*:Shutdown*:Webhook*')
 fi
 
