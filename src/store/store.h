@@ -61,7 +61,7 @@ struct CreateOutcome {
   int64_t ready_depth = 0;
   /// TaskToJsonText(task) when the store has it at hand (the embedded store: the record text it
   /// just wrote for a new task), so the answer needs no second encoding; empty otherwise.
-  std::string task_json;
+  std::string task_json = {};
 };
 
 struct ClaimInput {
