@@ -158,10 +158,7 @@ std::optional<Result<Principal>> Authenticator::AuthenticateCached(std::string_v
     case AuthGroup::kWorker: {
       // ValidateWorkerToken's requirements; a token failing them may still pass as a producer's.
       if (claims->event_types.empty() || claims->scopes.empty()) return std::nullopt;
-      Result<Principal> p = WorkerPrincipal(*claims);
-      if (!p.ok()) return p;
-      if (!required_scope.empty() && !p->HasScope(required_scope)) return Forbidden("missing scope");
-      return p;
+      return WorkerEndpointPrincipal(*claims, required_scope);
     }
     case AuthGroup::kAny:
       break;
@@ -214,7 +211,11 @@ Result<Principal> Authenticator::AuthenticateWorker(std::string_view authorizati
   }
   if (!claims.ok()) return claims.status();  // the worker failure text (§3.4 step 3)
 
-  Result<Principal> p = WorkerPrincipal(**claims);
+  return WorkerEndpointPrincipal(**claims, required_scope);
+}
+
+Result<Principal> Authenticator::WorkerEndpointPrincipal(const Claims& claims, std::string_view required_scope) const {
+  Result<Principal> p = WorkerPrincipal(claims);
   if (!p.ok()) return p;
   if (!required_scope.empty() && !p->HasScope(required_scope)) return Forbidden("missing scope");
   return p;

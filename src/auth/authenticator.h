@@ -101,6 +101,8 @@ class Authenticator {
   Result<Principal> ProducerPrincipal(const Claims& claims, std::string_view x_role) const;
   /// Principal of (possibly synthetic) worker claims: role without X-Role, never admin, tenant.
   Result<Principal> WorkerPrincipal(const Claims& claims) const;
+  /// WorkerPrincipal, then a non-empty `required_scope` the token lacks → Forbidden("missing scope").
+  Result<Principal> WorkerEndpointPrincipal(const Claims& claims, std::string_view required_scope) const;
   /// Runs the worker validator plus the eventTypes/scope requirements of §3.4 step 1.
   Result<std::shared_ptr<const Claims>> ValidateWorkerToken(std::string_view token) const;
 
