@@ -8,7 +8,9 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <mutex>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -190,6 +192,58 @@ TEST_F(RedisStoreTest, ScriptsWriteOmitEmptyJsonThatTheCodecReads) {
   ASSERT_TRUE(parsed.ok());
   EXPECT_EQ(parsed->payload, t.payload);
   EXPECT_EQ(parsed->status, "PENDING");
+}
+
+// Each script carries only the prelude helpers it uses (lua_scripts.cpp, ScriptSource): a helper a
+// script calls but does not define would fail at run time, in Redis, on that path only. Checked
+// for every script and every helper: used (as a whole name, outside comments) => defined before
+// its first use; and a few that must be left out are.
+TEST(RedisScripts, EachScriptDefinesTheHelpersItUsesAndNoOthers) {
+  const std::vector<std::string> helpers = {
+      "TASKS",       "TTL",         "RESULTS",     "RETENTION",   "qprefix",       "clamp_priority",
+      "TIER_SUFFIX", "tier_key",    "pending_key", "tier_keys",   "inprog_key",    "delayed_key",
+      "dlq_key",     "lease_key",   "str",         "num",         "load_task",     "save_task",
+      "ready_depth", "ready_tiers", "promote_due", "OUTBOX",      "OUTBOX_DATA",   "outbox_add",
+      "SUBS",        "subs_key",    "subs_last_key", "check_owned", "nack_apply"};
+  auto strip_comments = [](std::string_view src) {
+    std::string out;
+    for (size_t at = 0; at < src.size();) {
+      size_t end = src.find('\n', at);
+      if (end == std::string_view::npos) end = src.size();
+      std::string_view line = src.substr(at, end - at);
+      out += line.substr(0, line.find("--"));
+      out += '\n';
+      at = end + 1;
+    }
+    return out;
+  };
+  std::map<std::string, std::set<std::string>> defined_by_script;
+  for (size_t i = 0; i < static_cast<size_t>(redis::ScriptId::kCount); ++i) {
+    const auto id = static_cast<redis::ScriptId>(i);
+    const std::string name(redis::ScriptName(id));
+    const std::string code = strip_comments(redis::ScriptSource(id));
+    for (const auto& h : helpers) {
+      const std::regex word("(^|[^A-Za-z0-9_])" + h + "([^A-Za-z0-9_]|$)");
+      const std::regex definition("local (function )?" + h + "[ (]");
+      std::smatch use, def;
+      const bool used = std::regex_search(code, use, word);
+      const bool has_def = std::regex_search(code, def, definition);
+      if (has_def) defined_by_script[name].insert(h);
+      if (!used) continue;
+      ASSERT_TRUE(has_def) << name << " uses " << h << " without defining it";
+      EXPECT_LE(def.position(0), use.position(0)) << name << " uses " << h << " before defining it";
+    }
+  }
+  // Left out where unused: the hot scripts carry none of the nack, outbox or subscription helpers.
+  for (const char* hot : {"create", "claim", "submit_result"}) {
+    for (const char* unused : {"nack_apply", "check_owned", "SUBS", "subs_key", "ready_depth"}) {
+      EXPECT_EQ(defined_by_script[hot].count(unused), 0u) << hot << " defines " << unused;
+    }
+  }
+  EXPECT_EQ(defined_by_script["create"].count("load_task"), 0u);
+  EXPECT_EQ(defined_by_script["claim"].count("promote_due"), 1u);
+  EXPECT_EQ(defined_by_script["nack"].count("outbox_add"), 1u);  // through nack_apply
+  EXPECT_EQ(defined_by_script["outbox_finish"].size(), 2u);       // OUTBOX and OUTBOX_DATA
 }
 
 TEST_F(RedisStoreTest, ScriptFlushIsRecoveredTransparently) {

@@ -1,49 +1,72 @@
 #include "store/redis/lua_scripts.h"
 
 #include <array>
+#include <iterator>
 #include <string>
 
 namespace codeq::redis {
 namespace {
 
-// Shared helpers, prepended to every script. Key names mirror domain/keys.h (SPEC §4.1, D5, D6);
-// a contract test checks that both produce the same names.
-constexpr std::string_view kPrelude = R"lua(
-local TASKS = 'codeq:tasks'
-local TTL = 'codeq:tasks:ttl'
-local RESULTS = 'codeq:results'
-local RETENTION = 86400
-
+// Shared helpers (SPEC §4.1 key names mirroring domain/keys.h, D5, D6; a contract test checks
+// that both produce the same names). A script includes only the pieces it uses (ScriptSource):
+// every `local function` of a script is a new closure each time the script runs, and the whole
+// set cost ~2.3 µs per call (redis-benchmark of an empty body with and without it). Each piece
+// defines the one local it is named after; pieces come in this order, so a piece may use the
+// pieces above it.
+struct Piece {
+  std::string_view name;
+  std::string_view text;
+};
+constexpr Piece kPrelude[] = {
+    {"TASKS", "local TASKS = 'codeq:tasks'\n"},
+    {"TTL", "local TTL = 'codeq:tasks:ttl'\n"},
+    {"RESULTS", "local RESULTS = 'codeq:results'\n"},
+    {"RETENTION", "local RETENTION = 86400\n"},
+    {"qprefix", R"lua(
 -- codeq:q:<cmd>{T}: <cmd> is ASCII lower-cased (Redis runs Lua in the C locale), {T} = ':'..tenant.
 local function qprefix(cmd, tenant)
   local p = 'codeq:q:' .. string.lower(cmd)
   if tenant ~= '' then p = p .. ':' .. tenant end
   return p
 end
+)lua"},
+    {"clamp_priority", R"lua(
 local function clamp_priority(p)
   p = math.floor(tonumber(p) or 0)
   if p < 0 then return 0 end
   if p > 9 then return 9 end
   return p
 end
+)lua"},
+    {"TIER_SUFFIX", R"lua(
+-- The tier part of a pending key, by tier + 1: concatenating the number would format it with
+-- printf each time.
+local TIER_SUFFIX = {':pending:0', ':pending:1', ':pending:2', ':pending:3', ':pending:4', ':pending:5',
+                     ':pending:6', ':pending:7', ':pending:8', ':pending:9'}
+)lua"},
+    {"tier_key", R"lua(
 -- The pending-tier key for a queue prefix `q` (qprefix) and an integer tier 0..9. Scripts that
 -- visit many tiers compute `q` once and call this (string.lower and the clamp cost ~0.5 µs a key).
-local function tier_key(q, p) return q .. ':pending:' .. p end
+local function tier_key(q, p) return q .. TIER_SUFFIX[p + 1] end
+)lua"},
+    {"pending_key", R"lua(
 local function pending_key(cmd, tenant, p) return tier_key(qprefix(cmd, tenant), clamp_priority(p)) end
+)lua"},
+    {"tier_keys", R"lua(
 -- The 10 pending-tier keys of one queue, tier 0 first.
 local function tier_keys(cmd, tenant)
   local q, keys = qprefix(cmd, tenant), {}
   for p = 0, 9 do keys[p + 1] = tier_key(q, p) end
   return keys
 end
-local function inprog_key(cmd, tenant) return qprefix(cmd, tenant) .. ':inprog' end
-local function delayed_key(cmd, tenant) return qprefix(cmd, tenant) .. ':delayed' end
-local function dlq_key(cmd, tenant) return qprefix(cmd, tenant) .. ':dlq' end
-local function lease_key(id) return 'codeq:lease:' .. id end
-
-local function str(v) if type(v) == 'string' then return v end return '' end
-local function num(v) return tonumber(v) or 0 end
-
+)lua"},
+    {"inprog_key", "local function inprog_key(cmd, tenant) return qprefix(cmd, tenant) .. ':inprog' end\n"},
+    {"delayed_key", "local function delayed_key(cmd, tenant) return qprefix(cmd, tenant) .. ':delayed' end\n"},
+    {"dlq_key", "local function dlq_key(cmd, tenant) return qprefix(cmd, tenant) .. ':dlq' end\n"},
+    {"lease_key", "local function lease_key(id) return 'codeq:lease:' .. id end\n"},
+    {"str", "local function str(v) if type(v) == 'string' then return v end return '' end\n"},
+    {"num", "local function num(v) return tonumber(v) or 0 end\n"},
+    {"load_task", R"lua(
 -- The decoded task, or nil when missing or unreadable (not an object, no command).
 local function load_task(id)
   local raw = redis.call('HGET', TASKS, id)
@@ -52,36 +75,42 @@ local function load_task(id)
   if not ok or type(t) ~= 'table' or type(t.command) ~= 'string' then return nil end
   return t
 end
-
+)lua"},
+    {"save_task", R"lua(
 -- Writes the task (cjson re-encodes it; omit-empty members are set to nil, never '' or 0) and its
--- retention deadline (SPEC §4.6). Returns the stored text.
+-- retention deadline (SPEC §4.6; epoch s, a number or the text of one). Returns the stored text.
 local function save_task(id, t, retention_at)
   local text = cjson.encode(t)
   redis.call('HSET', TASKS, id, text)
   redis.call('ZADD', TTL, retention_at, id)
   return text
 end
-
+)lua"},
+    {"ready_depth", R"lua(
 -- Sum of the 10 ready tiers of one queue (SPEC §6.2, D16). O(1) per tier.
 local function ready_depth(cmd, tenant)
   local n = 0
   for _, key in ipairs(tier_keys(cmd, tenant)) do n = n + redis.call('LLEN', key) end
   return n
 end
-
+)lua"},
+    {"ready_tiers", R"lua(
 -- Number of non-empty ready tiers of one queue, in one call: a lower bound of its ready depth
 -- that is 1 exactly when the depth is 1.
 local function ready_tiers(cmd, tenant)
   return redis.call('EXISTS', unpack(tier_keys(cmd, tenant)))
 end
-
+)lua"},
+    {"promote_due", R"lua(
 -- Promotes up to `limit` due delayed ids of one queue into the pending tier of the task's
--- priority and own tenant (SPEC §4.8). Ids whose task is missing, unreadable or no longer PENDING
--- are only removed from the delayed set. Returns the number of tasks moved and the number of due
--- ids it found (fewer than `limit`: no due id is left at `now`). O(limit log N).
-local function promote_due(cmd, tenant, now, now_text, limit)
+-- priority and own tenant (SPEC §4.8). `now` is epoch seconds and `now_s` its ARGV text (Redis
+-- formats a number argument with printf), `limit` the ARGV text of an integer. Ids whose task is
+-- missing, unreadable or no longer PENDING are only removed from the delayed set. Returns the
+-- number of tasks moved and the number of due ids it found (fewer than `limit`: no due id is left
+-- at `now`). O(limit log N).
+local function promote_due(cmd, tenant, now, now_s, now_text, limit)
   local dkey = delayed_key(cmd, tenant)
-  local due = redis.call('ZRANGEBYSCORE', dkey, '-inf', now, 'LIMIT', 0, limit)
+  local due = redis.call('ZRANGEBYSCORE', dkey, '-inf', now_s, 'LIMIT', '0', limit)
   local moved = 0
   for _, id in ipairs(due) do
     redis.call('ZREM', dkey, id)
@@ -97,11 +126,15 @@ local function promote_due(cmd, tenant, now, now_text, limit)
   end
   return moved, #due
 end
-
--- Durable result-callback outbox (SPEC §6.1, D11, D16; our addition to §4.1): written with the
--- terminal transition of a task that has a webhook, due at once (now_ms).
+)lua"},
+    {"OUTBOX", R"lua(
+-- Durable result-callback outbox (SPEC §6.1, D11, D16; our addition to §4.1): an index by due
+-- time and the entries' data.
 local OUTBOX = 'codeq:webhooks:outbox'
-local OUTBOX_DATA = 'codeq:webhooks:outbox:data'
+)lua"},
+    {"OUTBOX_DATA", "local OUTBOX_DATA = 'codeq:webhooks:outbox:data'\n"},
+    {"outbox_add", R"lua(
+-- Written with the terminal transition of a task that has a webhook, due at once (now_ms).
 local function outbox_add(id, t, now_ms)
   local url = str(t.webhook)
   if url == '' then return end
@@ -109,12 +142,14 @@ local function outbox_add(id, t, now_ms)
   redis.call('HSET', OUTBOX_DATA, id,
              cjson.encode({url = url, tenantId = str(t.tenantId), command = t.command, attempts = 0}))
 end
-
+)lua"},
+    {"SUBS", R"lua(
 -- Subscriptions (SPEC §4.1): record hash, per-command expiry index, throttle key.
 local SUBS = 'codeq:subs'
-local function subs_key(cmd) return 'codeq:subs:' .. string.lower(cmd) end
-local function subs_last_key(id) return 'codeq:subs:last:' .. id end
-
+)lua"},
+    {"subs_key", "local function subs_key(cmd) return 'codeq:subs:' .. string.lower(cmd) end\n"},
+    {"subs_last_key", "local function subs_last_key(id) return 'codeq:subs:last:' .. id end\n"},
+    {"check_owned", R"lua(
 -- Checks of heartbeat, abandon and nack, in SPEC order (D6, D10): unknown or another tenant's
 -- task, then ownership, then status.
 local function check_owned(t, tenant, worker)
@@ -123,7 +158,8 @@ local function check_owned(t, tenant, worker)
   if t.status ~= 'IN_PROGRESS' then return 'not_in_progress' end
   return nil
 end
-
+)lua"},
+    {"nack_apply", R"lua(
 -- The nack transition of SPEC §4.9 with D2 (attempts are not incremented here: the claim counted
 -- the delivery) and D11 (dead-lettering also stores a FAILED result record).
 local function nack_apply(id, t, delay, reason, max_default, now, now_text, failed_result, now_ms)
@@ -151,15 +187,16 @@ local function nack_apply(id, t, delay, reason, max_default, now, now_text, fail
   redis.call('ZADD', delayed_key(cmd, tenant), now + delay, id)
   return {'requeued', save_task(id, t, now + delay + RETENTION)}
 end
-)lua";
+)lua"},
+};
 
 // One create (SPEC §2.3 + §2.3.2, D5, D6, D12), prepended to kCreate and kCreateBatch. Its ARGV
-// are ARGV[o + 1] .. ARGV[o + 9]: 1 id, 2 task JSON (C++ codec), 3 tenant, 4 command, 5 priority,
+// are ARGV[o + 1] .. ARGV[o + 10]: 1 id, 2 task JSON (C++ codec), 3 tenant, 4 command, 5 priority,
 // 6 visible-at (epoch s), 7 now (epoch s), 8 idempotency key name ('' = none), 9 idempotency TTL
-// (s). Returns {'created', ready depth after the push ('0' when delayed)} | {'replay', task JSON} |
+// (s), 10 retention deadline (epoch s: the later of visible-at and now, + 24 h). Returns {'created', ready depth after the push ('0' when delayed)} | {'replay', task JSON} |
 // {'conflict'} (key owned by another tenant's task).
 constexpr std::string_view kCreateFn = R"lua(
-local CREATE_ARGS = 9
+local CREATE_ARGS = 10
 local function create_task(o)
   local id, text, tenant, command = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
   local visible, now = tonumber(ARGV[o + 6]), tonumber(ARGV[o + 7])
@@ -181,10 +218,10 @@ local function create_task(o)
   local depth = 0
   if visible > now then
     redis.call('ZADD', delayed_key(command, tenant), visible, id)
-    redis.call('ZADD', TTL, visible + RETENTION, id)
+    redis.call('ZADD', TTL, ARGV[o + 10], id)
   else
     local tier_depth = redis.call('LPUSH', pending_key(command, tenant, ARGV[o + 5]), id)
-    redis.call('ZADD', TTL, now + RETENTION, id)
+    redis.call('ZADD', TTL, ARGV[o + 10], id)
     -- Only a depth of 1 matters (the queue went from empty to ready: SPEC §6.2, D16). A tier that
     -- already held tasks answers "more than 1" without reading the other nine; an empty one counts
     -- the non-empty tiers with one EXISTS (an empty list is no key): 1 = only this task's tier.
@@ -226,7 +263,7 @@ constexpr std::string_view kCreate = R"lua(
 return create_task(0)
 )lua";
 
-// ARGV: creates of 9 ARGV each (kCreateFn), run in ARGV order: a later create sees the earlier
+// ARGV: creates of 10 ARGV each (kCreateFn), run in ARGV order: a later create sees the earlier
 // ones (an idempotency key set by one is replayed by the next). Returns one reply per create
 // made, in order: all of them, or fewer when the replies reached run_batch's byte bound.
 constexpr std::string_view kCreateBatch = R"lua(
@@ -234,16 +271,17 @@ return run_batch(create_task, CREATE_ARGS)
 )lua";
 
 // ARGV: 1 worker, 2 tenant, 3 lease seconds, 4 now (epoch s), 5 now text, 6 leaseUntil text,
-//       7 promotion limit per command, 8 claims wanted (>= 1), 9.. commands in preference order.
+//       7 promotion limit per command, 8 claims wanted (>= 1), 9 retention deadline (epoch s:
+//       now + 24 h), 10.. commands in preference order.
 // Up to ARGV[8] claims, each exactly as a claim of its own would make it, promotion included (the
 // script is atomic, so they see no other change in between).
 // Returns {'claimed', task JSON, ...} (1 to ARGV[8] tasks in claim order) | {'empty'}.
 constexpr std::string_view kClaim = R"lua(
 local worker, tenant = ARGV[1], ARGV[2]
 local lease, now, now_text, lease_until = ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6]
-local limit, wanted = tonumber(ARGV[7]), tonumber(ARGV[8])
+local limit, wanted, retention_at = tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9]
 local commands, prefixes = {}, {}
-for i = 9, #ARGV do
+for i = 10, #ARGV do
   commands[#commands + 1] = ARGV[i]
   prefixes[#prefixes + 1] = qprefix(ARGV[i], tenant)
 end
@@ -277,7 +315,7 @@ local function claim_one(top)
   local moved = 0
   for i, cmd in ipairs(commands) do
     if not drained[i] then
-      local m, found = promote_due(cmd, tenant, now, now_text, limit)
+      local m, found = promote_due(cmd, tenant, now, ARGV[4], now_text, ARGV[7])
       moved = moved + m
       drained[i] = found < limit
     end
@@ -299,7 +337,7 @@ local function claim_one(top)
           t.leaseUntil = lease_until
           t.attempts = num(t.attempts) + 1
           t.updatedAt = now_text
-          return save_task(id, t, now + RETENTION), p
+          return save_task(id, t, retention_at), p
         end
       end
     end
@@ -391,14 +429,14 @@ return nack_apply(id, t, tonumber(ARGV[4]), ARGV[7], tonumber(ARGV[8]), tonumber
 )lua";
 
 // One result (SPEC §2.8 step 7, D3, D11), prepended to kSubmitResult and kSubmitResultBatch. Its
-// ARGV are ARGV[o + 1] .. ARGV[o + 9]: 1 id, 2 tenant, 3 worker, 4 status (COMPLETED|FAILED),
+// ARGV are ARGV[o + 1] .. ARGV[o + 10]: 1 id, 2 tenant, 3 worker, 4 status (COMPLETED|FAILED),
 // 5 result record JSON, 6 result error text, 7 now (epoch s), 8 now text, 9 now (epoch ms,
-// outbox due). Returns {'ok', task JSON} | {error word}.
+// outbox due), 10 retention deadline (epoch s: now + 24 h). Returns {'ok', task JSON} | {error word}.
 constexpr std::string_view kSubmitResultFn = R"lua(
-local RESULT_ARGS = 9
+local RESULT_ARGS = 10
 local function submit_result(o)
   local id, tenant, worker, status = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
-  local now, now_text = tonumber(ARGV[o + 7]), ARGV[o + 8]
+  local now_text = ARGV[o + 8]
   local t = load_task(id)
   if not t or str(t.tenantId) ~= tenant then return {'not_found'} end
   local owner = str(t.workerId)
@@ -414,7 +452,7 @@ local function submit_result(o)
   t.updatedAt = now_text
   if status == 'FAILED' and ARGV[o + 6] ~= '' then t.error = ARGV[o + 6] end
   outbox_add(id, t, tonumber(ARGV[o + 9]))
-  return {'ok', save_task(id, t, now + RETENTION)}
+  return {'ok', save_task(id, t, ARGV[o + 10])}
 end
 )lua";
 
@@ -423,7 +461,7 @@ constexpr std::string_view kSubmitResult = R"lua(
 return submit_result(0)
 )lua";
 
-// ARGV: results of 9 ARGV each (kSubmitResultFn), run in ARGV order. Returns one reply per result
+// ARGV: results of 10 ARGV each (kSubmitResultFn), run in ARGV order. Returns one reply per result
 // stored, in order: all of them, or fewer when the replies reached run_batch's byte bound.
 constexpr std::string_view kSubmitResultBatch = R"lua(
 return run_batch(submit_result, RESULT_ARGS)
@@ -479,7 +517,7 @@ return {deleted, skipped}
 // Returns {moved, ready depth after}. Wakes nothing: the caller decides whom to notify.
 constexpr std::string_view kPromote = R"lua(
 local tenant, cmd = ARGV[1], ARGV[2]
-local moved = promote_due(cmd, tenant, tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5]))
+local moved = promote_due(cmd, tenant, tonumber(ARGV[3]), ARGV[3], ARGV[4], ARGV[5])
 return {moved, ready_depth(cmd, tenant)}
 )lua";
 
@@ -565,8 +603,8 @@ redis.call('ZADD', ARGV[3], ARGV[4], ARGV[1])
 return 1
 )lua";
 
-/// One script: "-- codeq:<name>", the prelude, the step function it runs (kCreateFn,
-/// kSubmitResultFn or ""), the batch loop (kBatchFn or "") and its body.
+/// One script: "-- codeq:<name>", the prelude pieces it uses, the step function it runs
+/// (kCreateFn, kSubmitResultFn or ""), the batch loop (kBatchFn or "") and its body.
 struct Entry {
   std::string_view name;
   std::string_view step_fn;
@@ -595,6 +633,43 @@ constexpr std::array<Entry, static_cast<size_t>(ScriptId::kCount)> kScripts = {{
     {"sub_rescore", "", "", kSubRescore},
 }};
 
+// Whether `name` occurs in `code` as a whole Lua name (not inside a longer one), outside `--`
+// comments. O(size of code).
+bool UsesName(std::string_view code, std::string_view name) {
+  auto is_name_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  };
+  for (size_t line_start = 0; line_start < code.size();) {
+    size_t line_end = code.find('\n', line_start);
+    if (line_end == std::string_view::npos) line_end = code.size();
+    std::string_view line = code.substr(line_start, line_end - line_start);
+    line = line.substr(0, line.find("--"));
+    for (size_t at = line.find(name); at != std::string_view::npos; at = line.find(name, at + 1)) {
+      const size_t end = at + name.size();
+      if ((at == 0 || !is_name_char(line[at - 1])) && (end == line.size() || !is_name_char(line[end]))) return true;
+    }
+    line_start = line_end + 1;
+  }
+  return false;
+}
+
+// The prelude pieces that `code` uses, directly or through other pieces, in prelude order.
+std::string PreludeFor(std::string_view code) {
+  constexpr size_t kPieces = std::size(kPrelude);
+  std::array<bool, kPieces> used{};
+  // A piece uses only pieces above it, so one pass from the bottom up finds them all.
+  for (size_t i = kPieces; i-- > 0;) {
+    bool needed = UsesName(code, kPrelude[i].name);
+    for (size_t j = i + 1; j < kPieces && !needed; ++j) needed = used[j] && UsesName(kPrelude[j].text, kPrelude[i].name);
+    used[i] = needed;
+  }
+  std::string out;
+  for (size_t i = 0; i < kPieces; ++i) {
+    if (used[i]) out += kPrelude[i].text;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string_view ScriptSource(ScriptId id) {
@@ -602,8 +677,8 @@ std::string_view ScriptSource(ScriptId id) {
     std::array<std::string, static_cast<size_t>(ScriptId::kCount)> out;
     for (size_t i = 0; i < out.size(); ++i) {
       const Entry& e = kScripts[i];
-      out[i] = "-- codeq:" + std::string(e.name) + "\n" + std::string(kPrelude) + std::string(e.step_fn) +
-               std::string(e.batch_fn) + std::string(e.body);
+      const std::string own = std::string(e.step_fn) + std::string(e.batch_fn) + std::string(e.body);
+      out[i] = "-- codeq:" + std::string(e.name) + "\n" + PreludeFor(own) + own;
     }
     return out;
   }();

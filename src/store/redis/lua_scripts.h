@@ -1,12 +1,15 @@
 // The server-side Lua scripts of the Redis backend: one script per atomic state change (SPEC D3),
 // and batch scripts that make many creates or results, each its own change, in one call.
 //
-// Every script is the shared prelude (key-name helpers mirroring domain/keys.h, task load/save
-// with cjson, the nack transition), the helpers it needs (create and result are functions that
-// the single and the batch script share) and its body. Scripts compute queue key names from the
-// stored task's command and tenant inside the script, so they touch keys that are not declared in
-// KEYS: this is fine for standalone Redis and KVRocks but NOT Redis-Cluster-safe (a cluster
-// deployment would need hash-tagged keys, i.e. a keyspace change).
+// Every script is the part of the shared prelude it uses (key-name helpers mirroring
+// domain/keys.h, task load/save with cjson, the nack transition; each helper is a new closure per
+// call, so a script carries only its own), the step function it shares with its batch form
+// (create, result) and its body. Numbers that go into Redis commands (scores, limits) come from
+// C++ as text where the script does not compute them: Redis formats a Lua number with printf.
+// Scripts compute queue key names from the stored task's command and tenant inside the script, so
+// they touch keys that are not declared in KEYS: this is fine for standalone Redis and KVRocks
+// but NOT Redis-Cluster-safe (a cluster deployment would need hash-tagged keys, i.e. a keyspace
+// change).
 //
 // Conventions: times come from C++ as ARGV (never Redis TIME), every script returns an array whose
 // first element is a status word ("ok", "replay", "claimed", "empty", "requeued", "dlq",
@@ -43,7 +46,8 @@ enum class ScriptId : size_t {
   kCount,
 };
 
-/// The full source (prelude, helpers, body) of a script. O(1); the text is built once.
+/// The full source (the prelude helpers it uses, its step function, its body) of a script. O(1);
+/// the texts are built once.
 std::string_view ScriptSource(ScriptId id);
 
 /// A short name for diagnostics ("create", "claim", ...). O(1).

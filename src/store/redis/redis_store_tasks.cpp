@@ -26,8 +26,8 @@ constexpr size_t kBatchScriptArgBytes = size_t{2} << 20;
 
 /// ARGV per input of the create and the result scripts (CREATE_ARGS, RESULT_ARGS in
 /// lua_scripts.cpp).
-constexpr size_t kCreateArgs = 9;
-constexpr size_t kResultArgs = 9;
+constexpr size_t kCreateArgs = 10;
+constexpr size_t kResultArgs = 10;
 
 /// Appends the ARGV of one create (layout: kCreateFn in lua_scripts.cpp); never refuses (ok).
 /// O(size of the task).
@@ -44,6 +44,7 @@ Status AppendCreateArgs(const CreateTaskInput& in, std::vector<std::string>* arg
   args->push_back(to_string(in.now.seconds()));
   args->push_back(std::move(idem_key));
   args->push_back(to_string(kIdempotencyTtlSeconds));
+  args->push_back(to_string(std::max(in.visible_at_sec, in.now.seconds()) + kRetentionSeconds));  // SPEC §4.6
   return Status();
 }
 
@@ -78,6 +79,7 @@ Status AppendResultArgs(const SubmitResultInput& in, std::vector<std::string>* a
   args->push_back(to_string(in.now.seconds()));
   args->push_back(in.now.text);
   args->push_back(to_string(in.now.ms));
+  args->push_back(to_string(in.now.seconds() + kRetentionSeconds));  // SPEC §4.6
   return Status();
 }
 
@@ -190,7 +192,8 @@ Async<Result<std::vector<Task>>> RedisStore::ClaimTasks(ClaimInput in, int max_t
                                    in.now.text,
                                    redis::LeaseUntilText(in.now.seconds(), lease),
                                    to_string(std::max(1, in.inspect_limit)),
-                                   to_string(std::max(1, max_tasks))};
+                                   to_string(std::max(1, max_tasks)),
+                                   to_string(in.now.seconds() + kRetentionSeconds)};  // SPEC §4.6
   args.insert(args.end(), in.commands.begin(), in.commands.end());
   auto call = pipeline_->Run(ScriptId::kClaim, std::move(args));
   Result<redis::Reply> r = co_await std::move(call);
