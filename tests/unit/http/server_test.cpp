@@ -9,6 +9,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <functional>
@@ -163,6 +167,51 @@ TEST(HttpServerContexts, ConnectionResetBeforeAcceptDoesNotStallTheAcceptLoop) {
   Client next(server.port());
   EXPECT_FALSE(next.Get().empty());
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+}
+
+// Out of file descriptors (EMFILE), the accept loop retries every 100 ms but warns once, not ten
+// times a second, and logs when it accepts again; the waiting connection is then served.
+TEST(HttpServerAccept, DescriptorExhaustionIsWarnedOnceAndRecovers) {
+  auto log = std::make_shared<std::ostringstream>();
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*log);
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));
+  spdlog::set_level(spdlog::level::info);
+  auto count = [&](const std::string& what) {
+    spdlog::default_logger()->flush();
+    const std::string text = log->str();
+    size_t n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  {
+    ThreadServer server(1);
+    rlimit saved{};
+    ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+    asio::io_context ioc;
+    tcp::socket waiting(ioc);
+    waiting.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()));  // in the backlog
+    // No descriptor number below the lowest free one is free: the server's accept gets EMFILE.
+    const int lowest_free = dup(0);
+    ASSERT_GE(lowest_free, 0);
+    close(lowest_free);
+    rlimit low = saved;
+    low.rlim_cur = static_cast<rlim_t>(lowest_free);
+    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1050));  // ~10 failed accepts
+    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+    EXPECT_EQ(count("accept failed"), 1u) << log->str();
+    // The connection that waited in the backlog is accepted and served.
+    bhttp::request<bhttp::empty_body> req{bhttp::verb::get, "/", 11};
+    req.set(bhttp::field::host, "localhost");
+    bhttp::write(waiting, req);
+    beast::flat_buffer buffer;
+    bhttp::response<bhttp::string_body> res;
+    bhttp::read(waiting, buffer, res);
+    EXPECT_EQ(res.result_int(), 200u);
+    EXPECT_EQ(count("accepting connections again after"), 1u) << log->str();
+  }
+  spdlog::set_default_logger(previous);
 }
 
 TEST(HttpServerContexts, OneContextServesEverything) {
