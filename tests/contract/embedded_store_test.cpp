@@ -15,6 +15,9 @@
 #include "contract_fixture.h"
 #include "domain/clock.h"
 #include "embedded_test_util.h"
+#include "store/embedded/engine.h"
+
+#include <rocksdb/perf_level.h>
 
 namespace codeq::contract {
 namespace {
@@ -108,6 +111,21 @@ class EmbeddedStoreTest : public ::testing::Test {
 // A create hands back the text it wrote (CreateOutcome::task_json), so the answer is not encoded
 // twice: it must be exactly the task's own encoding, also for a batch, and what a later read
 // returns; a replay has none (the API encodes the task it gets).
+// RocksDB's perf counters (on by default) cost a thread-local access per memtable key comparison:
+// the engine turns them off on each thread that runs its calls, recovery's included.
+TEST_F(EmbeddedStoreTest, EngineThreadsRunWithRocksDbPerfCountersOff) {
+  std::thread([&] {
+    EXPECT_EQ(rocksdb::GetPerfLevel(), rocksdb::PerfLevel::kEnableCount) << "RocksDB's default";
+    auto s = Open();
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(rocksdb::GetPerfLevel(), rocksdb::PerfLevel::kDisable) << "after Open (recovery) on this thread";
+  }).join();
+  std::thread([] {
+    embedded::Engine::DisablePerfCounters();
+    EXPECT_EQ(rocksdb::GetPerfLevel(), rocksdb::PerfLevel::kDisable);
+  }).join();
+}
+
 TEST_F(EmbeddedStoreTest, CreateAnswersWithTheRecordTextItWrote) {
   auto s = Open();
   CreateTaskInput in;

@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <unordered_set>
 
+#include <rocksdb/perf_level.h>
+
 #include "domain/keys.h"
 #include "store/embedded/engine.h"
 #include "store/embedded/engine_util.h"
@@ -29,6 +31,13 @@ thread_local const Engine* tl_locked_engine = nullptr;
 
 bool Engine::InGroup() const { return tl_group_engine == this; }
 
+void Engine::DisablePerfCounters() {
+  static thread_local bool disabled = false;  // this executable's own TLS: no __tls_get_addr
+  if (disabled) return;
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+  disabled = true;
+}
+
 bool Engine::TryEnter() {
   if (InGroup() || tl_locked_engine == this) Fatal("TryLocked while holding the engine mutex");
   if (!mu_.try_lock()) return false;
@@ -48,6 +57,7 @@ std::unique_lock<std::mutex> Engine::LockUnlessHeld() {
 
 void Engine::BeginGroup() {
   if (InGroup()) Fatal("nested write group");
+  DisablePerfCounters();
   mu_.lock();
   group_batch_.Clear();
   tl_group_engine = this;
@@ -55,6 +65,7 @@ void Engine::BeginGroup() {
 
 bool Engine::TryBeginGroup() {
   if (InGroup() || tl_locked_engine == this) Fatal("nested write group");
+  DisablePerfCounters();
   if (!mu_.try_lock()) return false;
   group_batch_.Clear();
   tl_group_engine = this;
@@ -92,6 +103,7 @@ Result<std::optional<Record>> Engine::Load(const Uuid& id, Batch* batch, const r
       return r;
     }
   }
+  DisablePerfCounters();  // reads run on the side pool too
   rocksdb::ReadOptions ro;
   ro.snapshot = snap;
   rocksdb::PinnableSlice value;

@@ -67,6 +67,7 @@ Applied<int64_t> Engine::Cleanup(const CleanupInput& in) {
   const std::string upper = RetentionUpperBound(in.before_sec);
   std::string start(1, kRetentionPrefix);
   int64_t deleted = 0;
+  DisablePerfCounters();  // Cleanup runs on the side pool
   uint64_t seq = db_->GetLatestSequenceNumber();
   while (deleted < limit) {
     std::vector<std::pair<int64_t, Uuid>> page;

@@ -277,6 +277,7 @@ std::string ScanRecord(std::string_view key, std::string_view value, ScanState& 
 }  // namespace
 
 Result<std::unique_ptr<Engine>> Engine::Open(const EmbeddedOptions& options) {
+  DisablePerfCounters();  // recovery reads every record on this thread
   const std::string& dir = options.data_dir;
   const fs::path db_path = fs::path(dir) / "db";
   std::error_code ec;
