@@ -50,7 +50,10 @@ inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move
 template <typename T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
+  // By reference, not by value: a by-value parameter costs one more move of T (a Task is some
+  // twenty strings) on every return of a value.
+  Result(T&& value) : v_(std::move(value)) {}       // NOLINT: implicit by design
+  Result(const T& value) : v_(value) {}             // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {}  // NOLINT: must not be ok
 
   bool ok() const { return std::holds_alternative<T>(v_); }
