@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -87,11 +88,15 @@ void HttpServer::StopAccepting() {
 }
 
 asio::awaitable<void> HttpServer::AcceptLoop() {
-  // Failed accepts (EMFILE) are retried every 100 ms but warned about at most every 10 s, with
-  // how many failed since the last warning; the first accept after them is logged at info.
+  // Failed accepts (EMFILE) are retried every 100 ms but warned about at most once per 10 s,
+  // however often accepting works in between (connections closing and opening at the limit),
+  // each warning with the failures since the previous one. The first accept after a warning is
+  // logged at info.
   constexpr auto kWarnEvery = std::chrono::seconds(10);
-  int64_t failures = 0, unreported = 0;
-  std::chrono::steady_clock::time_point last_warning{};
+  int64_t unreported = 0;       // failed accepts not counted in a warning yet
+  int64_t since_recovery = 0;   // failed accepts since the last info line
+  bool warned = false;          // a warning since the last info line
+  std::optional<std::chrono::steady_clock::time_point> last_warning;
   for (;;) {
     // Wait until a connection is pending, then choose its context with the counts of that moment
     // and accept it straight onto that context (the acceptor is non-blocking: a connection that
@@ -109,22 +114,25 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
     if (ec) {
       // Typically EMFILE (out of file descriptors): the pending connection stays in the backlog,
       // so retrying at once would spin. Pause briefly; closing connections frees descriptors.
-      ++failures;
       ++unreported;
+      ++since_recovery;
       const auto now = std::chrono::steady_clock::now();
-      if (failures == 1 || now - last_warning >= kWarnEvery) {
-        spdlog::warn("accept failed: {}; retrying every 100 ms ({} failed accepts since the last warning)",
+      if (!last_warning || now - *last_warning >= kWarnEvery) {
+        spdlog::warn("accept failed: {}; retrying every 100 ms, warning at most every 10 s ({} failed since "
+                     "the last warning)",
                      ec.message(), unreported);
         last_warning = now;
         unreported = 0;
+        warned = true;
       }
       asio::steady_timer pause(acceptor_.get_executor(), std::chrono::milliseconds(100));
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
-    if (failures > 0) {
-      spdlog::info("accepting connections again after {} failed accepts", failures);
-      failures = unreported = 0;
+    if (warned) {
+      spdlog::info("accepting connections again after {} failed accepts", since_recovery);
+      warned = false;
+      since_recovery = 0;
     }
     ++gauges_->per_context[context];  // counted now, so the next accept sees it; Session gives it back
     socket.set_option(tcp::no_delay(true), ec);

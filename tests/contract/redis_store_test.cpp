@@ -198,7 +198,7 @@ TEST_F(RedisStoreTest, ScriptsWriteOmitEmptyJsonThatTheCodecReads) {
 // script calls but does not define would fail at run time, in Redis, on that path only. Checked
 // for every script and every helper: used (as a whole name, outside comments) => defined before
 // its first use; and a few that must be left out are.
-TEST(RedisScripts, EachScriptDefinesTheHelpersItUsesAndNoOthers) {
+TEST(RedisScripts, EachScriptDefinesEveryHelperItUsesAndTheHotOnesLeaveOutTheRest) {
   const std::vector<std::string> helpers = {
       "TASKS",       "TTL",         "RESULTS",     "RETENTION",   "qprefix",       "clamp_priority",
       "TIER_SUFFIX", "tier_key",    "pending_key", "tier_keys",   "inprog_key",    "delayed_key",

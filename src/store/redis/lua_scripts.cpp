@@ -31,9 +31,10 @@ local function qprefix(cmd, tenant)
 end
 )lua"},
     {"clamp_priority", R"lua(
+-- An integer tier 0..9 from a priority (number or text; anything else, NaN included, is 0).
 local function clamp_priority(p)
   p = math.floor(tonumber(p) or 0)
-  if p < 0 then return 0 end
+  if p ~= p or p < 0 then return 0 end
   if p > 9 then return 9 end
   return p
 end
@@ -193,7 +194,8 @@ end
 // One create (SPEC §2.3 + §2.3.2, D5, D6, D12), prepended to kCreate and kCreateBatch. Its ARGV
 // are ARGV[o + 1] .. ARGV[o + 10]: 1 id, 2 task JSON (C++ codec), 3 tenant, 4 command, 5 priority,
 // 6 visible-at (epoch s), 7 now (epoch s), 8 idempotency key name ('' = none), 9 idempotency TTL
-// (s), 10 retention deadline (epoch s: the later of visible-at and now, + 24 h). Returns {'created', ready depth after the push ('0' when delayed)} | {'replay', task JSON} |
+// (s), 10 retention deadline (epoch s: the later of visible-at and now, + 24 h). Returns
+// {'created', ready depth after the push ('0' when delayed)} | {'replay', task JSON} |
 // {'conflict'} (key owned by another tenant's task).
 constexpr std::string_view kCreateFn = R"lua(
 local CREATE_ARGS = 10

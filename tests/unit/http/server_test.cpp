@@ -214,6 +214,61 @@ TEST(HttpServerAccept, DescriptorExhaustionIsWarnedOnceAndRecovers) {
   spdlog::set_default_logger(previous);
 }
 
+// Connections closing and opening at the descriptor limit: accepting works in between, and the
+// warning still comes once (per 10 s), with one info line for it, not one pair per failure.
+TEST(HttpServerAccept, ChurnAtTheDescriptorLimitIsStillWarnedOnce) {
+  auto log = std::make_shared<std::ostringstream>();
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*log);
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));
+  spdlog::set_level(spdlog::level::info);
+  auto count = [&](const std::string& what) {
+    spdlog::default_logger()->flush();
+    const std::string text = log->str();
+    size_t n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  auto served = [](tcp::socket& s) {
+    bhttp::request<bhttp::empty_body> req{bhttp::verb::get, "/", 11};
+    req.set(bhttp::field::host, "localhost");
+    bhttp::write(s, req);
+    beast::flat_buffer buffer;
+    bhttp::response<bhttp::string_body> res;
+    bhttp::read(s, buffer, res);
+    return res.result_int() == 200u;
+  };
+  {
+    ThreadServer server(1);
+    const tcp::endpoint at(asio::ip::make_address("127.0.0.1"), server.port());
+    asio::io_context ioc;
+    // The client sockets take their descriptors before the limit is lowered.
+    tcp::socket first(ioc), spare(ioc), second(ioc);
+    first.open(tcp::v4());
+    spare.open(tcp::v4());
+    second.open(tcp::v4());
+    rlimit saved{};
+    ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+    const int lowest_free = dup(0);
+    ASSERT_GE(lowest_free, 0);
+    close(lowest_free);
+    rlimit low = saved;
+    low.rlim_cur = static_cast<rlim_t>(lowest_free);
+    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+    first.connect(at);  // EMFILE: warned
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    spare.close();  // one descriptor free: `first` is accepted
+    EXPECT_TRUE(served(first));
+    second.connect(at);  // EMFILE again, within 10 s of the warning
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+    EXPECT_TRUE(served(second));
+    EXPECT_EQ(count("accept failed"), 1u) << log->str();
+    EXPECT_EQ(count("accepting connections again after"), 1u) << log->str();
+  }
+  spdlog::set_default_logger(previous);
+}
+
 TEST(HttpServerContexts, OneContextServesEverything) {
   ThreadServer server(1);
   Client a(server.port()), b(server.port());
