@@ -4,9 +4,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <spdlog/formatter.h>
@@ -273,8 +275,13 @@ void ResolveAuthProviders(Config& c) {
 }
 
 // Every connection is a file descriptor: raise the soft RLIMIT_NOFILE to the hard limit (as Go
-// and nginx do), and warn when even that cannot hold `max_connections` plus the store's files.
-void RaiseFileLimit(size_t max_connections) {
+// and nginx do), then fit the connection cap and the refusals under way (`so.max_connections`,
+// `so.max_refusing`) into it. Descriptors the connections may not take are kept for the rest of
+// the process: the store's new files (RocksDB's next WAL file or SST; without one the embedded
+// store stops the server), Redis and webhook connections, JWKS fetches. The reserve is 256, or
+// half of what is free at start-up (the store's files are open by then) when fewer than 512 are;
+// refusals may use a quarter of it. Warns when the cap has to be lowered; it stays at least 1.
+void FitConnectionsToFileLimit(http::ServerOptions& so) {
   rlimit lim{};
   if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
   if (lim.rlim_cur < lim.rlim_max) {
@@ -282,11 +289,23 @@ void RaiseFileLimit(size_t max_connections) {
     raised.rlim_cur = lim.rlim_max;
     if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
   }
-  const rlim_t wanted = static_cast<rlim_t>(max_connections) + 256;
-  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < wanted) {
-    spdlog::warn("open-file limit {} is below maxConnections {} + 256: connections beyond it fail to be accepted",
-                 static_cast<uint64_t>(lim.rlim_cur), max_connections);
+  if (lim.rlim_cur == RLIM_INFINITY) return;
+  std::error_code ec;
+  size_t in_use = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    ++in_use;
   }
+  const size_t limit = static_cast<size_t>(lim.rlim_cur);
+  const size_t free_now = limit > in_use ? limit - in_use : 0;
+  const size_t reserve = std::min<size_t>(256, free_now / 2);
+  so.max_refusing = std::min(so.max_refusing, std::max<size_t>(1, reserve / 4));
+  const size_t room = std::max<size_t>(1, free_now - reserve);
+  if (room >= so.max_connections) return;
+  spdlog::warn("open-file limit {} with {} descriptors in use leaves room for {} connections (maxConnections {}, {} "
+               "descriptors kept for the store and outgoing connections): more get 503 too many connections",
+               limit, in_use, room, so.max_connections, reserve);
+  so.max_connections = room;
 }
 
 SchedulerOptions ToSchedulerOptions(const Config& c) {
@@ -397,7 +416,7 @@ int RunServe(const ConfigFlags& flags) {
   so.max_connections = static_cast<size_t>(config.max_connections);
   so.header_timeout = std::chrono::seconds(config.request_header_timeout_seconds);
   so.body_timeout = std::chrono::seconds(config.request_body_timeout_seconds);
-  RaiseFileLimit(so.max_connections);
+  FitConnectionsToFileLimit(so);
   http::HttpServer server(ioc, session_contexts, so,
                           [&api](const http::Request& r, http::RequestContext& ctx) { return api.Handle(r, ctx); });
   if (auto s = server.Start(); !s.ok()) {

@@ -104,6 +104,12 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
     boost::system::error_code ec;
     co_await acceptor_.async_wait(tcp::acceptor::wait_read, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+    if (gauges_->connections.load() >= opts_.max_connections + opts_.max_refusing) {
+      // Full, and as many refusals under way as allowed: leave the connection in the backlog.
+      asio::steady_timer pause(acceptor_.get_executor(), std::chrono::milliseconds(20));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
     const size_t context = PickSessionContext();
     tcp::socket socket(session_contexts_[context]->get_executor());
     if (!ec) acceptor_.accept(socket, ec);

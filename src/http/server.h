@@ -70,6 +70,10 @@ struct ServerOptions {
   /// Open connections served at once; one more gets 503 {"error":"too many connections"} and is
   /// closed.
   size_t max_connections = 10000;
+  /// Connections being answered that 503 at once (each holds a descriptor for up to 3 s). Beyond
+  /// max_connections + max_refusing the server accepts nothing and new connections wait in the
+  /// listen backlog, so the descriptors open for connections stay bounded.
+  size_t max_refusing = 64;
 };
 
 /// Accepts connections on one io_context and serves each on one of several others, one thread

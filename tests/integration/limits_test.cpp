@@ -3,6 +3,9 @@
 // requestBodyTimeoutSeconds, a connection cap answered with a clear 503, and 10,000 idle long-poll
 // claims held with bounded memory and woken correctly. (Body size → 413: create_test.cpp.)
 #include <poll.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <set>
@@ -297,4 +300,64 @@ TEST_F(IdleClaims, TenThousandWaitingClaimsStayCheapAndWakeCorrectly) {
 }
 
 }  // namespace
+// A low open-file limit caps the connections below it, keeping descriptors for the store: idle
+// connections beyond the cap get 503 instead of taking the descriptors the embedded store needs
+// for its next WAL file (a break test had the server stop with "Too many open files" there).
+TEST(HttpFileLimit, ConnectionsAreCappedBelowTheOpenFileLimit) {
+  char dir_template[] = "/tmp/codeq-nofile-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string wrapper = std::string(dir_template) + "/codeq";
+  {
+    std::FILE* f = std::fopen(wrapper.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fprintf(f, "#!/bin/sh\nexec prlimit --nofile=200:200 '%s' \"$@\"\n", test::DefaultCodeqBinary().c_str());
+    std::fclose(f);
+    ASSERT_EQ(::chmod(wrapper.c_str(), 0755), 0);
+  }
+  test::CodeqServerOptions o;
+  o.binary = wrapper;
+  o.store_url = "embedded";
+  test::CodeqServer server(o);
+  std::string error;
+  ASSERT_TRUE(server.Start(&error)) << error;
+  EXPECT_NE(server.Log().find("leaves room for"), std::string::npos) << server.Log();
+
+  // The first connection is accepted well under the cap; it sends nothing until the end.
+  auto first = RawConnection::Connect("127.0.0.1", server.port());
+  ASSERT_TRUE(first);
+  std::vector<std::unique_ptr<RawConnection>> held;
+  int served = 0, refused = 0;
+  for (int i = 0; i < 189; ++i) {
+    auto c = RawConnection::Connect("127.0.0.1", server.port());
+    ASSERT_TRUE(c) << "connection " << i;
+    ASSERT_TRUE(c->Send(HttpRequestText("GET", "/healthz", {})));
+    ASSERT_TRUE(c->ReadResponse(milliseconds(5000))) << "connection " << i << ": '" << c->Received() << "'";
+    if (c->ResponseStatus() == 200) {
+      ++served;
+      held.push_back(std::move(c));  // stays open (keep-alive) and counted
+    } else {
+      EXPECT_EQ(c->ResponseStatus(), 503) << c->Received();
+      EXPECT_NE(c->ResponseBody().find("too many connections"), std::string::npos) << c->Received();
+      ++refused;
+    }
+  }
+  EXPECT_GT(served, 0);
+  EXPECT_GT(refused, 0) << "190 connections under a limit of 200 descriptors: some must be refused";
+  EXPECT_LE(served, 100) << "at least half of the free descriptors stay in reserve";
+  // A connection held all along still works, writes included, and the server is up.
+  const std::string body = R"({"command":"nofile","payload":{"n":1}})";
+  ASSERT_TRUE(first->Send(HttpRequestText("POST", "/v1/codeq/tasks",
+                                          {"Authorization: Bearer " + server.producer_token(),
+                                           "Content-Type: application/json"},
+                                          body)));
+  ASSERT_TRUE(first->ReadResponse(milliseconds(5000))) << first->Received();
+  EXPECT_EQ(first->ResponseStatus(), 202) << first->Received();
+  EXPECT_TRUE(server.Running()) << server.LogTail();
+  held.clear();
+  first.reset();
+  server.Stop();
+  std::remove(wrapper.c_str());
+  ::rmdir(dir_template);
+}
+
 }  // namespace codeq::it

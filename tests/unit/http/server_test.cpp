@@ -42,14 +42,13 @@ std::string ThisThread() {
 // `n` io_contexts also runs the acceptor, as in `codeq serve`; each is run by one thread.
 class ThreadServer {
  public:
-  explicit ThreadServer(size_t n) {
+  explicit ThreadServer(size_t n, ServerOptions o = {}) {
     std::vector<asio::io_context*> sessions;
     for (size_t i = 0; i < n; ++i) {
       contexts_.push_back(std::make_unique<asio::io_context>(1));
       sessions.push_back(contexts_.back().get());
       guards_.push_back(asio::make_work_guard(*contexts_.back()));
     }
-    ServerOptions o;
     o.address = "127.0.0.1";
     o.port = 0;
     server_ = std::make_unique<HttpServer>(*contexts_.front(), sessions, o,
@@ -267,6 +266,46 @@ TEST(HttpServerAccept, ChurnAtTheDescriptorLimitIsStillWarnedOnce) {
     EXPECT_EQ(count("accepting connections again after"), 1u) << log->str();
   }
   spdlog::set_default_logger(previous);
+}
+
+// Past max_connections + max_refusing nothing is accepted: a connection waits in the backlog
+// instead of taking a descriptor for its 503, and is served once there is room.
+TEST(HttpServerAccept, RefusalsUnderWayAreBounded) {
+  ServerOptions o;
+  o.max_connections = 1;
+  o.max_refusing = 1;
+  ThreadServer server(1, o);
+  Client served(server.port());
+  EXPECT_FALSE(served.Get().empty());
+  auto get = [](tcp::socket& s) {
+    bhttp::request<bhttp::empty_body> req{bhttp::verb::get, "/", 11};
+    req.set(bhttp::field::host, "localhost");
+    bhttp::write(s, req);
+  };
+  asio::io_context ioc;
+  const tcp::endpoint at(asio::ip::make_address("127.0.0.1"), server.port());
+  tcp::socket refused(ioc), waiting(ioc);
+  refused.connect(at);
+  get(refused);
+  beast::flat_buffer buffer;
+  bhttp::response<bhttp::string_body> res;
+  bhttp::read(refused, buffer, res);  // 503; the server now drains it until this side closes
+  EXPECT_EQ(res.result_int(), 503u);
+  waiting.connect(at);  // the kernel completes the handshake; the server does not accept it
+  get(waiting);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(server.server().open_connections(), 2u) << "the served and the refused connection only";
+  waiting.non_blocking(true);
+  std::array<char, 64> byte{};
+  boost::system::error_code ec;
+  waiting.read_some(asio::buffer(byte), ec);
+  EXPECT_EQ(ec, asio::error::would_block) << "no answer while the refusal is under way";
+  waiting.non_blocking(false);
+  refused.close();  // the refusal ends: `waiting` is accepted, and refused as the cap is full
+  beast::flat_buffer buffer2;
+  bhttp::response<bhttp::string_body> res2;
+  bhttp::read(waiting, buffer2, res2);
+  EXPECT_EQ(res2.result_int(), 503u);
 }
 
 TEST(HttpServerContexts, OneContextServesEverything) {
