@@ -168,108 +168,109 @@ TEST(HttpServerContexts, ConnectionResetBeforeAcceptDoesNotStallTheAcceptLoop) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
 }
 
-// Out of file descriptors (EMFILE), the accept loop retries every 100 ms but warns once, not ten
-// times a second, and logs when it accepts again; the waiting connection is then served.
-TEST(HttpServerAccept, DescriptorExhaustionIsWarnedOnceAndRecovers) {
-  auto log = std::make_shared<std::ostringstream>();
-  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*log);
-  auto previous = spdlog::default_logger();
-  spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));
-  spdlog::set_level(spdlog::level::info);
-  auto count = [&](const std::string& what) {
+// The default spdlog logger's output, captured for the life of the object.
+class LogCapture {
+ public:
+  LogCapture() : previous_(spdlog::default_logger()) {
+    spdlog::set_default_logger(
+        std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::ostream_sink_mt>(text_)));
+    spdlog::set_level(spdlog::level::info);
+  }
+  ~LogCapture() { spdlog::set_default_logger(previous_); }
+  std::string Text() {
     spdlog::default_logger()->flush();
-    const std::string text = log->str();
+    return text_.str();
+  }
+  /// How many times `what` occurs in the captured text.
+  size_t Count(const std::string& what) {
+    const std::string text = Text();
     size_t n = 0;
     for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
     return n;
-  };
-  {
-    ThreadServer server(1);
-    rlimit saved{};
-    ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
-    asio::io_context ioc;
-    tcp::socket waiting(ioc);
-    waiting.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()));  // in the backlog
-    // No descriptor number below the lowest free one is free: the server's accept gets EMFILE.
-    const int lowest_free = dup(0);
-    ASSERT_GE(lowest_free, 0);
-    close(lowest_free);
-    rlimit low = saved;
-    low.rlim_cur = static_cast<rlim_t>(lowest_free);
-    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(1050));  // ~10 failed accepts
-    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
-    EXPECT_EQ(count("accept failed"), 1u) << log->str();
-    // The connection that waited in the backlog is accepted and served.
-    bhttp::request<bhttp::empty_body> req{bhttp::verb::get, "/", 11};
-    req.set(bhttp::field::host, "localhost");
-    bhttp::write(waiting, req);
-    beast::flat_buffer buffer;
-    bhttp::response<bhttp::string_body> res;
-    bhttp::read(waiting, buffer, res);
-    EXPECT_EQ(res.result_int(), 200u);
-    EXPECT_EQ(count("accepting connections again after"), 1u) << log->str();
   }
-  spdlog::set_default_logger(previous);
+
+ private:
+  std::ostringstream text_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+// Sends GET / on `s` and reads the answer's status.
+unsigned GetStatus(tcp::socket& s) {
+  bhttp::request<bhttp::empty_body> req{bhttp::verb::get, "/", 11};
+  req.set(bhttp::field::host, "localhost");
+  bhttp::write(s, req);
+  beast::flat_buffer buffer;
+  bhttp::response<bhttp::string_body> res;
+  bhttp::read(s, buffer, res);
+  return res.result_int();
+}
+
+// Lowers this process's soft RLIMIT_NOFILE to its lowest free descriptor number (so no new
+// descriptor can be opened) until Restore() or destruction.
+class NoFreeDescriptors {
+ public:
+  NoFreeDescriptors() {
+    EXPECT_EQ(getrlimit(RLIMIT_NOFILE, &saved_), 0);
+    const int lowest_free = dup(0);
+    EXPECT_GE(lowest_free, 0);
+    close(lowest_free);
+    rlimit low = saved_;
+    low.rlim_cur = static_cast<rlim_t>(lowest_free);
+    EXPECT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  }
+  ~NoFreeDescriptors() { Restore(); }
+  void Restore() { EXPECT_EQ(setrlimit(RLIMIT_NOFILE, &saved_), 0); }
+
+ private:
+  rlimit saved_{};
+};
+
+// Out of file descriptors (EMFILE), the accept loop retries every 100 ms but warns once, not ten
+// times a second, and logs when it accepts again; the waiting connection is then served.
+TEST(HttpServerAccept, DescriptorExhaustionIsWarnedOnceAndRecovers) {
+  LogCapture log;
+  ThreadServer server(1);
+  asio::io_context ioc;
+  tcp::socket waiting(ioc);
+  waiting.open(tcp::v4());  // its descriptor is taken before the limit is lowered
+  {
+    NoFreeDescriptors limit;
+    waiting.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()));  // accept: EMFILE
+    std::this_thread::sleep_for(std::chrono::milliseconds(1050));  // ~10 failed accepts
+  }
+  EXPECT_EQ(log.Count("accept failed"), 1u) << log.Text();
+  EXPECT_EQ(GetStatus(waiting), 200u) << "the connection that waited in the backlog is served";
+  EXPECT_EQ(log.Count("accepting connections again after"), 1u) << log.Text();
 }
 
 // Connections closing and opening at the descriptor limit: accepting works in between, and the
 // warning still comes once (per 10 s), with one info line for it, not one pair per failure.
 TEST(HttpServerAccept, ChurnAtTheDescriptorLimitIsStillWarnedOnce) {
-  auto log = std::make_shared<std::ostringstream>();
-  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*log);
-  auto previous = spdlog::default_logger();
-  spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));
-  spdlog::set_level(spdlog::level::info);
-  auto count = [&](const std::string& what) {
-    spdlog::default_logger()->flush();
-    const std::string text = log->str();
-    size_t n = 0;
-    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-    return n;
-  };
-  auto served = [](tcp::socket& s) {
-    bhttp::request<bhttp::empty_body> req{bhttp::verb::get, "/", 11};
-    req.set(bhttp::field::host, "localhost");
-    bhttp::write(s, req);
-    beast::flat_buffer buffer;
-    bhttp::response<bhttp::string_body> res;
-    bhttp::read(s, buffer, res);
-    return res.result_int() == 200u;
-  };
+  LogCapture log;
+  ThreadServer server(1);
+  const tcp::endpoint at(asio::ip::make_address("127.0.0.1"), server.port());
+  asio::io_context ioc;
+  // The client sockets take their descriptors before the limit is lowered.
+  tcp::socket first(ioc), spare(ioc), second(ioc);
+  first.open(tcp::v4());
+  spare.open(tcp::v4());
+  second.open(tcp::v4());
   {
-    ThreadServer server(1);
-    const tcp::endpoint at(asio::ip::make_address("127.0.0.1"), server.port());
-    asio::io_context ioc;
-    // The client sockets take their descriptors before the limit is lowered.
-    tcp::socket first(ioc), spare(ioc), second(ioc);
-    first.open(tcp::v4());
-    spare.open(tcp::v4());
-    second.open(tcp::v4());
-    rlimit saved{};
-    ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
-    const int lowest_free = dup(0);
-    ASSERT_GE(lowest_free, 0);
-    close(lowest_free);
-    rlimit low = saved;
-    low.rlim_cur = static_cast<rlim_t>(lowest_free);
-    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+    NoFreeDescriptors limit;
     first.connect(at);  // EMFILE: warned
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
     spare.close();  // one descriptor free: `first` is accepted
-    EXPECT_TRUE(served(first));
+    EXPECT_EQ(GetStatus(first), 200u);
     second.connect(at);  // EMFILE again, within 10 s of the warning
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
-    EXPECT_TRUE(served(second));
-    EXPECT_EQ(count("accept failed"), 1u) << log->str();
-    EXPECT_EQ(count("accepting connections again after"), 1u) << log->str();
   }
-  spdlog::set_default_logger(previous);
+  EXPECT_EQ(GetStatus(second), 200u);
+  EXPECT_EQ(log.Count("accept failed"), 1u) << log.Text();
+  EXPECT_EQ(log.Count("accepting connections again after"), 1u) << log.Text();
 }
 
 // Past max_connections + max_refusing nothing is accepted: a connection waits in the backlog
-// instead of taking a descriptor for its 503, and is served once there is room.
+// instead of taking a descriptor for its 503, and is answered once a refusal has ended.
 TEST(HttpServerAccept, RefusalsUnderWayAreBounded) {
   ServerOptions o;
   o.max_connections = 1;
@@ -277,23 +278,18 @@ TEST(HttpServerAccept, RefusalsUnderWayAreBounded) {
   ThreadServer server(1, o);
   Client served(server.port());
   EXPECT_FALSE(served.Get().empty());
-  auto get = [](tcp::socket& s) {
-    bhttp::request<bhttp::empty_body> req{bhttp::verb::get, "/", 11};
-    req.set(bhttp::field::host, "localhost");
-    bhttp::write(s, req);
-  };
   asio::io_context ioc;
   const tcp::endpoint at(asio::ip::make_address("127.0.0.1"), server.port());
   tcp::socket refused(ioc), waiting(ioc);
   refused.connect(at);
-  get(refused);
-  beast::flat_buffer buffer;
-  bhttp::response<bhttp::string_body> res;
-  bhttp::read(refused, buffer, res);  // 503; the server now drains it until this side closes
-  EXPECT_EQ(res.result_int(), 503u);
+  EXPECT_EQ(GetStatus(refused), 503u);  // the server now drains it until this side closes
   waiting.connect(at);  // the kernel completes the handshake; the server does not accept it
-  get(waiting);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  bhttp::request<bhttp::empty_body> req{bhttp::verb::get, "/", 11};
+  req.set(bhttp::field::host, "localhost");
+  bhttp::write(waiting, req);
+  // The refusal drains for up to 1 s after its answer; well inside that, `waiting` is not accepted
+  // (the accept loop looks again every 20 ms).
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
   EXPECT_EQ(server.server().open_connections(), 2u) << "the served and the refused connection only";
   waiting.non_blocking(true);
   std::array<char, 64> byte{};
@@ -302,10 +298,10 @@ TEST(HttpServerAccept, RefusalsUnderWayAreBounded) {
   EXPECT_EQ(ec, asio::error::would_block) << "no answer while the refusal is under way";
   waiting.non_blocking(false);
   refused.close();  // the refusal ends: `waiting` is accepted, and refused as the cap is full
-  beast::flat_buffer buffer2;
-  bhttp::response<bhttp::string_body> res2;
-  bhttp::read(waiting, buffer2, res2);
-  EXPECT_EQ(res2.result_int(), 503u);
+  beast::flat_buffer buffer;
+  bhttp::response<bhttp::string_body> res;
+  bhttp::read(waiting, buffer, res);
+  EXPECT_EQ(res.result_int(), 503u);
 }
 
 TEST(HttpServerContexts, OneContextServesEverything) {
