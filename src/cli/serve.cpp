@@ -2,6 +2,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <algorithm>
@@ -46,7 +47,14 @@ void RegisterServeCommand(CLI::App& app, CommandRegistry& registry) {
       "  CODEQ_CONFIG_PATH=/etc/codeq.yaml codeq serve       # production, config from YAML + env\n"
       "  codeq serve --print-config                          # show the effective config");
   RegisterServeFlags(*serve, *flags);
-  registry.Add(serve, [flags] { return RunServe(*flags); });
+  registry.Add(serve, [flags] {
+    try {
+      return RunServe(*flags);
+    } catch (const std::exception& e) {  // e.g. no descriptor left for the signal pipe at start-up
+      std::cerr << "[ERROR] codeq serve: " << e.what() << "\n";
+      return 1;
+    }
+  });
 }
 
 namespace {
@@ -275,37 +283,61 @@ void ResolveAuthProviders(Config& c) {
 }
 
 // Every connection is a file descriptor: raise the soft RLIMIT_NOFILE to the hard limit (as Go
-// and nginx do), then fit the connection cap and the refusals under way (`so.max_connections`,
-// `so.max_refusing`) into it. Descriptors the connections may not take are kept for the rest of
-// the process: the store's new files (RocksDB's next WAL file or SST; without one the embedded
-// store stops the server), Redis and webhook connections, JWKS fetches. The reserve is 256, or
-// half of what is free at start-up (the store's files are open by then) when fewer than 512 are;
-// refusals may use a quarter of it. Warns when the cap has to be lowered; it stays at least 1.
-void FitConnectionsToFileLimit(http::ServerOptions& so) {
+// and nginx do), then fit the server's connection cap and refusals under way into it. Called once
+// the process holds its standing descriptors (the store's files, the listener, the signal pipe,
+// every I/O context's reactor: PrepareContexts), which are counted. Descriptors the connections
+// may not take are kept for the rest: the store's new files (RocksDB's next WAL file or SST;
+// without one the embedded store stops the server), Redis and webhook connections, JWKS
+// fetches. The reserve is 256, or half of what is free when fewer than 512 are; refusals may use
+// a quarter of it. Warns when the cap has to be lowered. Unavailable when fewer than
+// kMinFreeDescriptors are free: the store alone may need that many new files at once.
+constexpr size_t kMinFreeDescriptors = 64;
+Status FitConnectionsToFileLimit(http::HttpServer& server) {
+  size_t max_connections = server.options().max_connections;
+  size_t max_refusing = server.options().max_refusing;
   rlimit lim{};
-  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return Status::Ok();
   if (lim.rlim_cur < lim.rlim_max) {
     rlimit raised = lim;
     raised.rlim_cur = lim.rlim_max;
     if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
   }
-  if (lim.rlim_cur == RLIM_INFINITY) return;
+  if (lim.rlim_cur == RLIM_INFINITY) return Status::Ok();
   std::error_code ec;
   size_t in_use = 0;
   for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
        !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
     ++in_use;
   }
+  if (in_use > 0) --in_use;  // the listing's own descriptor
   const size_t limit = static_cast<size_t>(lim.rlim_cur);
   const size_t free_now = limit > in_use ? limit - in_use : 0;
+  if (free_now < kMinFreeDescriptors) {
+    return Unavailable("open-file limit " + std::to_string(limit) + " leaves " + std::to_string(free_now) +
+                       " descriptors free after start-up; codeq serve needs at least " +
+                       std::to_string(kMinFreeDescriptors) + " (raise it with ulimit -n)");
+  }
   const size_t reserve = std::min<size_t>(256, free_now / 2);
-  so.max_refusing = std::min(so.max_refusing, std::max<size_t>(1, reserve / 4));
+  max_refusing = std::min(max_refusing, std::max<size_t>(1, reserve / 4));
   const size_t room = std::max<size_t>(1, free_now - reserve);
-  if (room >= so.max_connections) return;
-  spdlog::warn("open-file limit {} with {} descriptors in use leaves room for {} connections (maxConnections {}, {} "
-               "descriptors kept for the store and outgoing connections): more get 503 too many connections",
-               limit, in_use, room, so.max_connections, reserve);
-  so.max_connections = room;
+  if (room < max_connections) {
+    spdlog::warn("open-file limit {} with {} descriptors in use leaves room for {} connections (maxConnections {}, {} "
+                 "descriptors kept for the store and outgoing connections): more get 503 too many connections",
+                 limit, in_use, room, max_connections, reserve);
+    max_connections = room;
+  }
+  server.SetConnectionLimits(max_connections, max_refusing);
+  return Status::Ok();
+}
+
+// Creates each I/O context's reactor (its epoll, eventfd and timerfd descriptors) now, which asio
+// otherwise does at the context's first connection: counted by FitConnectionsToFileLimit, and
+// never an EMFILE to handle in the accept loop later.
+void PrepareContexts(const std::vector<asio::io_context*>& contexts) {
+  for (asio::io_context* c : contexts) {
+    asio::ip::tcp::socket touch(*c);
+    asio::steady_timer timer(*c);
+  }
 }
 
 SchedulerOptions ToSchedulerOptions(const Config& c) {
@@ -416,10 +448,17 @@ int RunServe(const ConfigFlags& flags) {
   so.max_connections = static_cast<size_t>(config.max_connections);
   so.header_timeout = std::chrono::seconds(config.request_header_timeout_seconds);
   so.body_timeout = std::chrono::seconds(config.request_body_timeout_seconds);
-  FitConnectionsToFileLimit(so);
   http::HttpServer server(ioc, session_contexts, so,
                           [&api](const http::Request& r, http::RequestContext& ctx) { return api.Handle(r, ctx); });
   if (auto s = server.Start(); !s.ok()) {
+    std::cerr << "[ERROR] " << s.message() << "\n";
+    return 1;
+  }
+  // Graceful shutdown (SPEC §8.4; the handler is set below). Created before the descriptors are
+  // counted: its signal pipe is one of them.
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  PrepareContexts(session_contexts);
+  if (auto s = FitConnectionsToFileLimit(server); !s.ok()) {
     std::cerr << "[ERROR] " << s.message() << "\n";
     return 1;
   }
@@ -440,7 +479,6 @@ int RunServe(const ConfigFlags& flags) {
   }
 
   // Graceful shutdown (SPEC §8.4): stop accepting, let requests in flight finish, 10 s budget.
-  asio::signal_set signals(ioc, SIGINT, SIGTERM);
   asio::steady_timer drain(ioc);
   auto deadline = std::chrono::steady_clock::now();
   std::function<void()> poll = [&] {

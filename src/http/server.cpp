@@ -104,15 +104,27 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
     boost::system::error_code ec;
     co_await acceptor_.async_wait(tcp::acceptor::wait_read, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
-    if (gauges_->connections.load() >= opts_.max_connections + opts_.max_refusing) {
+    // Counted at accept (per_context), not when a session starts on its thread: a busy I/O
+    // thread must not let the loop accept past the bound.
+    size_t accepted = 0;
+    for (const auto& n : gauges_->per_context) accepted += n.load();
+    if (accepted >= opts_.max_connections + opts_.max_refusing) {
       // Full, and as many refusals under way as allowed: leave the connection in the backlog.
       asio::steady_timer pause(acceptor_.get_executor(), std::chrono::milliseconds(20));
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
     const size_t context = PickSessionContext();
-    tcp::socket socket(session_contexts_[context]->get_executor());
-    if (!ec) acceptor_.accept(socket, ec);
+    std::optional<tcp::socket> accepted_socket;
+    try {
+      // Creates the context's reactor (epoll, eventfd, timerfd) if it has none yet, which can
+      // fail like an accept (EMFILE); the loop must survive that. (`codeq serve` creates every
+      // reactor before it counts its descriptors: PrepareContexts.)
+      accepted_socket.emplace(session_contexts_[context]->get_executor());
+    } catch (const boost::system::system_error& e) {
+      ec = e.code();
+    }
+    if (!ec) acceptor_.accept(*accepted_socket, ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again ||
         ec == asio::error::connection_aborted || ec.value() == EPROTO) {
       continue;
@@ -141,6 +153,7 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
       since_recovery = 0;
     }
     ++gauges_->per_context[context];  // counted now, so the next accept sees it; Session gives it back
+    tcp::socket& socket = *accepted_socket;
     socket.set_option(tcp::no_delay(true), ec);
     auto ex = socket.get_executor();
     auto cancel = std::make_shared<asio::cancellation_signal>();

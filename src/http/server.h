@@ -99,6 +99,13 @@ class HttpServer {
   /// Requests currently inside the handler or having their answer written.
   int64_t active_requests() const { return gauges_->active_requests.load(); }
   size_t open_connections() const { return gauges_->connections.load(); }
+  /// Replaces ServerOptions::max_connections and max_refusing; call before the contexts run
+  /// (`codeq serve` fits them to the open-file limit once the server holds its descriptors).
+  void SetConnectionLimits(size_t max_connections, size_t max_refusing) {
+    opts_.max_connections = max_connections;
+    opts_.max_refusing = max_refusing;
+  }
+  const ServerOptions& options() const { return opts_; }
 
  private:
   boost::asio::awaitable<void> AcceptLoop();
