@@ -9,7 +9,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/sinks/sink.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -19,6 +19,7 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -168,19 +169,17 @@ TEST(HttpServerContexts, ConnectionResetBeforeAcceptDoesNotStallTheAcceptLoop) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
 }
 
-// The default spdlog logger's output, captured for the life of the object.
+// The default spdlog logger's messages, captured for the life of the object. The sink keeps the
+// raw message text and never formats: spdlog's formatter writing into a buffer built in this file
+// trips UBSan's vptr check (fmt's buffer type lives in the shared library too).
 class LogCapture {
  public:
-  LogCapture() : previous_(spdlog::default_logger()) {
-    spdlog::set_default_logger(
-        std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::ostream_sink_mt>(text_)));
+  LogCapture() : previous_(spdlog::default_logger()), sink_(std::make_shared<Sink>()) {
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink_));
     spdlog::set_level(spdlog::level::info);
   }
   ~LogCapture() { spdlog::set_default_logger(previous_); }
-  std::string Text() {
-    spdlog::default_logger()->flush();
-    return text_.str();
-  }
+  std::string Text() { return sink_->Text(); }
   /// How many times `what` occurs in the captured text.
   size_t Count(const std::string& what) {
     const std::string text = Text();
@@ -190,9 +189,37 @@ class LogCapture {
   }
 
  private:
-  std::ostringstream text_;
+  class Sink final : public spdlog::sinks::sink {
+   public:
+    void log(const spdlog::details::log_msg& msg) override {
+      std::lock_guard<std::mutex> lock(mu_);
+      text_.append(msg.payload.data(), msg.payload.size());
+      text_ += '\n';
+    }
+    void flush() override {}
+    void set_pattern(const std::string&) override {}
+    void set_formatter(std::unique_ptr<spdlog::formatter>) override {}
+    std::string Text() {
+      std::lock_guard<std::mutex> lock(mu_);
+      return text_;
+    }
+
+   private:
+    std::mutex mu_;
+    std::string text_;
+  };
   std::shared_ptr<spdlog::logger> previous_;
+  std::shared_ptr<Sink> sink_;
 };
+
+// The ASan build also runs UBSan, whose vptr check needs a pipe (two descriptors) to test memory:
+// with none free it reports a false "invalid vptr" in spdlog's formatting. The tests that take
+// every descriptor away run in the other builds (plain, TSan).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitizerNeedsDescriptors = true;
+#else
+constexpr bool kSanitizerNeedsDescriptors = false;
+#endif
 
 // Sends GET / on `s` and reads the answer's status.
 unsigned GetStatus(tcp::socket& s) {
@@ -228,6 +255,7 @@ class NoFreeDescriptors {
 // Out of file descriptors (EMFILE), the accept loop retries every 100 ms but warns once, not ten
 // times a second, and logs when it accepts again; the waiting connection is then served.
 TEST(HttpServerAccept, DescriptorExhaustionIsWarnedOnceAndRecovers) {
+  if (kSanitizerNeedsDescriptors) GTEST_SKIP() << "UBSan needs free descriptors (see above)";
   LogCapture log;
   ThreadServer server(1);
   asio::io_context ioc;
@@ -246,6 +274,7 @@ TEST(HttpServerAccept, DescriptorExhaustionIsWarnedOnceAndRecovers) {
 // Connections closing and opening at the descriptor limit: accepting works in between, and the
 // warning still comes once (per 10 s), with one info line for it, not one pair per failure.
 TEST(HttpServerAccept, ChurnAtTheDescriptorLimitIsStillWarnedOnce) {
+  if (kSanitizerNeedsDescriptors) GTEST_SKIP() << "UBSan needs free descriptors (see above)";
   LogCapture log;
   ThreadServer server(1);
   const tcp::endpoint at(asio::ip::make_address("127.0.0.1"), server.port());
