@@ -153,12 +153,16 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
       since_recovery = 0;
     }
     ++gauges_->per_context[context];  // counted now, so the next accept sees it; Session gives it back
+    // Served or refused is decided here, where connections are counted, so at most
+    // max_connections are served at once; a refused connection does not count as served.
+    const bool refuse = gauges_->served.load() >= opts_.max_connections;
+    if (!refuse) ++gauges_->served;
     tcp::socket& socket = *accepted_socket;
     socket.set_option(tcp::no_delay(true), ec);
     auto ex = socket.get_executor();
     auto cancel = std::make_shared<asio::cancellation_signal>();
     auto slot = cancel->slot();
-    asio::co_spawn(ex, Session(std::move(socket), std::move(cancel), context),
+    asio::co_spawn(ex, Session(std::move(socket), std::move(cancel), context, refuse),
                    asio::bind_cancellation_slot(slot, asio::detached));
   }
 }
@@ -339,26 +343,26 @@ asio::awaitable<void> RefuseConnection(beast::tcp_stream& stream, beast::flat_bu
 }  // namespace
 
 asio::awaitable<void> HttpServer::Session(tcp::socket socket, std::shared_ptr<asio::cancellation_signal> cancel,
-                                          size_t context) {
+                                          size_t context, bool refuse) {
   // A disconnect watch cancels the request coroutine (RequestContext); awaiting then must not
   // throw, so a handler always gets to finish what it started.
   co_await asio::this_coro::throw_if_cancelled(false);
   std::shared_ptr<Gauges> gauges = gauges_;  // the frame may outlive the server (Gauges)
-  struct Counter {
-    std::atomic<size_t>& c;
-    explicit Counter(std::atomic<size_t>& x) : c(x) { ++c; }
-    ~Counter() { --c; }
-  } counter(gauges->connections);
-  struct ContextCount {  // taken by AcceptLoop
-    std::atomic<size_t>& c;
-    ~ContextCount() { --c; }
-  } context_count{gauges->per_context[context]};
+  struct Release {  // gives back what AcceptLoop counted for this connection
+    Gauges& g;
+    size_t context;
+    bool served;
+    ~Release() {
+      --g.per_context[context];
+      if (served) --g.served;
+    }
+  } release{*gauges, context, !refuse};
 
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   boost::system::error_code ec;
 
-  if (gauges->connections.load() > opts_.max_connections) {
+  if (refuse) {
     co_await RefuseConnection(stream, buffer);
     co_return;
   }

@@ -98,7 +98,12 @@ class HttpServer {
   uint16_t port() const { return bound_port_; }
   /// Requests currently inside the handler or having their answer written.
   int64_t active_requests() const { return gauges_->active_requests.load(); }
-  size_t open_connections() const { return gauges_->connections.load(); }
+  /// Connections open now, served or being refused (each holds a descriptor).
+  size_t open_connections() const {
+    size_t n = 0;
+    for (const auto& c : gauges_->per_context) n += c.load();
+    return n;
+  }
   /// Replaces ServerOptions::max_connections and max_refusing; call before the contexts run
   /// (`codeq serve` fits them to the open-file limit once the server holds its descriptors).
   void SetConnectionLimits(size_t max_connections, size_t max_refusing) {
@@ -110,9 +115,11 @@ class HttpServer {
  private:
   boost::asio::awaitable<void> AcceptLoop();
   /// One connection. `cancel` is the signal bound to this coroutine's cancellation slot; the
-  /// disconnect watch (RequestContext) emits on it.
+  /// disconnect watch (RequestContext) emits on it. `refuse`: answer 503 and close (over the
+  /// cap when accepted); otherwise the connection counts in Gauges::served until it ends.
   boost::asio::awaitable<void> Session(boost::asio::ip::tcp::socket socket,
-                                       std::shared_ptr<boost::asio::cancellation_signal> cancel, size_t context);
+                                       std::shared_ptr<boost::asio::cancellation_signal> cancel, size_t context,
+                                       bool refuse);
 
   /// The session context for a new connection: fewest open connections, ties round-robin.
   size_t PickSessionContext();
@@ -128,8 +135,11 @@ class HttpServer {
   struct Gauges {
     explicit Gauges(size_t contexts) : per_context(contexts) {}
     std::atomic<int64_t> active_requests{0};
-    std::atomic<size_t> connections{0};
-    std::vector<std::atomic<size_t>> per_context;  // open connections of each session context
+    /// Connections being served (not refused); counted by AcceptLoop, given back by Session.
+    std::atomic<size_t> served{0};
+    /// Open connections of each session context, served or refused; counted by AcceptLoop when
+    /// it accepts (so it bounds descriptors), given back by Session.
+    std::vector<std::atomic<size_t>> per_context;
   };
   std::shared_ptr<Gauges> gauges_;
 };

@@ -333,6 +333,27 @@ TEST(HttpServerAccept, RefusalsUnderWayAreBounded) {
   EXPECT_EQ(res.result_int(), 503u);
 }
 
+// A connection being refused does not count as served: once the served one closes, the next
+// connection is served although the refusal is still under way.
+TEST(HttpServerAccept, ARefusalUnderWayLeavesItsPlaceToTheNextConnection) {
+  ServerOptions o;
+  o.max_connections = 1;
+  o.max_refusing = 4;
+  ThreadServer server(1, o);
+  asio::io_context ioc;
+  const tcp::endpoint at(asio::ip::make_address("127.0.0.1"), server.port());
+  tcp::socket served(ioc), refused(ioc), next(ioc);
+  served.connect(at);
+  EXPECT_EQ(GetStatus(served), 200u);
+  refused.connect(at);
+  EXPECT_EQ(GetStatus(refused), 503u);  // kept open: the server drains it for a while
+  served.close();
+  ASSERT_TRUE(Eventually([&] { return server.server().open_connections() == 1; }));
+  next.connect(at);
+  EXPECT_EQ(GetStatus(next), 200u) << "the refused connection still open took the served one's place";
+  EXPECT_EQ(server.server().open_connections(), 2u);
+}
+
 TEST(HttpServerContexts, OneContextServesEverything) {
   ThreadServer server(1);
   Client a(server.port()), b(server.port());
