@@ -135,7 +135,8 @@ unsigned IoThreadCount(const Config& config) {
                                : std::max(2u, std::thread::hardware_concurrency());
 }
 
-Result<std::shared_ptr<Store>> OpenStore(const Config& config, const Clock& clock) {
+// Opens the configured store. `max_open_files`: EmbeddedOptions::max_open_files (StoreFileBudget).
+Result<std::shared_ptr<Store>> OpenStore(const Config& config, const Clock& clock, int max_open_files) {
   if (config.store == "embedded") {
     EmbeddedOptions o;
     o.data_dir = config.data_dir;
@@ -144,6 +145,7 @@ Result<std::shared_ptr<Store>> OpenStore(const Config& config, const Clock& cloc
     // Inline calls pay off only when the I/O threads keep every CPU busy by themselves.
     const unsigned threads = IoThreadCount(config);
     o.inline_calls = threads >= 2 && threads >= std::thread::hardware_concurrency();
+    o.max_open_files = max_open_files;
     auto store = EmbeddedStore::Open(o);
     if (!store.ok()) return store.status();
     std::shared_ptr<Store> s = *store;
@@ -282,27 +284,45 @@ void ResolveAuthProviders(Config& c) {
           c.worker_audience);
 }
 
-// Every connection is a file descriptor: raise the soft RLIMIT_NOFILE to the hard limit (as Go
-// and nginx do), then fit the server's connection cap and refusals under way into it. Called once
-// the process holds its standing descriptors (the store's files, the listener, the signal pipe,
-// every I/O context's reactor: PrepareContexts), which are counted. Descriptors the connections
-// may not take are kept for the rest: the store's new files (RocksDB's next WAL file or SST;
-// without one the embedded store stops the server), Redis and webhook connections, JWKS
-// fetches. The reserve is 256, or half of what is free when fewer than 512 are; refusals may use
-// a quarter of it. Warns when the cap has to be lowered. Unavailable when fewer than
-// kMinFreeDescriptors are free: the store alone may need that many new files at once.
-constexpr size_t kMinFreeDescriptors = 64;
-Status FitConnectionsToFileLimit(http::HttpServer& server) {
-  size_t max_connections = server.options().max_connections;
-  size_t max_refusing = server.options().max_refusing;
+// Raises the soft RLIMIT_NOFILE to the hard limit, as Go and nginx do: every connection is a file
+// descriptor. Returns the soft limit then in force; 0 when there is none (RLIM_INFINITY) or it
+// cannot be read.
+size_t RaiseFileLimit() {
   rlimit lim{};
-  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return Status::Ok();
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
   if (lim.rlim_cur < lim.rlim_max) {
     rlimit raised = lim;
     raised.rlim_cur = lim.rlim_max;
     if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
   }
-  if (lim.rlim_cur == RLIM_INFINITY) return Status::Ok();
+  return lim.rlim_cur == RLIM_INFINITY ? 0 : static_cast<size_t>(lim.rlim_cur);
+}
+
+// The SST files the embedded store may keep open (EmbeddedOptions::max_open_files) under an
+// open-file limit of `limit` descriptors (0 = none): -1, every file (RocksDB's fastest reads),
+// when the limit is 0 or at least 65 536; otherwise a quarter of it, at least 20 (RocksDB's
+// minimum). With every file open, a database that keeps growing would take descriptors until
+// none is left for its next WAL file, which stops the server.
+int StoreFileBudget(size_t limit) {
+  constexpr size_t kUnbounded = 65536;
+  if (limit == 0 || limit >= kUnbounded) return -1;
+  return static_cast<int>(std::max<size_t>(20, limit / 4));
+}
+
+// Fits the server's connection cap and refusals under way into the open-file limit `limit`
+// (RaiseFileLimit; 0 = none). Called once the process holds its standing descriptors (the
+// store's files, the listener, the signal pipe, every I/O context's reactor: PrepareContexts),
+// which are counted. Descriptors the connections may not take are kept for the rest: the
+// store's SST files up to `store_files` (StoreFileBudget; -1 = none reserved), its new WAL files
+// (without one the embedded store stops the server), Redis and webhook connections, JWKS fetches.
+// That reserve is `store_files` plus 256, or plus half of what is free when fewer than 512 are;
+// refusals may use a quarter of the 256. Warns when the cap has to be lowered. Unavailable when
+// fewer than kMinFreeDescriptors are free: the store alone may need that many new files at once.
+constexpr size_t kMinFreeDescriptors = 64;
+Status FitConnectionsToFileLimit(http::HttpServer& server, size_t limit, int store_files) {
+  size_t max_connections = server.options().max_connections;
+  size_t max_refusing = server.options().max_refusing;
+  if (limit == 0) return Status::Ok();
   std::error_code ec;
   size_t in_use = 0;
   for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
@@ -310,16 +330,18 @@ Status FitConnectionsToFileLimit(http::HttpServer& server) {
     ++in_use;
   }
   if (in_use > 0) --in_use;  // the listing's own descriptor
-  const size_t limit = static_cast<size_t>(lim.rlim_cur);
   const size_t free_now = limit > in_use ? limit - in_use : 0;
   if (free_now < kMinFreeDescriptors) {
     return Unavailable("open-file limit " + std::to_string(limit) + " leaves " + std::to_string(free_now) +
                        " descriptors free after start-up; codeq serve needs at least " +
                        std::to_string(kMinFreeDescriptors) + " (raise it with ulimit -n)");
   }
-  const size_t reserve = std::min<size_t>(256, free_now / 2);
-  max_refusing = std::min(max_refusing, std::max<size_t>(1, reserve / 4));
-  const size_t room = std::max<size_t>(1, free_now - reserve);
+  const size_t spare = std::min<size_t>(256, free_now / 2);
+  max_refusing = std::min(max_refusing, std::max<size_t>(1, spare / 4));
+  // The SST files already open were counted in use too: reserving the whole budget again keeps
+  // the cap on the safe side.
+  const size_t reserve = spare + static_cast<size_t>(std::max(0, store_files));
+  const size_t room = free_now > reserve ? free_now - reserve : 1;
   if (room < max_connections) {
     spdlog::warn("open-file limit {} with {} descriptors in use leaves room for {} connections (maxConnections {}, {} "
                  "descriptors kept for the store and outgoing connections): more get 503 too many connections",
@@ -422,7 +444,9 @@ int RunServe(const ConfigFlags& flags) {
     session_contexts.push_back(contexts.back().get());
   }
   asio::io_context& ioc = *contexts.front();
-  auto store = OpenStore(config, clock);
+  const size_t file_limit = RaiseFileLimit();
+  const int store_files = config.store == "embedded" ? StoreFileBudget(file_limit) : -1;
+  auto store = OpenStore(config, clock, store_files);
   if (!store.ok()) {
     std::cerr << "[ERROR] " << store.status().message() << "\n";
     return store.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
@@ -458,7 +482,7 @@ int RunServe(const ConfigFlags& flags) {
   // counted: its signal pipe is one of them.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   PrepareContexts(session_contexts);
-  if (auto s = FitConnectionsToFileLimit(server); !s.ok()) {
+  if (auto s = FitConnectionsToFileLimit(server, file_limit, store_files); !s.ok()) {
     std::cerr << "[ERROR] " << s.message() << "\n";
     return 1;
   }

@@ -61,6 +61,10 @@ struct EmbeddedOptions {
   /// only parallelism, and running calls inline cost a third of the throughput (measured:
   /// docs/performance.md, sixteenth session).
   bool inline_calls = true;
+  /// SST files RocksDB keeps open at once (its table cache; at least 20). -1 = every file, opened
+  /// at start-up: the fastest reads, but one descriptor per SST for as long as the database
+  /// grows. `codeq serve` bounds it when the open-file limit is low (serve.cpp StoreFileBudget).
+  int max_open_files = -1;
 };
 
 class EmbeddedStore final : public Store {

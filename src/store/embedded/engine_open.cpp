@@ -68,7 +68,7 @@ class MemtableBucket : public rocksdb::SliceTransform {
   bool InDomain(const rocksdb::Slice& key) const override { return !key.empty(); }
 };
 
-rocksdb::Options DbOptions(bool fresh) {
+rocksdb::Options DbOptions(bool fresh, int max_open_files) {
   rocksdb::Options o;
   // A hash memtable: a hash table of small skiplists, one per bucket key (MemtableBucket), so
   // inserting a new random key (a task or result record: SPEC §1.1 ids are random) finds its
@@ -87,7 +87,9 @@ rocksdb::Options DbOptions(bool fresh) {
   // A torn last record (crash while writing it) is tolerated; any other WAL damage refuses to
   // open instead of silently recovering to an earlier point.
   o.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
-  o.max_open_files = -1;  // open (and check) every SST at start-up
+  // -1: every SST open (and checked) at start-up; otherwise a table cache of that many files
+  // (EmbeddedOptions::max_open_files).
+  o.max_open_files = max_open_files < 0 ? -1 : std::max(20, max_open_files);
   o.max_background_jobs = 2;
   o.level_compaction_dynamic_level_bytes = true;
   o.compression = PickCompression();
@@ -300,7 +302,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EmbeddedOptions& options) {
   e->write_options_.sync = false;  // durability comes from GroupCommit (SyncWAL)
   e->write_options_.disableWAL = false;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(DbOptions(fresh), db_path.string(), &raw);
+  rocksdb::Status s = rocksdb::DB::Open(DbOptions(fresh, options.max_open_files), db_path.string(), &raw);
   if (!s.ok()) return OpenError(dir, s);
   e->db_.reset(raw);
   if (Status r = e->Recover(dir); !r.ok()) return r;  // closed without a flush: left as found
