@@ -10,6 +10,7 @@
 
 #include "domain/concurrently.h"
 #include "domain/ids.h"
+#include "domain/keys.h"
 #include "domain/time_format.h"
 #include "service/artifacts.h"
 
@@ -130,12 +131,12 @@ CreateTaskInput Scheduler::BuildCreateInput(const std::string& tenant, CreateReq
   return in;
 }
 
-void Scheduler::CreatedTask(const std::string& tenant, const CreateOutcome& out, bool immediate) {
+void Scheduler::CreatedTask(const std::string& tenant, const CreateOutcome& out, bool immediate, bool ready_hook) {
   if (out.replayed) return;
   metrics_.TaskCreated(out.task.command);
   if (immediate) {
     ready_.Notify(tenant, out.task.command);
-    if (hooks_.on_ready) hooks_.on_ready(tenant, out.task.command, 1, out.ready_depth);
+    if (ready_hook && hooks_.on_ready) hooks_.on_ready(tenant, out.task.command, 1, out.ready_depth);
   }
 }
 
@@ -165,8 +166,33 @@ Async<std::vector<Result<CreateOutcome>>> Scheduler::CreateTasks(const std::stri
   auto outs = co_await store_->CreateTasks(std::move(inputs));
   ObserveStore("create_batch", start);
   if (outs.size() != reqs.size()) outs.assign(reqs.size(), Internal("store error: batch answered the wrong number of tasks"));
+  // One on_ready per queue of the batch (D16: a 0 → n change notifies once, with the real depth).
+  // The queue was empty before the batch when its first ready task made its depth 1 (a store's
+  // depth may be a lower bound, but one that is 1 exactly when the depth is); its depth after the
+  // batch is then the number of ready tasks it got. Queues go by lower-case command (D5).
+  struct QueueAdded {
+    std::string key, command;
+    int64_t added = 0;
+    int64_t first_depth = 0;
+  };
+  std::vector<QueueAdded> queues;  // a batch names few commands: a linear search is fine
   for (size_t i = 0; i < outs.size(); ++i) {
-    if (outs[i].ok()) CreatedTask(tenant, *outs[i], immediate[i]);
+    if (!outs[i].ok()) continue;
+    const CreateOutcome& out = *outs[i];
+    CreatedTask(tenant, out, immediate[i], /*ready_hook=*/false);
+    if (out.replayed || !immediate[i]) continue;
+    std::string key = keys::LowerAscii(out.task.command);
+    auto q = std::find_if(queues.begin(), queues.end(), [&](const QueueAdded& a) { return a.key == key; });
+    if (q == queues.end()) {
+      queues.push_back(QueueAdded{std::move(key), out.task.command, 0, out.ready_depth});
+      q = queues.end() - 1;
+    }
+    ++q->added;
+  }
+  if (hooks_.on_ready) {
+    for (const auto& q : queues) {
+      hooks_.on_ready(tenant, q.command, q.added, q.first_depth < 0 ? -1 : q.first_depth + q.added - 1);
+    }
   }
   co_return outs;
 }

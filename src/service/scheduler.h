@@ -215,8 +215,9 @@ class Scheduler {
   /// The store input of a create request at `now`; `*immediate` = visible at once (SPEC §2.3).
   CreateTaskInput BuildCreateInput(const std::string& tenant, CreateRequest req, const Now& now,
                                    bool* immediate) const;
-  /// Metrics and ready notifications after a create (new tasks only).
-  void CreatedTask(const std::string& tenant, const CreateOutcome& out, bool immediate);
+  /// Metrics, long-poll wake-up and (when `ready_hook`) the on_ready hook after a create (new
+  /// tasks only).
+  void CreatedTask(const std::string& tenant, const CreateOutcome& out, bool immediate, bool ready_hook = true);
   /// The result record of a submission at `now` (artifacts already written), and what follows a
   /// stored result: metrics and the result callback's wake-up.
   static TaskResult BuildResultRecord(const std::string& id, ResultRequest req, std::vector<Artifact> artifacts,

@@ -3,6 +3,7 @@
 // worker-availability notifications (fanout, group, hash, minInterval, TTL, delayed tasks).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <thread>
 
@@ -287,6 +288,26 @@ TEST_F(WebhookTest, FanoutNotifiesEverySubscriberOnEmptyToReadyOnly) {
   std::this_thread::sleep_for(1500ms);
   EXPECT_EQ(receiver_.Requests("/f1").size(), 1u);
   EXPECT_EQ(receiver_.Requests("/f2").size(), 1u);
+}
+
+// A batch into an empty queue is one 0 → n change: one notification, with the depth after the
+// batch (D16), also when the batch spells the command in several cases (D5).
+TEST_F(WebhookTest, BatchIntoAnEmptyQueueNotifiesOnceWithItsDepth) {
+  std::string cmd = Cmd();
+  SubscribeOk(cmd, "/batch");
+  json::array tasks;
+  for (int i = 0; i < 50; ++i) {
+    std::string spelling = cmd;
+    if (i % 2 == 1) std::transform(spelling.begin(), spelling.end(), spelling.begin(), ::tolower);
+    tasks.push_back(json::object{{"command", spelling}, {"payload", json::object{{"i", i}}}});
+  }
+  auto r = Post("/v1/codeq/tasks/batch", Producer(), json::object{{"tasks", tasks}});
+  ASSERT_EQ(r.status, 200) << r.Describe();
+  auto got = receiver_.WaitFor("/batch", 1, 5s);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(JsonInt(json::parse(got[0].body), "queueDepth"), 50) << got[0].body;
+  std::this_thread::sleep_for(1500ms);  // past minIntervalSeconds (1): a second one would show
+  EXPECT_EQ(receiver_.Requests("/batch").size(), 1u);
 }
 
 TEST_F(WebhookTest, GroupNotifiesOneMemberRoundRobin) {
