@@ -11,6 +11,7 @@
 #include "cli/client_commands.h"
 #include "cli/output.h"
 #include "cli/prompt.h"
+#include "domain/file_text.h"
 
 namespace codeq::cli {
 namespace json = boost::json;
@@ -78,9 +79,9 @@ int RunLogin(const ContextPtr& ctx, const LoginOptions& o) {
   if (o.payload) {
     login.body_template = *o.payload;
   } else if (o.payload_file) {
-    std::ifstream f(*o.payload_file, std::ios::binary);
-    if (!f) return ReportError(UsageError("cannot read --payload-file " + *o.payload_file));
-    login.body_template.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    auto read = ReadFileText(*o.payload_file);
+    if (!read.ok()) return ReportError(UsageError("cannot read --payload-file " + read.status().message()));
+    login.body_template = std::move(*read);
   }
   if (auto st = MergeHeaders(login.headers, o.headers, "--header"); !st.ok()) return ReportError(st);
 

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "cli/cli_status.h"
+#include "domain/file_text.h"
 
 namespace codeq::cli {
 namespace fs = std::filesystem;
@@ -118,8 +119,10 @@ Result<ConfigFile> ConfigFile::Load(const std::string& path) {
     out.root_ = YAML::Node(YAML::NodeType::Map);
     return out;
   }
+  auto text = ReadFileText(path);
+  if (!text.ok()) return UsageError("config file " + text.status().message());
   try {
-    out.root_ = YAML::LoadFile(path);
+    out.root_ = YAML::Load(*text);
     if (out.root_.IsNull()) out.root_ = YAML::Node(YAML::NodeType::Map);
     if (!out.root_.IsMap()) return UsageError("config file " + path + ": not a YAML mapping");
     const YAML::Node& root = out.root_;

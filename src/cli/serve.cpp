@@ -385,6 +385,12 @@ int RunServe(const ConfigFlags& flags) {
     return 2;
   }
   Config config = std::move(*loaded);
+  // Checked before --print-config too: an invalid configuration never prints (configuration.md).
+  auto policy = WebhookPolicy(config);
+  if (!policy.ok()) {
+    std::cerr << "[ERROR] invalid config: " << policy.status().message() << "\n";  // exit 2 as §8.1
+    return 2;
+  }
   if (flags.print_config) {
     std::cout << PrintConfig(config);
     return 0;
@@ -426,11 +432,6 @@ int RunServe(const ConfigFlags& flags) {
     spdlog::warn("env=dev: development mode, X-Role: ADMIN is honoured; never use this in production");
   }
 
-  auto policy = WebhookPolicy(config);
-  if (!policy.ok()) {
-    std::cerr << "[ERROR] invalid config: " << policy.status().message() << "\n";  // exit 2 as §8.1
-    return 2;
-  }
   // One io_context per I/O thread (concurrency hint 1: one thread runs each; other threads may
   // still post to it). The first is run by this thread and also holds the acceptor, signals,
   // webhooks and background loops; connections are spread over all of them (HttpServer).

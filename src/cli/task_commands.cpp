@@ -11,6 +11,7 @@
 #include "cli/cli_status.h"
 #include "cli/client_commands.h"
 #include "cli/output.h"
+#include "domain/file_text.h"
 
 namespace codeq::cli {
 namespace json = boost::json;
@@ -36,9 +37,9 @@ Result<json::value> ReadPayload(const std::string& arg) {
       text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
       what = "--payload @- (stdin)";
     } else {
-      std::ifstream f(path, std::ios::binary);
-      if (!f) return UsageError("cannot read payload file " + path);
-      text.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+      auto read = ReadFileText(path);
+      if (!read.ok()) return UsageError("cannot read payload file " + read.status().message());
+      text = std::move(*read);
       what = "payload file " + path;
     }
   }

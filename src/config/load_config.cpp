@@ -13,6 +13,7 @@
 
 #include "config/config.h"
 #include "config/config_internal.h"
+#include "domain/file_text.h"
 
 namespace codeq {
 
@@ -119,13 +120,9 @@ Status ApplyYamlValue(const Key& key, const YAML::Node& node, Config& cfg) {
 }
 
 Status ApplyYamlFile(const std::string& path, Config& cfg) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return LoadError(path + ": file not found");
-  if (std::filesystem::is_directory(path, ec)) return LoadError(path + ": is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return LoadError(path + ": cannot read file");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return LoadError(path + ": cannot read file");
+  auto read = ReadFileText(path);
+  if (!read.ok()) return LoadError(read.status().message());
+  const std::string& text = *read;
   YAML::Node root;
   try {
     root = YAML::Load(text);

@@ -35,6 +35,19 @@ TEST_F(HelpCli, EveryCommandHasHelpWithAnExample) {
 }
 
 // Flag mistakes are usage errors (exit 2) with the CLI's "[ERROR] " prefix and a plain reason.
+// --print-config runs every check a start runs: an invalid webhook host list printed before.
+TEST_F(HelpCli, PrintConfigRefusesAnInvalidConfiguration) {
+  for (const char* var : {"WEBHOOK_DENIED_HOSTS", "WEBHOOK_ALLOWED_HOSTS"}) {
+    auto r = Codeq({"serve", "--dev", "--print-config"}, {{var, "10.0.0.0/99"}});
+    EXPECT_EQ(r.exit_code, 2) << r.Describe();
+    EXPECT_NE(r.err.find("[ERROR] invalid config: config validation failed"), std::string::npos) << r.Describe();
+    EXPECT_NE(r.err.find("10.0.0.0/99"), std::string::npos) << r.Describe();
+    EXPECT_TRUE(r.out.empty()) << r.Describe();
+  }
+  auto ok = Codeq({"serve", "--dev", "--print-config"}, {{"WEBHOOK_DENIED_HOSTS", "10.0.0.0/8"}});
+  EXPECT_EQ(ok.exit_code, 0) << ok.Describe();
+}
+
 TEST_F(HelpCli, BadFlagValuesAreUsageErrorsWithPlainMessages) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"worker", "start", "--events", "x", "--lease", "0"}, "[ERROR] --lease: must be greater than 0"},

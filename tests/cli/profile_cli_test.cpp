@@ -172,6 +172,14 @@ TEST_F(ProfileCli, BrokenConfigFileIsAConfigurationError) {
   WriteFile(".codeq/config.yaml", "profiles:\n  x:\n    admin: maybe\n");
   r = Codeq({"auth", "show"}, {}, "", false);
   EXPECT_EQ(r.exit_code, 2) << r.Describe();
+  // A directory where the file should be: a configuration error too (it ended in terminate).
+  std::filesystem::remove(dir() + "/.codeq/config.yaml");
+  std::filesystem::create_directories(dir() + "/.codeq/config.yaml");
+  for (const auto& args : std::vector<std::vector<std::string>>{{"auth", "show"}, {"task", "get", "x"}}) {
+    r = Codeq(args, {}, "", false);
+    EXPECT_EQ(r.exit_code, 2) << r.Describe();
+    EXPECT_NE(r.err.find("config.yaml: is a directory"), std::string::npos) << r.Describe();
+  }
 }
 
 }  // namespace

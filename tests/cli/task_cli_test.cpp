@@ -109,6 +109,9 @@ TEST_F(TaskCli, ExitCodesAndErrors) {
   EXPECT_NE(bad_json.err.find("not valid JSON"), std::string::npos) << bad_json.Describe();
   auto no_file = Codeq({"task", "create", "--event", Cmd(), "--payload", "@/nonexistent.json"});
   EXPECT_EQ(no_file.exit_code, 2) << no_file.Describe();
+  auto dir_file = Codeq({"task", "create", "--event", Cmd(), "--payload", "@/tmp"});  // threw before
+  EXPECT_EQ(dir_file.exit_code, 2) << dir_file.Describe();
+  EXPECT_EQ(dir_file.err, "[ERROR] cannot read payload file /tmp: is a directory\n") << dir_file.Describe();
   auto unknown = Codeq({"task", "frobnicate"});
   EXPECT_EQ(unknown.exit_code, 2) << unknown.Describe();
   auto no_token = Codeq({"task", "create", "--event", Cmd()},
