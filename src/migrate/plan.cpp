@@ -31,6 +31,8 @@ bool SameScore(const std::string& a, const std::string& b) {
 Status QueueItems(RedisClient& c, const QueueSource& q, int batch,
                   const std::function<Status(std::vector<std::string>&)>& fn) {
   if (q.type == "set") return ScanSet(c, q.key, batch, fn);
+  // Another type is a key the plan refused or `run --force` skipped: no items came from it.
+  if (q.type != "list") return Status::Ok();
   return ListPages(c, q.key, batch, [&](std::vector<std::string>& page, long long) { return fn(page); });
 }
 

@@ -78,6 +78,24 @@ TEST_F(OpsTest, RollbackAfterCopyKeepsCodeqTasksThatWereNotMigrated) {
   EXPECT_EQ(List(L.DstPending("RENDER", 0)), std::vector<std::string>{"new-1"});
 }
 
+// A legacy queue key of the wrong type, skipped by `run --force`, does not block the rollback
+// (it asked LLEN of a string and failed with WRONGTYPE).
+TEST_F(OpsTest, RollbackPassesOverAQueueKeyTheForcedRunSkipped) {
+  Seed(Small());
+  Layout L;
+  Cmd({"SET", L.SrcPending("weird"), "string-not-list"});
+  auto run = Cli({"run", "--force", "--freeze-check-ms", "50", "--no-progress"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("skipped (--force)"), std::string::npos) << run.output;
+  EXPECT_EQ(Int({"HLEN", L.DstTasks()}), 2 * 250);
+  auto dry = Cli({"rollback", "--dry-run", "--no-progress"});
+  EXPECT_EQ(dry.exit_code, 0) << dry.output;
+  auto rb = Cli({"rollback", "--no-progress"});
+  ASSERT_EQ(rb.exit_code, 0) << rb.output;
+  EXPECT_EQ(Int({"HLEN", L.DstTasks()}), 0);
+  EXPECT_EQ(Type(L.SrcPending("weird")), "string") << "the skipped key is left as it was";
+}
+
 TEST_F(OpsTest, MoveWithExternalBackupChecksTheSnapshotAge) {
   Seed(Small());
   // The test server never saved: LASTSAVE is its start time, which is recent -> accepted.
