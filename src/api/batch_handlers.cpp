@@ -33,9 +33,9 @@ void OpenItemError(std::string& out, const Status& s) {
 Awaitable Api::CreateTasksBatch(const http::Request& req) {
   auto who = co_await Authenticate(req, AuthGroup::kProducer);
   if (!who.ok()) co_return StatusResponse(who.status());
-  auto body = ParseObjectBody(req.body(), false, "invalid body");
+  auto body = ParseBatchBody(req.body(), "tasks", "invalid body");
   if (!body.ok()) co_return StatusResponse(body.status());
-  auto tasks = DecodeBatchArray(*body, "tasks", "invalid body");
+  auto tasks = DecodeBatchArray(body->body, "tasks", "invalid body");
   if (!tasks.ok()) co_return StatusResponse(tasks.status());
 
   // Decode and check every item first; then the valid ones go to the scheduler as one batch (in
@@ -47,6 +47,10 @@ Awaitable Api::CreateTasksBatch(const http::Request& req) {
   for (size_t i = 0; i < entries.size(); ++i) {
     if (!entries[i].is_object()) {
       errors[i] = InvalidArgument("invalid body");
+      continue;
+    }
+    if (body->entry_errors[i]) {  // too deep, or a number a single create refuses
+      errors[i] = std::move(body->entry_errors[i]);
       continue;
     }
     auto decoded = DecodeCreateRequest(entries[i].get_object());
@@ -87,9 +91,9 @@ Awaitable Api::CreateTasksBatch(const http::Request& req) {
 Awaitable Api::SubmitResultsBatch(const http::Request& req) {
   auto who = co_await Authenticate(req, AuthGroup::kWorker, "codeq:result");
   if (!who.ok()) co_return StatusResponse(who.status());
-  auto body = ParseObjectBody(req.body(), false, "invalid request body");
+  auto body = ParseBatchBody(req.body(), "results", "invalid request body");
   if (!body.ok()) co_return StatusResponse(body.status());
-  auto results = DecodeBatchArray(*body, "results", "invalid request body");
+  auto results = DecodeBatchArray(body->body, "results", "invalid request body");
   if (!results.ok()) co_return StatusResponse(results.status());
 
   // As for creates: decode all, submit the valid ones as one batch (the same task id keeps its
@@ -108,6 +112,10 @@ Awaitable Api::SubmitResultsBatch(const http::Request& req) {
       continue;
     }
     ids[i] = *id_v;
+    if (body->entry_errors[i]) {  // too deep, or a number a single result refuses
+      errors[i] = std::move(body->entry_errors[i]);
+      continue;
+    }
     auto decoded = DecodeResultRequest(v.get_object());
     if (!decoded.ok()) {
       errors[i] = decoded.status();

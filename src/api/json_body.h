@@ -20,6 +20,22 @@ namespace codeq::api {
 Result<boost::json::object> ParseObjectBody(std::string_view body, bool empty_is_object,
                                             std::string_view error_text);
 
+/// A batch body: the object, and for each entry of its array member `entries_of` the error that
+/// entry alone earned under the body rules of ParseObjectBody (nullopt when none).
+struct BatchBody {
+  boost::json::object body;
+  std::vector<std::optional<Status>> entry_errors;
+};
+
+/// Parses a batch request body (`{"tasks": [...]}`, `{"results": [...]}`) so that each entry of
+/// the array member `entries_of` is held to the rules of a single body of its own (depth of 64
+/// from the entry, finite numbers, integers of at most 64 bits), and one entry breaking them
+/// does not sink the others: it gets InvalidArgument(error_text), or "<error_text>: integer out
+/// of range (at most 64 bits)", in BatchBody::entry_errors. The rest of the body is held to the
+/// rules of ParseObjectBody and fails the whole request as there, as does nesting beyond 1 024
+/// levels anywhere. O(size).
+Result<BatchBody> ParseBatchBody(std::string_view body, std::string_view entries_of, std::string_view error_text);
+
 /// Typed member readers: absent or null → nullopt and true; a value of another type → false
 /// ("5" or 5.5 for an int is a type mismatch, SPEC §2.1).
 bool ReadInt(const boost::json::object& o, std::string_view key, std::optional<int64_t>& out);

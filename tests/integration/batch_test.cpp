@@ -71,6 +71,51 @@ TEST_F(BatchTest, CreateBatchReportsEachItem) {
   EXPECT_EQ(JsonString(second, "id"), JsonString(items[0].at("task"), "id"));
 }
 
+// Each entry is held to the body rules of a single create (depth counted from the entry, numbers
+// a single create refuses): one entry breaking them gets its error, the others are created. Before,
+// the rules applied to the whole body, and one such entry failed the whole batch.
+TEST_F(BatchTest, CreateBatchHoldsEachEntryToTheRulesOfASingleBody) {
+  const std::string cmd = Cmd();
+  auto nested = [](int levels) { return std::string(levels, '[') + "1" + std::string(levels, ']'); };
+  auto entry = [&](const std::string& payload) {
+    return R"({"command":")" + cmd + R"(","payload":)" + payload + "}";
+  };
+  // A payload nested 63 levels is within a single create's 64 (with its body object); 64 is not.
+  EXPECT_EQ(Call("POST", "/v1/codeq/tasks", Producer(), entry(nested(63))).status, 202);
+  EXPECT_EQ(Call("POST", "/v1/codeq/tasks", Producer(), entry(nested(64))).status, 400);
+  const std::string body = R"({"tasks":[)" + entry("1") + "," + entry(nested(63)) + "," + entry(nested(64)) + "," +
+                           entry(R"({"big":123456789012345678901234567890})") + "," + entry("1e400") + "," +
+                           entry(R"({"fine":18446744073709551615,"float":1e300})") + "]}";
+  auto r = Call("POST", "/v1/codeq/tasks/batch", Producer(), body);
+  ASSERT_EQ(r.status, 200) << r.Describe();
+  json::array items = Items(r);
+  ASSERT_EQ(items.size(), 6u) << r.body;
+  EXPECT_EQ(JsonInt(items[0], "status"), 202) << items[0];
+  EXPECT_EQ(JsonInt(items[1], "status"), 202) << items[1];
+  EXPECT_EQ(JsonInt(items[2], "status"), 400);
+  EXPECT_EQ(JsonString(items[2], "error"), "invalid body");
+  EXPECT_EQ(JsonInt(items[3], "status"), 400);
+  EXPECT_EQ(JsonString(items[3], "error"), "invalid body: integer out of range (at most 64 bits)");
+  EXPECT_EQ(JsonString(items[4], "error"), "invalid body");
+  EXPECT_EQ(JsonInt(items[5], "status"), 202) << items[5];
+  auto stats = Get("/v1/codeq/admin/queues/" + cmd, Admin());
+  EXPECT_EQ(JsonInt(stats.Json(), "ready"), 1 + 3) << "the single create that passed and three entries";
+
+  // Outside the entries the single-body rules fail the whole request, as before.
+  r = Call("POST", "/v1/codeq/tasks/batch", Producer(), R"({"x":123456789012345678901234567890,"tasks":[)" + entry("1") + "]}");
+  EXPECT_EQ(r.status, 400) << r.Describe();
+  EXPECT_EQ(r.ErrorText(), "invalid body: integer out of range (at most 64 bits)");
+  r = Call("POST", "/v1/codeq/tasks/batch", Producer(), R"({"x":)" + nested(65) + R"(,"tasks":[)" + entry("1") + "]}");
+  EXPECT_EQ(r.status, 400) << r.Describe();
+  // Of two "tasks" members the last one counts, also for the number rules.
+  r = Call("POST", "/v1/codeq/tasks/batch", Producer(),
+           R"({"tasks":[)" + entry(R"({"big":123456789012345678901234567890})") + R"(],"tasks":[)" + entry("1e20") + "]}");
+  ASSERT_EQ(r.status, 200) << r.Describe();
+  items = Items(r);
+  ASSERT_EQ(items.size(), 1u) << r.body;
+  EXPECT_EQ(JsonInt(items[0], "status"), 202) << items[0];
+}
+
 TEST_F(BatchTest, CreateBatchIdempotencyIsPerItem) {
   const std::string cmd = Cmd();
   const std::string key = "k-" + cmd;
@@ -192,6 +237,25 @@ TEST_F(BatchTest, ResultsBatchReportsEachItem) {
 // One results batch mixing entries the store takes together (well-formed, links only, a task
 // named once) with entries that run as single submissions (an upload, an id named twice, a
 // faulty body): each gets its single request's outcome, the repeated id in array order.
+// As for creates, each result entry is held to the rules of a single result body.
+TEST_F(BatchTest, ResultsBatchHoldsEachEntryToTheRulesOfASingleBody) {
+  const std::string cmd = Cmd();
+  auto ids = CreateAndClaim(cmd, 2);
+  ASSERT_EQ(ids.size(), 2u);
+  const std::string body = R"({"results":[{"id":")" + ids[0] +
+                           R"(","status":"COMPLETED","result":{"n":123456789012345678901234567890}},{"id":")" + ids[1] +
+                           R"(","status":"COMPLETED","result":{"n":1}}]})";
+  auto r = Call("POST", "/v1/codeq/tasks/results/batch", Worker(), body);
+  ASSERT_EQ(r.status, 200) << r.Describe();
+  json::array items = Items(r);
+  ASSERT_EQ(items.size(), 2u) << r.body;
+  EXPECT_EQ(JsonInt(items[0], "status"), 400);
+  EXPECT_EQ(JsonString(items[0], "error"), "invalid request body: integer out of range (at most 64 bits)");
+  EXPECT_EQ(JsonInt(items[1], "status"), 200) << items[1];
+  EXPECT_EQ(JsonString(GetTask(ids[0]).Json(), "status"), "IN_PROGRESS");
+  EXPECT_EQ(JsonString(GetTask(ids[1]).Json(), "status"), "COMPLETED");
+}
+
 TEST_F(BatchTest, ResultsBatchMixesStoredTogetherAndSingleEntries) {
   const std::vector<std::string> got = CreateAndClaim(Cmd(), 4);
   ASSERT_EQ(got.size(), 4u);
