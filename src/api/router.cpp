@@ -10,6 +10,7 @@
 #include "domain/run_on_pool.h"
 
 namespace codeq::api {
+namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
 http::Response StatusResponse(const Status& s) {
@@ -113,13 +114,38 @@ std::optional<std::vector<std::string>> SplitPath(std::string_view path) {
 
 }  // namespace
 
+namespace {
+
+// The origin form (path and query) of a request target. RFC 9112 §3.2.2: a server must accept the
+// absolute form ("http://host/path?q"), which proxies are sent; its authority is not used here
+// (nothing is routed by host). "http://host" and "http://host?q" have the path "/"; the latter's
+// origin form is built in `storage`, which the result may view.
+std::string_view OriginForm(std::string_view target, std::string& storage) {
+  if (target.empty() || target.front() == '/') return target;
+  const size_t scheme_end = target.find("://");
+  if (scheme_end == std::string_view::npos) return target;
+  const std::string_view scheme = target.substr(0, scheme_end);
+  if (!beast::iequals(scheme, "http") && !beast::iequals(scheme, "https")) return target;
+  const size_t path = target.find_first_of("/?", scheme_end + 3);
+  if (path == std::string_view::npos) return "/";
+  if (target[path] == '?') {
+    storage = "/";
+    storage.append(target.substr(path));
+    return storage;
+  }
+  return target.substr(path);
+}
+
+}  // namespace
+
 boost::asio::awaitable<http::Response> Api::Handle(const http::Request& req, http::RequestContext& ctx) {
   auto start = std::chrono::steady_clock::now();
   auto rid = req.find("X-Request-Id");
   std::string request_id =
       rid != req.end() && UsableRequestId(rid->value()) ? std::string(rid->value()) : NewRequestId();
 
-  std::string_view target = req.target();
+  std::string origin_storage;  // see OriginForm; lives as long as the views of it below
+  std::string_view target = OriginForm(req.target(), origin_storage);
   std::string_view path_part = target.substr(0, target.find('?'));
   std::string_view query = target.size() > path_part.size() ? target.substr(path_part.size() + 1) : "";
   std::string route = "unmatched";

@@ -412,7 +412,10 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket, std::shared_ptr<as
     } else {
       auto& hdr = parser.get();
       const auto te = hdr[bhttp::field::transfer_encoding];  // the parser trims field values
-      if (!te.empty() && !beast::iequals(te, "chunked")) {
+      // An empty Transfer-Encoding field names no coding at all; a proxy in front may still take
+      // it for one, and disagreeing on where a body ends is how requests get smuggled: refused.
+      const bool te_present = hdr.find(bhttp::field::transfer_encoding) != hdr.end();
+      if (te_present && !beast::iequals(te, "chunked")) {
         // Only "chunked" is understood. RFC 9112 §6.3: when chunked is not the final coding the
         // body length is unknown (400); §6.1: another coding before it is not implemented (501).
         // Either way the connection closes, so nothing of the body is taken for a next request.

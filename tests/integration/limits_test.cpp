@@ -91,6 +91,8 @@ TEST_F(HttpLimits, TransferEncodingsOtherThanChunkedAreRefused) {
   const Case cases[] = {
       {"Transfer-Encoding: gzip\r\nContent-Length: " + std::to_string(body.size()) + "\r\n", body, 400},
       {"Transfer-Encoding: gzip, chunked\r\n", chunked, 501},
+      // An empty field names no coding; a proxy might still read one (it was taken as absent).
+      {"Transfer-Encoding:\r\nContent-Length: " + std::to_string(body.size()) + "\r\n", body, 400},
       {"Transfer-Encoding: chunked\r\n", chunked, 202},
   };
   for (const Case& c : cases) {
@@ -106,6 +108,35 @@ TEST_F(HttpLimits, TransferEncodingsOtherThanChunkedAreRefused) {
       EXPECT_TRUE(conn->WaitClosed(milliseconds(3000))) << "the connection stays open after " << c.status;
     }
   }
+}
+
+// RFC 9112 §3.2.2: a server must accept a request target in absolute form; its path and query
+// are routed as the origin form would be.
+TEST_F(HttpLimits, AbsoluteFormTargetsAreRoutedByTheirPath) {
+  struct Case {
+    std::string target;
+    int status;
+  };
+  const Case cases[] = {
+      {"http://codeq.example/healthz", 200},
+      {"HTTPS://codeq.example:8443/healthz?x=1", 200},
+      {"http://codeq.example", 404},          // the path "/"
+      {"ftp://codeq.example/healthz", 404},  // not an http(s) URL: no route
+  };
+  for (const Case& c : cases) {
+    auto conn = MustConnect(codeq().port());
+    ASSERT_TRUE(conn);
+    ASSERT_TRUE(conn->Send("GET " + c.target + " HTTP/1.1\r\nHost: codeq.example\r\n\r\n"));
+    ASSERT_TRUE(conn->ReadResponse(milliseconds(5000))) << c.target;
+    EXPECT_EQ(conn->ResponseStatus(), c.status) << c.target << conn->Received();
+  }
+  auto conn = MustConnect(codeq().port());
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->Send("GET http://codeq.example/v1/codeq/tasks/00000000-0000-4000-8000-000000000000 HTTP/1.1\r\n"
+                         "Host: codeq.example\r\nAuthorization: Bearer " + Producer() + "\r\n\r\n"));
+  ASSERT_TRUE(conn->ReadResponse(milliseconds(5000)));
+  EXPECT_EQ(conn->ResponseStatus(), 404) << conn->Received();
+  EXPECT_NE(conn->Received().find(R"({"error":"not found"})"), std::string::npos) << conn->Received();
 }
 
 TEST_F(HttpLimits, HeadersSentOneBytePerSecondAreCutOff) {
