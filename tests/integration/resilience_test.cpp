@@ -151,6 +151,14 @@ TEST_F(Resilience, RedisDownGives503AndRecoversAfterRestart) {
     ExpectUnavailable(resp, what);
     EXPECT_LT(resp.elapsed.count(), 3500) << what << " took " << resp.elapsed.count() << " ms";
   }
+  // Clients only see "store unavailable"; the log says why (connection refused), at most once per
+  // 10 s however many calls failed.
+  const std::string warning = "Redis at 127.0.0.1:" + std::to_string(redis().port()) + " unavailable: connect";
+  const std::string log = codeq().Log();
+  EXPECT_NE(log.find(warning), std::string::npos) << codeq().LogTail();
+  size_t warnings = 0;
+  for (size_t at = log.find(warning); at != std::string::npos; at = log.find(warning, at + 1)) ++warnings;
+  EXPECT_LE(warnings, 2u) << "one warning per 10 s, not one per failed call";
   // Client errors are still client errors (auth and validation do not need the store).
   EXPECT_EQ(Post("/v1/codeq/tasks", "", json::object{}).status, 401);
   EXPECT_EQ(Post("/v1/codeq/tasks", Producer(), json::object{{"command", "a b"}, {"payload", 1}}).status, 400);

@@ -117,6 +117,7 @@ void Connection::Disconnect() {
 Status Connection::Fail(const std::string& what) {
   last_error_ = what;
   if (ctx_ != nullptr && ctx_->err != 0) last_error_ += std::string(": ") + ctx_->errstr;
+  ++failures_;
   Disconnect();
   return Unavailable(kUnavailableText);
 }

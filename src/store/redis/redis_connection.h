@@ -55,6 +55,8 @@ class Connection {
   void Disconnect();
   /// Text of the last connection-level failure (for logs and tests; never shown to clients).
   const std::string& last_error() const { return last_error_; }
+  /// Connection-level failures so far (each one set last_error). O(1).
+  uint64_t failure_count() const { return failures_; }
 
  private:
   Status EnsureConnected();
@@ -64,6 +66,7 @@ class Connection {
   RedisOptions opts_;
   redisContext* ctx_ = nullptr;
   std::string last_error_;
+  uint64_t failures_ = 0;
 };
 
 }  // namespace codeq::redis
