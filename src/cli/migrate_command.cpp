@@ -163,15 +163,19 @@ mg::VerifyOptions ToVerifyOptions(const VerifyFlags& v) {
   return out;
 }
 
-std::unique_ptr<mg::RedisClient> Connect(const CommonFlags& c) {
+// The client of --redis, connected; nullptr after printing the error, with *exit_code 2 for an
+// unusable URL (a usage error) and 1 when the server cannot be reached.
+std::unique_ptr<mg::RedisClient> Connect(const CommonFlags& c, int* exit_code) {
   auto url = mg::ResolveRedisEndpoint(c.redis, c.redis_password);
   if (!url.ok()) {
     std::cerr << "[ERROR] " << url.status().message() << "\n";
+    *exit_code = url.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
     return nullptr;
   }
   auto client = std::make_unique<mg::RedisClient>(*url, c.timeout_ms);
   if (auto s = client->Connect(); !s.ok()) {
     std::cerr << "[ERROR] " << s.message() << "\n";
+    *exit_code = 1;
     return nullptr;
   }
   return client;
@@ -193,8 +197,9 @@ void PrintJson(const boost::json::object& o) { std::cout << boost::json::seriali
 int RunPlan(AllFlags& f) {
   auto o = ToOptions(f);
   if (!o) return 2;
-  auto c = Connect(f.common);
-  if (!c) return 1;
+  int connect_rc = 1;
+  auto c = Connect(f.common, &connect_rc);
+  if (!c) return connect_rc;
   mg::Progress progress(ProgressStyle(f.common), std::cerr);
   auto p = mg::BuildPlan(*c, *o, &progress);
   if (!p.ok()) return Fail(f.common, p.status());
@@ -215,8 +220,9 @@ int RunVerifyWith(mg::RedisClient& c, const mg::Options& o, AllFlags& f, mg::Pro
 int RunRun(AllFlags& f) {
   auto o = ToOptions(f);
   if (!o) return 2;
-  auto c = Connect(f.common);
-  if (!c) return 1;
+  int connect_rc = 1;
+  auto c = Connect(f.common, &connect_rc);
+  if (!c) return connect_rc;
   mg::Progress progress(ProgressStyle(f.common), std::cerr);
   auto r = mg::RunMigration(*c, *o, progress, std::cerr);
   progress.End();
@@ -244,8 +250,9 @@ int RunRun(AllFlags& f) {
 int RunVerify(AllFlags& f) {
   auto o = ToOptions(f);
   if (!o) return 2;
-  auto c = Connect(f.common);
-  if (!c) return 1;
+  int connect_rc = 1;
+  auto c = Connect(f.common, &connect_rc);
+  if (!c) return connect_rc;
   mg::Progress progress(ProgressStyle(f.common), std::cerr);
   return RunVerifyWith(*c, *o, f, progress);
 }
@@ -253,8 +260,9 @@ int RunVerify(AllFlags& f) {
 int RunRollback(AllFlags& f) {
   auto o = ToOptions(f);
   if (!o) return 2;
-  auto c = Connect(f.common);
-  if (!c) return 1;
+  int connect_rc = 1;
+  auto c = Connect(f.common, &connect_rc);
+  if (!c) return connect_rc;
   if (!o->dry_run) {
     std::cerr << "WARNING: rollback requires the clients to be frozen (no codeQ producer or worker running).\n";
   }
@@ -271,8 +279,9 @@ int RunRollback(AllFlags& f) {
 int RunInprog(AllFlags& f) {
   auto o = ToOptions(f);
   if (!o) return 2;
-  auto c = Connect(f.common);
-  if (!c) return 1;
+  int connect_rc = 1;
+  auto c = Connect(f.common, &connect_rc);
+  if (!c) return connect_rc;
   mg::Progress progress(ProgressStyle(f.common), std::cerr);
   auto r = mg::ConvertInprog(*c, *o, &progress);
   if (!r.ok()) return Fail(f.common, r.status());
@@ -287,8 +296,9 @@ int RunInprog(AllFlags& f) {
 int RunDrain(AllFlags& f) {
   auto o = ToOptions(f);
   if (!o) return 2;
-  auto c = Connect(f.common);
-  if (!c) return 1;
+  int connect_rc = 1;
+  auto c = Connect(f.common, &connect_rc);
+  if (!c) return connect_rc;
   auto r = mg::DrainStatus(*c, *o);
   if (!r.ok()) return Fail(f.common, r.status());
   if (f.common.json) PrintJson(mg::DrainJson(*r));

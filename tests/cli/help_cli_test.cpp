@@ -48,6 +48,16 @@ TEST_F(HelpCli, PrintConfigRefusesAnInvalidConfiguration) {
   EXPECT_EQ(ok.exit_code, 0) << ok.Describe();
 }
 
+// An unusable --redis URL is a usage error (2); a server that cannot be reached is not (1).
+TEST_F(HelpCli, MigrateTellsABadRedisUrlFromAnUnreachableServer) {
+  auto bad = Codeq({"migrate", "plan", "--redis", "redis://127.0.0.1:99999", "--no-progress"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.Describe();
+  EXPECT_EQ(bad.err, "[ERROR] redis URL port must be 1..65535\n") << bad.Describe();
+  auto down = Codeq({"migrate", "plan", "--redis", "redis://127.0.0.1:1", "--no-progress"});
+  EXPECT_EQ(down.exit_code, 1) << down.Describe();
+  EXPECT_NE(down.err.find("Connection refused"), std::string::npos) << down.Describe();
+}
+
 TEST_F(HelpCli, BadFlagValuesAreUsageErrorsWithPlainMessages) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"worker", "start", "--events", "x", "--lease", "0"}, "[ERROR] --lease: must be greater than 0"},
