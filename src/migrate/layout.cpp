@@ -151,13 +151,18 @@ TaskRewrite RewriteTask(const Layout& layout, std::string_view id, std::string_v
     o["tenantId"] = layout.tenant;
     out.tenant_changed = true;
   }
+  // The hash field is the task's identity: the queues, leases and results name it. A record whose
+  // own `id` says otherwise would be handed to workers under an id no endpoint knows.
   if (auto* i = o.if_contains("id")) {
-    if (!i->is_string() || i->as_string() != id) out.id_mismatch = true;
+    if (!i->is_string() || i->as_string() != id) {
+      o["id"] = std::string(id);
+      out.id_mismatch = true;
+    }
   } else {
     o["id"] = std::string(id);
     out.id_added = true;
   }
-  out.changed = out.renamed || out.tenant_changed || out.id_added;
+  out.changed = out.renamed || out.tenant_changed || out.id_added || out.id_mismatch;
   if (out.changed) out.text = boost::json::serialize(v);
   return out;
 }

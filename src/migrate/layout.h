@@ -99,7 +99,7 @@ struct TaskRewrite {
   bool tenant_changed = false;  // tenantId set/removed to match the destination queues
   bool renamed = false;
   bool id_added = false;        // the record had no `id`; the hash field was written into it
-  bool id_mismatch = false;     // `id` present but different from the hash field (kept)
+  bool id_mismatch = false;     // `id` present but different from the hash field (set to it)
 };
 
 /// Rewrites one legacy task record for the destination: the `tenantId` becomes the destination

@@ -415,7 +415,8 @@ Result<PlanReport> BuildPlan(RedisClient& c, const Options& o, Progress* progres
                          (L.tenant.empty() ? std::string("removed (unscoped queues)") : "\"" + L.tenant + "\""));
   }
   if (p.tasks_id_mismatch > 0) {
-    p.warnings.push_back(std::to_string(p.tasks_id_mismatch) + " task records carry an id different from their hash field");
+    p.warnings.push_back(std::to_string(p.tasks_id_mismatch) + " task records carry an id different from their hash field: it is set to the hash field, "
+                         "the id their queues and leases use");
   }
   if (!I.unknown.empty()) {
     std::vector<std::string> names;

@@ -103,7 +103,13 @@ TEST(MigrateLayout, RewriteSetsTenantRenamesAndFillsId) {
   EXPECT_FALSE(bad.parsed);
   EXPECT_EQ(bad.text, "not json");
   EXPECT_FALSE(RewriteTask(L, "t4", R"({"id":"t4"})").parsed);  // no command
-  EXPECT_TRUE(RewriteTask(L, "t5", R"({"id":"other","command":"x"})").id_mismatch);
+  // The hash field is the id the queues use: a record saying otherwise gets it (workers were handed
+  // an id no endpoint knew).
+  auto other = RewriteTask(L, "t5", R"({"id":"other","command":"x"})");
+  EXPECT_TRUE(other.id_mismatch);
+  EXPECT_TRUE(other.changed);
+  EXPECT_EQ(boost::json::parse(other.text).at("id"), "t5");
+  EXPECT_EQ(boost::json::parse(RewriteTask(L, "t6", R"({"id":6,"command":"x"})").text).at("id"), "t6");
 }
 
 TEST(MigrateLayout, FingerprintDiffToleratesExpiryButNotWrites) {
