@@ -146,6 +146,7 @@ Result<std::shared_ptr<Store>> OpenStore(const Config& config, const Clock& cloc
     const unsigned threads = IoThreadCount(config);
     o.inline_calls = threads >= 2 && threads >= std::thread::hardware_concurrency();
     o.max_open_files = max_open_files;
+    o.min_free_disk_bytes = static_cast<uint64_t>(config.min_free_disk_bytes);
     auto store = EmbeddedStore::Open(o);
     if (!store.ok()) return store.status();
     std::shared_ptr<Store> s = *store;

@@ -68,6 +68,7 @@ struct Config {
   int64_t max_body_bytes = 1048576;                // maxBodyBytes / MAX_BODY_BYTES (D9)
   int max_lease_seconds = 86400;                   // maxLeaseSeconds / MAX_LEASE_SECONDS (D15)
   std::string durability = "sync";                 // durability / DURABILITY: sync|async (embedded store)
+  int64_t min_free_disk_bytes = int64_t{256} << 20; // minFreeDiskBytes / MIN_FREE_DISK_BYTES: embedded store's free-space guard
   std::string listen_address = "0.0.0.0";          // listenAddress / LISTEN_ADDRESS
   int max_connections = 10000;                     // maxConnections / MAX_CONNECTIONS: open HTTP connections; beyond → 503 and close
   int request_header_timeout_seconds = 5;          // requestHeaderTimeoutSeconds / REQUEST_HEADER_TIMEOUT_SECONDS (SPEC §8.4)

@@ -54,6 +54,7 @@ const std::array kKeys = {
     Key{"store", "STORE", "", &C::store},
     Key{"dataDir", "DATA_DIR", "", &C::data_dir},
     Key{"durability", "DURABILITY", "", &C::durability},
+    Key{"minFreeDiskBytes", "MIN_FREE_DISK_BYTES", "", &C::min_free_disk_bytes},
     Key{"listenAddress", "LISTEN_ADDRESS", "", &C::listen_address},
     Key{"maxBodyBytes", "MAX_BODY_BYTES", "", &C::max_body_bytes},
     Key{"maxLeaseSeconds", "MAX_LEASE_SECONDS", "", &C::max_lease_seconds},

@@ -106,6 +106,88 @@ class EmbeddedStoreTest : public ::testing::Test {
   TempDir dir_;
 };
 
+// --- free-space guard --------------------------------------------------------------------------
+
+// Below minFreeDiskBytes free, new tasks are refused; below half of it, every state change but
+// cleanup; reads go on; with space back, everything works again. Nothing refused is half-written.
+TEST_F(EmbeddedStoreTest, LowDiskRefusesNewTasksThenStateChangesAndRecovers) {
+  constexpr uint64_t kReserve = 100 << 20;
+  auto free_bytes = std::make_shared<std::atomic<uint64_t>>(kReserve * 4);
+  EmbeddedOptions o;
+  o.data_dir = dir_.path();
+  o.timer_interval_ms = 0;
+  o.min_free_disk_bytes = kReserve;
+  o.free_disk_bytes = [free_bytes] { return free_bytes->load(); };
+  o.disk_check_interval_ms = 0;
+  auto opened = EmbeddedStore::Open(o);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  EmbeddedStore& s = **opened;
+  const Task first = Create(s, "disk");
+  Create(s, "disk");
+
+  free_bytes->store(kReserve - 1);  // new tasks refused, the rest goes on
+  CreateTaskInput in;
+  in.task = NewTask("disk");
+  in.now = At(kT0);
+  in.visible_at_sec = kT0 / 1000;
+  auto refused = Await(s.CreateTask(in));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(refused.status().message(), "store unavailable");
+  auto batch = Await(s.CreateTasks({in, in}));
+  ASSERT_EQ(batch.size(), 2u);
+  for (const auto& r : batch) EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(Stats(s, "disk").ready, 2) << "nothing of the refused creates was written";
+  EXPECT_EQ(Await(s.GetTask("", in.task.id)).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(ClaimId(s, "disk", kT0 + 1000), first.id) << "claims still work";
+
+  free_bytes->store(kReserve / 2 - 1);  // every state change refused; reads and cleanup served
+  ClaimInput claim;
+  claim.worker_id = "w";
+  claim.commands = {"disk"};
+  claim.lease_seconds = 30;
+  claim.now = At(kT0 + 2000);
+  EXPECT_EQ(Await(s.ClaimTask(claim)).status().code(), StatusCode::kUnavailable);
+  SubmitResultInput result;
+  result.task_id = first.id;
+  result.worker_id = "w";
+  result.now = At(kT0 + 2000);
+  result.result.task_id = first.id;
+  result.result.status = "COMPLETED";
+  result.result.result = boost::json::object{};
+  result.result.completed_at = FormatTimestamp(kT0 + 2000);
+  EXPECT_EQ(Await(s.SubmitResult(result)).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(Stats(s, "disk").in_progress, 1);
+  EXPECT_EQ(Stats(s, "disk").ready, 1);
+  EXPECT_TRUE(Await(s.GetTask("", first.id)).ok());
+  CleanupInput cleanup;
+  cleanup.before_sec = 0;
+  EXPECT_TRUE(Await(s.Cleanup(cleanup)).ok()) << "cleanup frees space: never refused";
+
+  free_bytes->store(kReserve);  // enough again
+  auto done = Await(s.SubmitResult(result));
+  EXPECT_TRUE(done.ok()) << done.status().message();
+  EXPECT_TRUE(Await(s.CreateTask(in)).ok());
+  EXPECT_EQ(Stats(s, "disk").ready, 2);
+}
+
+// A (nearly) full filesystem is a clear error at open, not a failure inside RocksDB.
+TEST_F(EmbeddedStoreTest, OpenRefusesANearlyFullFilesystem) {
+  EmbeddedOptions o;
+  o.data_dir = dir_.path() + "/not-yet";
+  o.timer_interval_ms = 0;
+  o.free_disk_bytes = [] { return uint64_t{5} << 20; };
+  auto s = EmbeddedStore::Open(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(s.status().message(), "data directory " + o.data_dir +
+                                      ": only 5 MiB free on its filesystem; the embedded store needs 16 MiB to open: "
+                                      "free some space");
+  o.free_disk_bytes = [] { return uint64_t{17} << 20; };  // enough to open; writes refused
+  auto opened = EmbeddedStore::Open(o);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+}
+
 // --- recovery ----------------------------------------------------------------------------------
 
 // A create hands back the text it wrote (CreateOutcome::task_json), so the answer is not encoded

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -400,4 +401,56 @@ TEST(HttpFileLimit, ConnectionsAreCappedBelowTheOpenFileLimit) {
   ::rmdir(dir_template);
 }
 
+
+// Bytes free on the filesystem of `path` (as the store reads it).
+static uint64_t FreeBytes(const std::string& path) {
+  struct statvfs st {};
+  if (::statvfs(path.c_str(), &st) != 0) return 0;
+  return static_cast<uint64_t>(st.f_bavail) * static_cast<uint64_t>(st.f_frsize);
+}
+
+// The embedded store's free-space guard over HTTP (minFreeDiskBytes): with less free than it, a
+// create is 503 store unavailable with Retry-After while claims go on; with less than half of it,
+// claims are refused too; reads and /healthz are served throughout, and the log says why.
+TEST(HttpDiskGuard, LowFreeSpaceRefusesWritesWith503AndKeepsServing) {
+  struct Level {
+    const char* name;
+    double reserve_factor;  // minFreeDiskBytes = free space × this
+    int claim_status;
+    const char* logged;
+  };
+  const Level levels[] = {{"new tasks refused", 1.5, 204, "refusing new tasks"},
+                          {"every change refused", 4.0, 503, "refusing every change but cleanup"}};
+  for (const Level& level : levels) {
+    SCOPED_TRACE(level.name);
+    test::CodeqServerOptions o;
+    o.store_url = "embedded";
+    test::CodeqServer probe(o);  // only for its temp dir's filesystem
+    const uint64_t free = FreeBytes(probe.dir());
+    ASSERT_GT(free, uint64_t{64} << 20) << "the test needs some free space";
+    o.env = {{"MIN_FREE_DISK_BYTES", std::to_string(static_cast<uint64_t>(static_cast<double>(free) * level.reserve_factor))}};
+    test::CodeqServer server(o);
+    std::string error;
+    ASSERT_TRUE(server.Start(&error)) << error;
+    HttpClient c("127.0.0.1", server.port());
+    const HttpHeaders producer = {{"Authorization", "Bearer " + server.producer_token()}};
+    auto r = c.Request("POST", "/v1/codeq/tasks", producer, R"({"command":"disk","payload":{}})");
+    EXPECT_EQ(r.status, 503) << r.body;
+    EXPECT_EQ(r.body, R"({"error":"store unavailable"})");
+    EXPECT_EQ(r.Header("Retry-After").value_or(""), "1");
+    r = c.Request("POST", "/v1/codeq/tasks/batch", producer, R"({"tasks":[{"command":"disk","payload":{}}]})");
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_NE(r.body.find(R"({"status":503,"error":"store unavailable"})"), std::string::npos) << r.body;
+    r = c.Request("POST", "/v1/codeq/tasks/claim", {{"Authorization", "Bearer " + server.worker_token()}},
+                  R"({"commands":["disk"]})");
+    EXPECT_EQ(r.status, level.claim_status) << r.body;
+    EXPECT_EQ(c.Request("GET", "/healthz").status, 200);
+    r = c.Request("GET", "/v1/codeq/admin/queues/disk", {{"Authorization", "Bearer " + server.admin_token()}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_NE(server.Log().find(level.logged), std::string::npos) << server.LogTail();
+    EXPECT_TRUE(server.Running());
+  }
+}
+
 }  // namespace codeq::it
+

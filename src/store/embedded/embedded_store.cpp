@@ -11,12 +11,14 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <algorithm>
+#include <filesystem>
 #include <atomic>
 #include <optional>
 #include <vector>
 #include <thread>
 
 #include "store/embedded/background.h"
+#include "store/embedded/disk_guard.h"
 #include "store/embedded/engine.h"
 #include "store/embedded/group_commit.h"
 #include "domain/drain_queue.h"
@@ -150,6 +152,18 @@ const SystemClock kSystemClock;
 /// Whether a call may run on its caller's thread (RunOp): only short, bounded state changes.
 constexpr bool kMayInline = true;
 
+using Need = embedded::DiskGuard::Need;
+
+/// The answer of a call the DiskGuard refused, without queuing it.
+template <typename T>
+Async<Result<T>> Refused(Status s) {
+  co_return Result<T>(std::move(s));
+}
+template <typename T>
+Async<std::vector<Result<T>>> RefusedAll(Status s, size_t n) {
+  co_return std::vector<Result<T>>(n, Result<T>(std::move(s)));
+}
+
 /// Runs `fn` (returns Applied<T>) in a write group, then waits until what it wrote or read is
 /// durable. Exceptions become Internal. A call marked `may_inline` (a single, short state change:
 /// create, claim of one task from a few commands, heartbeat, abandon, nack, result) runs on the
@@ -251,6 +265,24 @@ Async<Result<T>> RunMemoryOp(embedded::Engine& engine, embedded::EngineThread& p
 }  // namespace
 
 Result<std::shared_ptr<EmbeddedStore>> EmbeddedStore::Open(EmbeddedOptions options) {
+  if (options.min_free_disk_bytes > 0) {
+    // RocksDB writes at open (a new WAL and MANIFEST; the old WAL files are kept, not flushed:
+    // DbOptions sets avoid_flush_during_recovery). On a full filesystem that fails inside
+    // librocksdb (Debian's build even asserts), so it is refused here with the figures. The
+    // directory may not exist yet: its nearest existing parent is on the same filesystem.
+    namespace fs = std::filesystem;
+    fs::path at = fs::absolute(options.data_dir);
+    std::error_code ec;
+    while (!fs::exists(at, ec) && at.has_parent_path() && at != at.parent_path()) at = at.parent_path();
+    const uint64_t free = options.free_disk_bytes ? options.free_disk_bytes() : embedded::DiskGuard::FreeBytes(at.string());
+    const uint64_t need = std::min<uint64_t>(uint64_t{16} << 20, options.min_free_disk_bytes / 2);
+    if (free < need) {
+      constexpr uint64_t kMiB = 1 << 20;
+      return Unavailable("data directory " + options.data_dir + ": only " + std::to_string(free / kMiB) +
+                         " MiB free on its filesystem; the embedded store needs " + std::to_string(need / kMiB) +
+                         " MiB to open: free some space");
+    }
+  }
   auto engine = embedded::Engine::Open(options);
   if (!engine.ok()) return engine.status();
   return std::shared_ptr<EmbeddedStore>(new EmbeddedStore(std::move(options), std::move(engine).value()));
@@ -260,6 +292,9 @@ EmbeddedStore::EmbeddedStore(EmbeddedOptions options, std::unique_ptr<embedded::
     : options_(std::move(options)), engine_(std::move(engine)) {
   if (options_.sync) commit_ = std::make_unique<embedded::GroupCommit>(engine_->db());
   pool_ = std::make_unique<embedded::EngineThread>(*engine_, options_.inline_calls);
+  disk_ = std::make_unique<embedded::DiskGuard>(options_.data_dir, options_.min_free_disk_bytes, options_.free_disk_bytes,
+                                                std::chrono::milliseconds(std::max<int64_t>(0, options_.disk_check_interval_ms)));
+  (void)disk_->Check(embedded::DiskGuard::Need::kNewTasks);  // a first reading: low space is logged at start-up
   if (options_.timer_interval_ms > 0) {
     const Clock& clock = options_.clock ? *options_.clock : kSystemClock;
     background_ = std::make_unique<embedded::Background>(*engine_, clock, options_.timer_interval_ms);
@@ -277,6 +312,7 @@ EmbeddedStore::~EmbeddedStore() {
 }
 
 Async<Result<CreateOutcome>> EmbeddedStore::CreateTask(CreateTaskInput in) {
+  if (Status room = disk_->Check(Need::kNewTasks); !room.ok()) return Refused<CreateOutcome>(std::move(room));
   return RunOp<CreateOutcome>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Create(in); },
                      1, kMayInline);
 }
@@ -316,16 +352,19 @@ Async<std::vector<Result<T>>> RunBatch(embedded::EngineThread& pool, embedded::G
 }  // namespace
 
 Async<std::vector<Result<CreateOutcome>>> EmbeddedStore::CreateTasks(std::vector<CreateTaskInput> inputs) {
+  if (Status room = disk_->Check(Need::kNewTasks); !room.ok()) return RefusedAll<CreateOutcome>(std::move(room), inputs.size());
   return RunBatch<CreateOutcome>(*pool_, commit_.get(), std::move(inputs),
                                  [this](const CreateTaskInput& in) { return engine_->Create(in); });
 }
 
 Async<std::vector<Result<Task>>> EmbeddedStore::SubmitResults(std::vector<SubmitResultInput> inputs) {
+  if (Status room = disk_->Check(Need::kStateChange); !room.ok()) return RefusedAll<Task>(std::move(room), inputs.size());
   return RunBatch<Task>(*pool_, commit_.get(), std::move(inputs),
                         [this](const SubmitResultInput& in) { return engine_->SubmitResult(in); });
 }
 
 Async<Result<std::vector<Task>>> EmbeddedStore::ClaimTasks(ClaimInput in, int max_tasks) {
+  if (Status room = disk_->Check(Need::kStateChange); !room.ok()) return Refused<std::vector<Task>>(std::move(room));
   // One task from a few commands is short; many tasks or a wildcard over every command of the
   // tenant go to the engine thread.
   const bool short_call = max_tasks <= 1 && in.commands.size() <= 8;
@@ -339,21 +378,25 @@ Async<Result<RepairOutcome>> EmbeddedStore::RepairExpired(RepairInput in) {
 }
 
 Async<Result<Task>> EmbeddedStore::Heartbeat(HeartbeatInput in) {
+  if (Status room = disk_->Check(Need::kStateChange); !room.ok()) return Refused<Task>(std::move(room));
   return RunOp<Task>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Heartbeat(in); },
                      1, kMayInline);
 }
 
 Async<Result<Task>> EmbeddedStore::Abandon(TaskRef in) {
+  if (Status room = disk_->Check(Need::kStateChange); !room.ok()) return Refused<Task>(std::move(room));
   return RunOp<Task>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Abandon(in); },
                      1, kMayInline);
 }
 
 Async<Result<NackOutcome>> EmbeddedStore::Nack(NackInput in) {
+  if (Status room = disk_->Check(Need::kStateChange); !room.ok()) return Refused<NackOutcome>(std::move(room));
   return RunOp<NackOutcome>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Nack(in); },
                      1, kMayInline);
 }
 
 Async<Result<Task>> EmbeddedStore::SubmitResult(SubmitResultInput in) {
+  if (Status room = disk_->Check(Need::kStateChange); !room.ok()) return Refused<Task>(std::move(room));
   return RunOp<Task>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->SubmitResult(in); },
                      1, kMayInline);
 }
@@ -413,6 +456,7 @@ Async<VoidResult> EmbeddedStore::RetryCallback(std::string task_id, int attempts
 // --- subscriptions -----------------------------------------------------------------------------
 
 Async<VoidResult> EmbeddedStore::CreateSubscription(Subscription sub) {
+  if (Status room = disk_->Check(Need::kStateChange); !room.ok()) return Refused<Unit>(std::move(room));
   return RunOp<Unit>(*pool_, commit_.get(),
                      [this, sub = std::move(sub)] { return engine_->CreateSubscription(sub); });
 }
@@ -420,6 +464,7 @@ Async<VoidResult> EmbeddedStore::CreateSubscription(Subscription sub) {
 Async<Result<Subscription>> EmbeddedStore::RenewSubscription(std::string tenant, std::string id,
                                                              int64_t expires_at_sec,
                                                              std::string expires_at_text) {
+  if (Status room = disk_->Check(Need::kStateChange); !room.ok()) return Refused<Subscription>(std::move(room));
   return RunOp<Subscription>(*pool_, commit_.get(),
                              [this, tenant = std::move(tenant), id = std::move(id), expires_at_sec,
                               text = std::move(expires_at_text)] {

@@ -38,6 +38,7 @@ namespace embedded {
 class Engine;
 class GroupCommit;
 class Background;
+class DiskGuard;
 struct EngineThread;
 }  // namespace embedded
 
@@ -65,6 +66,15 @@ struct EmbeddedOptions {
   /// at start-up: the fastest reads, but one descriptor per SST for as long as the database
   /// grows. `codeq serve` bounds it when the open-file limit is low (serve.cpp StoreFileBudget).
   int max_open_files = -1;
+  /// Free-space guard (embedded::DiskGuard): below this many bytes free on the data directory's
+  /// filesystem new tasks are refused with Unavailable, below half of it every state change but
+  /// cleanup; reads are always served. 0 turns the guard off. Open also refuses a filesystem with
+  /// less than 16 MiB (or half of this, when smaller) free.
+  uint64_t min_free_disk_bytes = uint64_t{256} << 20;
+  /// The free-space reading in bytes; statvfs of data_dir when empty (tests inject their own).
+  std::function<uint64_t()> free_disk_bytes;
+  /// Free space is read at most this often (ms); 0 = at every guarded call.
+  int64_t disk_check_interval_ms = 100;
 };
 
 class EmbeddedStore final : public Store {
@@ -72,7 +82,9 @@ class EmbeddedStore final : public Store {
   /// Opens (creating when missing) the store in options.data_dir and rebuilds the indexes.
   /// Errors: Unavailable("data directory <dir> is in use by another codeq process");
   /// Internal("data directory <dir> is damaged: <what>") for a corrupt/truncated/undecodable
-  /// database; Internal("cannot open data directory <dir>: <why>") otherwise.
+  /// database; Internal("cannot open data directory <dir>: <why>") otherwise;
+  /// Unavailable("data directory <dir>: only N MiB free …") when its filesystem is (nearly) full
+  /// (EmbeddedOptions::min_free_disk_bytes).
   /// O(records on disk) — the whole database is read and checked once.
   static Result<std::shared_ptr<EmbeddedStore>> Open(EmbeddedOptions options);
 
@@ -193,6 +205,7 @@ class EmbeddedStore final : public Store {
   std::unique_ptr<embedded::GroupCommit> commit_;
   std::unique_ptr<embedded::EngineThread> pool_;  // runs every engine call (write groups)
   std::unique_ptr<embedded::Background> background_;
+  std::unique_ptr<embedded::DiskGuard> disk_;  // checked before creates and state changes
 };
 
 }  // namespace codeq

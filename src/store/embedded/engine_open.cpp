@@ -87,6 +87,10 @@ rocksdb::Options DbOptions(bool fresh, int max_open_files) {
   // A torn last record (crash while writing it) is tolerated; any other WAL damage refuses to
   // open instead of silently recovering to an earlier point.
   o.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  // The recovered WAL stays in the memtable (and its files stay on disk) until the next flush,
+  // instead of being written to an SST during open: opening on a nearly full filesystem then only
+  // needs room for a new WAL and MANIFEST (EmbeddedStore::Open checks for that).
+  o.avoid_flush_during_recovery = true;
   // -1: every SST open (and checked) at start-up; otherwise a table cache of that many files
   // (EmbeddedOptions::max_open_files).
   o.max_open_files = max_open_files < 0 ? -1 : std::max(20, max_open_files);
