@@ -49,6 +49,11 @@ int RunKeygen(const ContextPtr& ctx, const KeygenOptions& o) {
   fs::path key_path = fs::absolute(o.key).lexically_normal();
   fs::path jwks_path = o.jwks.empty() ? key_path.parent_path() / "jwks.json" : fs::absolute(o.jwks).lexically_normal();
   std::error_code ec;
+  if (!key_path.has_filename() || fs::is_directory(key_path, ec)) {  // never replaced, even with --force
+    return ReportError(UsageError("--key " + o.key + " is a directory: give the key file's path (e.g. " +
+                                  (key_path.has_filename() ? key_path : key_path.parent_path()).string() +
+                                  "/signing-key.pem)"));
+  }
   if (fs::exists(key_path, ec)) {
     if (!o.force) {
       return ReportError(UsageError(key_path.string() + " already exists: use --force to replace it, or mint with it "

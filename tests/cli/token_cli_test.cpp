@@ -93,6 +93,15 @@ TEST_F(TokenCli, TokenFromAnotherKeyIsRejected) {
   // keygen refuses to overwrite without --force; mint without a key is a configuration error.
   EXPECT_EQ(Codeq({"token", "keygen", "--key", "other/signing-key.pem"}).exit_code, 2);
   EXPECT_EQ(Codeq({"token", "keygen", "--key", "other/signing-key.pem", "--force"}).exit_code, 0);
+  // A directory is never taken for (or replaced by) the key file, even with --force.
+  for (const char* dir_arg : {"other", "other/"}) {
+    auto d = Codeq({"token", "keygen", "--key", dir_arg, "--force"});
+    EXPECT_EQ(d.exit_code, 2) << d.Describe();
+    EXPECT_NE(d.err.find("is a directory: give the key file's path (e.g. " + dir() + "/other/signing-key.pem)"),
+              std::string::npos)
+        << d.Describe();
+  }
+  EXPECT_TRUE(std::filesystem::is_directory(dir() + "/other"));
   auto nokey = Codeq({"token", "mint", "--role", "producer"});
   EXPECT_EQ(nokey.exit_code, 2) << nokey.Describe();
   EXPECT_NE(nokey.err.find("not found"), std::string::npos) << nokey.Describe();
