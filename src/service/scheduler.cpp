@@ -416,6 +416,11 @@ Async<Result<TaskResult>> Scheduler::SubmitResult(const std::string& tenant, con
     if (current->status != kInProgress) co_return Conflict("not-in-progress");
     if (!request_error.ok()) co_return request_error;
   }
+  // Files are written before the store call: a store that refuses changes now (its disk nearly
+  // full) must not get them written anyway.
+  if (writes_files) {
+    if (Status admit = store_->AdmitStateChange(); !admit.ok()) co_return admit;
+  }
   auto artifacts = WriteArtifacts(id, req.artifacts);
   if (!artifacts.ok()) co_return artifacts.status();
 

@@ -237,6 +237,12 @@ class Store {
   /// Whether the backend answers (for /healthz). Unavailable when it does not.
   virtual Async<VoidResult> Ping() = 0;
 
+  /// Ok when the store would take a state change now; Unavailable("store unavailable") when it
+  /// refuses them before trying (the embedded store with its disk nearly full). For callers that
+  /// write something of their own before the store call (result artifacts): they ask first, so
+  /// nothing is left behind by a call the store refuses. O(1); never a round trip.
+  virtual Status AdmitStateChange() { return Status::Ok(); }
+
   // --- Durable outbox of result callbacks (SPEC §6.1, D16) ---
 
   /// Up to `limit` outbox entries due at or before `now_ms`, oldest due first. Each returned entry

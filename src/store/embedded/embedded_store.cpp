@@ -266,21 +266,30 @@ Async<Result<T>> RunMemoryOp(embedded::Engine& engine, embedded::EngineThread& p
 
 Result<std::shared_ptr<EmbeddedStore>> EmbeddedStore::Open(EmbeddedOptions options) {
   if (options.min_free_disk_bytes > 0) {
-    // RocksDB writes at open (a new WAL and MANIFEST; the old WAL files are kept, not flushed:
-    // DbOptions sets avoid_flush_during_recovery). On a full filesystem that fails inside
-    // librocksdb (Debian's build even asserts), so it is refused here with the figures. The
+    // RocksDB writes at open: a new WAL and MANIFEST, and, when the write-ahead log to replay
+    // fills a memtable, an SST of it (DbOptions sets avoid_flush_during_recovery, which avoids
+    // the flush only below that). On a full filesystem that fails inside librocksdb (Debian's
+    // build even asserts), so it is refused here with the figures, counting the whole log. The
     // directory may not exist yet: its nearest existing parent is on the same filesystem.
     namespace fs = std::filesystem;
     fs::path at = fs::absolute(options.data_dir);
     std::error_code ec;
     while (!fs::exists(at, ec) && at.has_parent_path() && at != at.parent_path()) at = at.parent_path();
+    uint64_t wal_bytes = 0;
+    for (const auto& e : fs::directory_iterator(fs::path(options.data_dir) / "db", ec)) {
+      std::error_code size_ec;
+      const uint64_t size = e.file_size(size_ec);
+      if (e.path().extension() == ".log" && !size_ec) wal_bytes += size;
+    }
     const uint64_t free = options.free_disk_bytes ? options.free_disk_bytes() : embedded::DiskGuard::FreeBytes(at.string());
-    const uint64_t need = std::min<uint64_t>(uint64_t{16} << 20, options.min_free_disk_bytes / 2);
+    const uint64_t need = std::min<uint64_t>(uint64_t{16} << 20, options.min_free_disk_bytes / 2) + wal_bytes;
     if (free < need) {
       constexpr uint64_t kMiB = 1 << 20;
       return Unavailable("data directory " + options.data_dir + ": only " + std::to_string(free / kMiB) +
-                         " MiB free on its filesystem; the embedded store needs " + std::to_string(need / kMiB) +
-                         " MiB to open: free some space");
+                         " MiB free on its filesystem; the embedded store needs " +
+                         std::to_string((need + kMiB - 1) / kMiB) + " MiB to open (" +
+                         std::to_string((wal_bytes + kMiB - 1) / kMiB) +
+                         " MiB of write-ahead log to replay, and a margin): free some space");
     }
   }
   auto engine = embedded::Engine::Open(options);
@@ -292,7 +301,16 @@ EmbeddedStore::EmbeddedStore(EmbeddedOptions options, std::unique_ptr<embedded::
     : options_(std::move(options)), engine_(std::move(engine)) {
   if (options_.sync) commit_ = std::make_unique<embedded::GroupCommit>(engine_->db());
   pool_ = std::make_unique<embedded::EngineThread>(*engine_, options_.inline_calls);
-  disk_ = std::make_unique<embedded::DiskGuard>(options_.data_dir, options_.min_free_disk_bytes, options_.free_disk_bytes,
+  // What flushes of the memtables will still write is counted as used: a flush (up to three 64 MB
+  // memtables) that ran the disk out stopped the server in a break test while the guard saw room.
+  std::function<uint64_t()> reading = options_.free_disk_bytes;
+  if (!reading) reading = [dir = options_.data_dir] { return embedded::DiskGuard::FreeBytes(dir); };
+  auto free_after_flushes = [reading = std::move(reading), engine = engine_.get()] {
+    const uint64_t free = reading();
+    const uint64_t pending = engine->UnflushedBytes();
+    return free > pending ? free - pending : 0;
+  };
+  disk_ = std::make_unique<embedded::DiskGuard>(options_.data_dir, options_.min_free_disk_bytes, std::move(free_after_flushes),
                                                 std::chrono::milliseconds(std::max<int64_t>(0, options_.disk_check_interval_ms)));
   (void)disk_->Check(embedded::DiskGuard::Need::kNewTasks);  // a first reading: low space is logged at start-up
   if (options_.timer_interval_ms > 0) {
@@ -312,7 +330,7 @@ EmbeddedStore::~EmbeddedStore() {
 }
 
 Async<Result<CreateOutcome>> EmbeddedStore::CreateTask(CreateTaskInput in) {
-  if (Status room = disk_->Check(Need::kNewTasks); !room.ok()) return Refused<CreateOutcome>(std::move(room));
+  if (Status room = Room(Need::kNewTasks); !room.ok()) return Refused<CreateOutcome>(std::move(room));
   return RunOp<CreateOutcome>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Create(in); },
                      1, kMayInline);
 }
@@ -352,19 +370,19 @@ Async<std::vector<Result<T>>> RunBatch(embedded::EngineThread& pool, embedded::G
 }  // namespace
 
 Async<std::vector<Result<CreateOutcome>>> EmbeddedStore::CreateTasks(std::vector<CreateTaskInput> inputs) {
-  if (Status room = disk_->Check(Need::kNewTasks); !room.ok()) return RefusedAll<CreateOutcome>(std::move(room), inputs.size());
+  if (Status room = Room(Need::kNewTasks); !room.ok()) return RefusedAll<CreateOutcome>(std::move(room), inputs.size());
   return RunBatch<CreateOutcome>(*pool_, commit_.get(), std::move(inputs),
                                  [this](const CreateTaskInput& in) { return engine_->Create(in); });
 }
 
 Async<std::vector<Result<Task>>> EmbeddedStore::SubmitResults(std::vector<SubmitResultInput> inputs) {
-  if (Status room = disk_->Check(Need::kStateChange); !room.ok()) return RefusedAll<Task>(std::move(room), inputs.size());
+  if (Status room = Room(Need::kStateChange); !room.ok()) return RefusedAll<Task>(std::move(room), inputs.size());
   return RunBatch<Task>(*pool_, commit_.get(), std::move(inputs),
                         [this](const SubmitResultInput& in) { return engine_->SubmitResult(in); });
 }
 
 Async<Result<std::vector<Task>>> EmbeddedStore::ClaimTasks(ClaimInput in, int max_tasks) {
-  if (Status room = disk_->Check(Need::kStateChange); !room.ok()) return Refused<std::vector<Task>>(std::move(room));
+  if (Status room = Room(Need::kStateChange); !room.ok()) return Refused<std::vector<Task>>(std::move(room));
   // One task from a few commands is short; many tasks or a wildcard over every command of the
   // tenant go to the engine thread.
   const bool short_call = max_tasks <= 1 && in.commands.size() <= 8;
@@ -378,25 +396,25 @@ Async<Result<RepairOutcome>> EmbeddedStore::RepairExpired(RepairInput in) {
 }
 
 Async<Result<Task>> EmbeddedStore::Heartbeat(HeartbeatInput in) {
-  if (Status room = disk_->Check(Need::kStateChange); !room.ok()) return Refused<Task>(std::move(room));
+  if (Status room = Room(Need::kStateChange); !room.ok()) return Refused<Task>(std::move(room));
   return RunOp<Task>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Heartbeat(in); },
                      1, kMayInline);
 }
 
 Async<Result<Task>> EmbeddedStore::Abandon(TaskRef in) {
-  if (Status room = disk_->Check(Need::kStateChange); !room.ok()) return Refused<Task>(std::move(room));
+  if (Status room = Room(Need::kStateChange); !room.ok()) return Refused<Task>(std::move(room));
   return RunOp<Task>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Abandon(in); },
                      1, kMayInline);
 }
 
 Async<Result<NackOutcome>> EmbeddedStore::Nack(NackInput in) {
-  if (Status room = disk_->Check(Need::kStateChange); !room.ok()) return Refused<NackOutcome>(std::move(room));
+  if (Status room = Room(Need::kStateChange); !room.ok()) return Refused<NackOutcome>(std::move(room));
   return RunOp<NackOutcome>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->Nack(in); },
                      1, kMayInline);
 }
 
 Async<Result<Task>> EmbeddedStore::SubmitResult(SubmitResultInput in) {
-  if (Status room = disk_->Check(Need::kStateChange); !room.ok()) return Refused<Task>(std::move(room));
+  if (Status room = Room(Need::kStateChange); !room.ok()) return Refused<Task>(std::move(room));
   return RunOp<Task>(*pool_, commit_.get(), [this, in = std::move(in)] { return engine_->SubmitResult(in); },
                      1, kMayInline);
 }
@@ -433,6 +451,16 @@ Async<Result<int64_t>> EmbeddedStore::Cleanup(CleanupInput in) {
 
 Async<VoidResult> EmbeddedStore::Ping() { co_return engine_->Ping(); }
 
+Status EmbeddedStore::AdmitStateChange() { return Room(Need::kStateChange); }
+
+Status EmbeddedStore::Room(embedded::DiskGuard::Need need) {
+  // After a background error (a flush that ran the disk out) RocksDB refuses writes until it is
+  // resumed; the guard alone would keep refusing too, as the memtable it cannot flush counts as
+  // used. So recovery is tried here (at most once per second), ahead of the guard.
+  if (engine_->WritesStopped() && !engine_->TryResume()) return Unavailable("store unavailable");
+  return disk_->Check(need);
+}
+
 // --- outbox ------------------------------------------------------------------------------------
 
 Async<Result<std::vector<OutboxEntry>>> EmbeddedStore::ClaimDueCallbacks(int64_t now_ms, int64_t lease_ms,
@@ -456,7 +484,7 @@ Async<VoidResult> EmbeddedStore::RetryCallback(std::string task_id, int attempts
 // --- subscriptions -----------------------------------------------------------------------------
 
 Async<VoidResult> EmbeddedStore::CreateSubscription(Subscription sub) {
-  if (Status room = disk_->Check(Need::kStateChange); !room.ok()) return Refused<Unit>(std::move(room));
+  if (Status room = Room(Need::kStateChange); !room.ok()) return Refused<Unit>(std::move(room));
   return RunOp<Unit>(*pool_, commit_.get(),
                      [this, sub = std::move(sub)] { return engine_->CreateSubscription(sub); });
 }
@@ -464,7 +492,7 @@ Async<VoidResult> EmbeddedStore::CreateSubscription(Subscription sub) {
 Async<Result<Subscription>> EmbeddedStore::RenewSubscription(std::string tenant, std::string id,
                                                              int64_t expires_at_sec,
                                                              std::string expires_at_text) {
-  if (Status room = disk_->Check(Need::kStateChange); !room.ok()) return Refused<Subscription>(std::move(room));
+  if (Status room = Room(Need::kStateChange); !room.ok()) return Refused<Subscription>(std::move(room));
   return RunOp<Subscription>(*pool_, commit_.get(),
                              [this, tenant = std::move(tenant), id = std::move(id), expires_at_sec,
                               text = std::move(expires_at_text)] {

@@ -30,6 +30,7 @@
 #include <string>
 
 #include "domain/clock.h"
+#include "store/embedded/disk_guard.h"
 #include "store/store.h"
 
 namespace codeq {
@@ -38,7 +39,6 @@ namespace embedded {
 class Engine;
 class GroupCommit;
 class Background;
-class DiskGuard;
 struct EngineThread;
 }  // namespace embedded
 
@@ -130,6 +130,8 @@ class EmbeddedStore final : public Store {
   /// (lazy index, layout.h). O(scanned × (read + log n)).
   Async<Result<int64_t>> Cleanup(CleanupInput in) override;
   /// Unavailable when RocksDB reports a background error (e.g. disk full). O(1).
+  /// The disk guard's answer for a state change (EmbeddedOptions::min_free_disk_bytes).
+  Status AdmitStateChange() override;
   Async<VoidResult> Ping() override;
 
   // --- outbox, subscriptions, promotion (engine_webhooks.cpp) ---
@@ -205,7 +207,10 @@ class EmbeddedStore final : public Store {
   std::unique_ptr<embedded::GroupCommit> commit_;
   std::unique_ptr<embedded::EngineThread> pool_;  // runs every engine call (write groups)
   std::unique_ptr<embedded::Background> background_;
-  std::unique_ptr<embedded::DiskGuard> disk_;  // checked before creates and state changes
+  std::unique_ptr<embedded::DiskGuard> disk_;  // checked before creates and state changes (Room)
+  /// Ok when a call needing `need` may write now: RocksDB not stopped by a background error (a
+  /// resume is tried first) and the disk guard agrees. Else Unavailable("store unavailable").
+  Status Room(embedded::DiskGuard::Need need);
 };
 
 }  // namespace codeq

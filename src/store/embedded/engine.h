@@ -111,6 +111,21 @@ class Engine {
   std::vector<std::string> ListCommands(const std::string& tenant);
   QueueStats Stats(const std::string& tenant, const std::string& command);
   VoidResult Ping();
+  /// Whether RocksDB is in a background-error state (a flush or compaction failed, e.g. on a full
+  /// disk): it refuses writes then, so every state change answers Unavailable instead of
+  /// reaching a failed write (which stops the process). Cleared when RocksDB recovers (Resume,
+  /// tried at most once per second by the next state change). O(1).
+  bool WritesStopped() const;
+  /// Bytes of memtables not yet flushed: what flushes will still write to disk (an upper bound:
+  /// SST files are compressed). O(1).
+  uint64_t UnflushedBytes() const;
+  /// While WritesStopped: asks RocksDB to recover (DB::Resume, which flushes; it blocks for that
+  /// long), at most once per second across threads; true when writes work again. Thread-safe.
+  bool TryResume();
+
+  /// Follows RocksDB's background errors (EventListener): `active` from an error until RocksDB
+  /// reports its recovery.
+  struct BackgroundErrors;
 
   // Outbox, subscriptions, on-demand promotion (engine_webhooks.cpp). Complexities are stated on
   // EmbeddedStore.
@@ -211,6 +226,8 @@ class Engine {
 
   EmbeddedOptions options_;
   std::unique_ptr<rocksdb::DB> db_;
+  std::shared_ptr<BackgroundErrors> background_errors_;  // registered with db_ (DbOptions)
+  std::atomic<int64_t> next_resume_ms_{0};               // steady ms of the next Resume try
   rocksdb::WriteOptions write_options_;
   std::function<void(int64_t)> due_hook_;
   bool recovered_ = false;  // a refused database is closed without flushing anything into it
@@ -301,6 +318,7 @@ Applied<T> Engine::Mutate(F&& body) {
     lock.lock();
     own.emplace();
   }
+  if (WritesStopped() && !TryResume()) return Applied<T>{Unavailable("store unavailable"), 0};
   Batch& batch = grouped ? group_batch_ : *own;
   const uint32_t before = batch.Count();
   Result<T> value = Internal("store error");

@@ -1,4 +1,5 @@
 // Engine: record access helpers and the read-only operations.
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <unordered_set>
@@ -326,11 +327,16 @@ QueueStats Engine::Stats(const std::string& tenant, const std::string& command) 
 }
 
 VoidResult Engine::Ping() {
-  uint64_t errors = 0;
-  if (db_->GetIntProperty("rocksdb.background-errors", &errors) && errors > 0) {
-    return Unavailable("store unavailable");
-  }
+  // Not the cumulative "rocksdb.background-errors" count: it stays above 0 after a recovery.
+  if (WritesStopped()) return Unavailable("store unavailable");
   return Unit{};
 }
+
+uint64_t Engine::UnflushedBytes() const {
+  uint64_t bytes = 0;
+  if (!db_ || !db_->GetIntProperty("rocksdb.cur-size-all-mem-tables", &bytes)) return 0;
+  return bytes;
+}
+
 
 }  // namespace codeq::embedded

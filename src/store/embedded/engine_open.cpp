@@ -8,11 +8,14 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/memtablerep.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <system_error>
 
@@ -68,8 +71,42 @@ class MemtableBucket : public rocksdb::SliceTransform {
   bool InDomain(const rocksdb::Slice& key) const override { return !key.empty(); }
 };
 
-rocksdb::Options DbOptions(bool fresh, int max_open_files) {
+}  // namespace
+
+struct Engine::BackgroundErrors : rocksdb::EventListener {
+  std::atomic<bool> active{false};
+  void OnBackgroundError(rocksdb::BackgroundErrorReason, rocksdb::Status* error) override {
+    if (error != nullptr && !error->ok()) {
+      active.store(true);
+      std::fprintf(stderr, "codeq embedded store: background error, writes refused until it clears: %s\n",
+                   error->ToString().c_str());
+    }
+  }
+  void OnErrorRecoveryEnd(const rocksdb::BackgroundErrorRecoveryInfo& info) override {
+    if (info.new_bg_error.ok()) active.store(false);
+  }
+};
+
+bool Engine::WritesStopped() const { return background_errors_ && background_errors_->active.load(); }
+
+bool Engine::TryResume() {
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  int64_t due = next_resume_ms_.load();
+  if (now_ms < due || !next_resume_ms_.compare_exchange_strong(due, now_ms + 1000)) return !WritesStopped();
+  const rocksdb::Status s = db_->Resume();
+  if (s.ok()) {
+    background_errors_->active.store(false);
+    std::fprintf(stderr, "codeq embedded store: recovered from a background error; writes accepted again\n");
+  }
+  return !WritesStopped();
+}
+
+namespace {
+
+rocksdb::Options DbOptions(bool fresh, int max_open_files, std::shared_ptr<rocksdb::EventListener> listener) {
   rocksdb::Options o;
+  o.listeners.push_back(std::move(listener));
   // A hash memtable: a hash table of small skiplists, one per bucket key (MemtableBucket), so
   // inserting a new random key (a task or result record: SPEC §1.1 ids are random) finds its
   // bucket by hash instead of walking a 100k-entry skiplist from the top, a cache miss per level.
@@ -306,7 +343,9 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EmbeddedOptions& options) {
   e->write_options_.sync = false;  // durability comes from GroupCommit (SyncWAL)
   e->write_options_.disableWAL = false;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(DbOptions(fresh, options.max_open_files), db_path.string(), &raw);
+  e->background_errors_ = std::make_shared<BackgroundErrors>();
+  rocksdb::Status s =
+      rocksdb::DB::Open(DbOptions(fresh, options.max_open_files, e->background_errors_), db_path.string(), &raw);
   if (!s.ok()) return OpenError(dir, s);
   e->db_.reset(raw);
   if (Status r = e->Recover(dir); !r.ok()) return r;  // closed without a flush: left as found
