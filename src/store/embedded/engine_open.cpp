@@ -125,8 +125,8 @@ rocksdb::Options DbOptions(bool fresh, int max_open_files, std::shared_ptr<rocks
   // open instead of silently recovering to an earlier point.
   o.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   // The recovered WAL stays in the memtable (and its files stay on disk) until the next flush,
-  // instead of being written to an SST during open: opening on a nearly full filesystem then only
-  // needs room for a new WAL and MANIFEST (EmbeddedStore::Open checks for that).
+  // instead of being written to an SST during open, unless it fills a memtable: a small log then
+  // needs no room to open (EmbeddedStore::Open checks for room for the whole log all the same).
   o.avoid_flush_during_recovery = true;
   // -1: every SST open (and checked) at start-up; otherwise a table cache of that many files
   // (EmbeddedOptions::max_open_files).
